@@ -1,0 +1,115 @@
+"""The environment Terraform runs in: provider mirror discovery and a CLI config of our own.
+
+Users with internet access need nothing here. On offline machines the hashicorp/aws provider can
+come from a *filesystem mirror* (a folder holding ``registry.terraform.io/hashicorp/aws/...``).
+The mirror is a setting:
+
+* ``LAKEGATE_TF_PROVIDER_MIRROR`` names the mirror root explicitly (empty string: use none);
+* otherwise the first existing folder among :data:`WELL_KNOWN_MIRRORS` that holds
+  ``registry.terraform.io/hashicorp/aws`` is used.
+
+When a mirror is used we write our own CLI config (``provider_installation`` with the mirror for
+hashicorp/aws and direct installation for everything else) and point ``TF_CLI_CONFIG_FILE`` at it,
+because a user's ``TF_CLI_CONFIG_FILE`` may name a file that does not exist.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MIRROR_ENV = "LAKEGATE_TF_PROVIDER_MIRROR"
+AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
+
+WELL_KNOWN_MIRRORS: tuple[str, ...] = (
+    "/opt/tf-plugins",
+    "/usr/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "~/.terraform.d/plugins",
+    "~/.local/share/terraform/plugins",
+    "/terraform-plugins",
+)
+
+
+@dataclass(frozen=True)
+class MirrorChoice:
+    root: Path | None
+    source: str  # "env", "well-known", "none"
+
+    def describe(self) -> str:
+        if self.root is None:
+            return "provider mirror: none (providers are downloaded from the registry)"
+        how = f"${MIRROR_ENV}" if self.source == "env" else "found in a well-known location"
+        return f"provider mirror: {self.root} ({how})"
+
+
+def _has_aws_provider(root: Path) -> bool:
+    return (root / AWS_PROVIDER).is_dir()
+
+
+def find_mirror(environ: dict[str, str] | None = None,
+                candidates: tuple[str, ...] = WELL_KNOWN_MIRRORS) -> MirrorChoice:
+    """Return the provider mirror to use (see the module docstring for the order)."""
+    env = os.environ if environ is None else environ
+    if MIRROR_ENV in env:
+        value = env[MIRROR_ENV].strip()
+        if not value:
+            return MirrorChoice(None, "env")
+        root = Path(value).expanduser()
+        if not _has_aws_provider(root):
+            from lakegate.errors import LakegateError
+
+            raise LakegateError(
+                f"the provider mirror {root} does not hold {AWS_PROVIDER}",
+                where=f"${MIRROR_ENV}",
+                fix=f"point {MIRROR_ENV} at the folder that contains 'registry.terraform.io/', "
+                "or set it to an empty string to download providers from the registry",
+            )
+        return MirrorChoice(root, "env")
+    for cand in candidates:
+        root = Path(cand).expanduser()
+        if _has_aws_provider(root):
+            return MirrorChoice(root, "well-known")
+    return MirrorChoice(None, "none")
+
+
+def cli_config_text(mirror_root: Path) -> str:
+    return (
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f"    path    = \"{mirror_root.as_posix()}\"\n"
+        f"    include = [\"{AWS_PROVIDER}\"]\n"
+        "  }\n"
+        "  direct {\n"
+        f"    exclude = [\"{AWS_PROVIDER}\"]\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+def terraform_env(work_dir: Path, environ: dict[str, str] | None = None,
+                  mirror: MirrorChoice | None = None) -> dict[str, str]:
+    """Environment for running terraform: checkpoint off, no input, our CLI config if mirrored.
+
+    ``work_dir`` is where the generated CLI config is written (e.g. ``.lakegate/`` of the
+    Terraform directory).
+    """
+    env = dict(os.environ if environ is None else environ)
+    env["CHECKPOINT_DISABLE"] = "1"
+    env["TF_IN_AUTOMATION"] = "1"
+    env["TF_INPUT"] = "0"
+    choice = mirror if mirror is not None else find_mirror(env)
+    if choice.root is not None:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        cfg = work_dir / "terraform-cli.tfrc"
+        text = cli_config_text(choice.root)
+        if not cfg.exists() or cfg.read_text() != text:
+            cfg.write_text(text)
+        env["TF_CLI_CONFIG_FILE"] = str(cfg)
+    else:
+        cfg_path = env.get("TF_CLI_CONFIG_FILE")
+        if cfg_path and not Path(cfg_path).exists():
+            # A config file that does not exist only produces warnings; drop it.
+            env.pop("TF_CLI_CONFIG_FILE")
+    return env
