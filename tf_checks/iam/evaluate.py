@@ -1,0 +1,288 @@
+"""Sufficiency evaluation: do these identity policies grant ``action`` on ``resource``?
+
+Rules (AWS policy evaluation logic for a single account, identity policies only,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html),
+tightened for a *sufficiency* gate that must never say "granted" when AWS might refuse:
+
+1. An unconditional Deny whose action and resource match -> ``explicit_deny`` (wins over any
+   Allow). A Deny whose resources only *partly* overlap a wildcard requirement still denies part
+   of what is needed -> ``explicit_deny``.
+2. A Deny that *might* apply (it has a Condition we cannot decide, or it matches only through a
+   plan-time placeholder) -> ``conditional`` (not allowed: denial risk).
+3. An unconditional Allow whose action covers the action and whose resources cover every
+   resource of the requirement -> ``allow``.
+4. An Allow that matches only under a Condition we cannot decide, or only through a placeholder
+   -> ``conditional`` (not allowed: not proven granted).
+5. Otherwise ``implicit_deny``.
+
+Conditions we *can* decide: when the requirement carries a request context (e.g.
+``{"s3:prefix": "bronze/car_data/"}`` for a prefix-scoped ``s3:ListBucket``), a Condition block
+that uses only ``StringEquals``/``StringLike``/``StringNotEquals``/``StringNotLike`` (and their
+``IgnoreCase`` forms for equality) on keys present in that context is evaluated exactly; a true
+condition makes the statement unconditional, a false one makes it not apply. Any other operator,
+``...IfExists``, ``ForAnyValue:``/``ForAllValues:`` or a key missing from the context keeps the
+statement "conditional".
+
+NotAction: the statement applies to every action not matched by any NotAction pattern.
+NotResource: an Allow covers a resource set only if no NotResource pattern touches it; a Deny
+applies unless one NotResource pattern covers the whole requirement.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal, Mapping, Protocol, Sequence
+
+from .matching import (UNKNOWN, Tri, action_covers, action_touches, arn_covers, arn_touches,
+                       glob_covers)
+from .policy import PolicyDocument, Statement, parse_policy
+
+DecisionKind = Literal["allow", "explicit_deny", "implicit_deny", "conditional"]
+PolicyInput = PolicyDocument | Mapping[str, Any] | str | bytes
+Policies = Mapping[str, PolicyInput] | Iterable[PolicyDocument]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Outcome for one action x resource. ``matched``: (policy name, statement Sid or ``#i``) of
+    the statements that decided it (the denying ones for a deny, the allowing ones for an
+    allow). ``reasons``: human-readable explanation lines."""
+
+    allowed: bool
+    decision: DecisionKind
+    matched: list[tuple[str, str]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+class RequirementLike(Protocol):
+    action: str
+    resource: str
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A requirement the policies do not grant, the decision and why (one line)."""
+
+    requirement: Any
+    decision: Decision
+    why: str
+
+    @property
+    def action(self) -> str:
+        return self.requirement.action
+
+    @property
+    def resource(self) -> str:
+        return self.requirement.resource
+
+
+def as_documents(policies: Policies) -> list[PolicyDocument]:
+    """Normalise ``{name: doc}`` or an iterable of parsed documents into documents.
+    Raises :class:`~tf_checks.iam.policy.PolicyParseError` on a malformed document."""
+    if isinstance(policies, PolicyDocument):
+        return [policies]
+    if isinstance(policies, Mapping):
+        return [parse_policy(doc, name=str(name)) for name, doc in policies.items()]
+    out = []
+    for i, doc in enumerate(policies):
+        out.append(doc if isinstance(doc, PolicyDocument)
+                   else parse_policy(doc, name=f"policy[{i}]"))
+    return out
+
+
+# ---------------------------------------------------------------- conditions
+
+_DECIDABLE = {"stringequals", "stringlike", "stringnotequals", "stringnotlike",
+              "stringequalsignorecase", "stringnotequalsignorecase"}
+
+
+def _condition_value(stmt: Statement, context: Mapping[str, str]) -> bool | None:
+    """True/False when the Condition is decidable from ``context``; None otherwise."""
+    if not context:
+        return None
+    ctx = {k.lower(): v for k, v in context.items()}
+    result = True
+    for op, block in stmt.condition.items():
+        lop = op.lower()
+        if lop not in _DECIDABLE:
+            return None
+        for key, values in block.items():
+            if key.lower() not in ctx:
+                return None
+            actual = ctx[key.lower()]
+            if "ignorecase" in lop:
+                hit = any(actual.lower() == v.lower() for v in values)
+            elif "like" in lop:
+                hit = any(glob_covers(v, actual) for v in values)
+            else:
+                hit = actual in values
+            if "not" in lop:
+                hit = not hit
+            result = result and hit
+    return result
+
+
+# ---------------------------------------------------------------- statement matching
+
+def _action_applies(stmt: Statement, action: str) -> bool:
+    if stmt.actions is not None:
+        return any(action_covers(p, action) for p in stmt.actions)
+    return not any(action_touches(p, action) for p in stmt.not_actions or ())
+
+
+def _resource_allow(stmt: Statement, resource: str) -> Tri:
+    """Does an Allow's Resource/NotResource cover the whole requirement resource set?"""
+    if stmt.resources is not None:
+        best: Tri = False
+        for p in stmt.resources:
+            v = arn_covers(p, resource)
+            if v is True:
+                return True
+            if v == UNKNOWN:
+                best = UNKNOWN
+        return best
+    # NotResource: granted only if no excluded pattern can touch the resource set
+    worst: Tri = True
+    for p in stmt.not_resources or ():
+        v = arn_touches(p, resource)
+        if v is True:
+            return False
+        if v == UNKNOWN:
+            worst = UNKNOWN
+    return worst
+
+
+def _resource_deny(stmt: Statement, resource: str) -> Tri:
+    """Can a Deny's Resource/NotResource hit some resource of the requirement set?"""
+    if stmt.resources is not None:
+        best: Tri = False
+        for p in stmt.resources:
+            v = arn_touches(p, resource)
+            if v is True:
+                return True
+            if v == UNKNOWN:
+                best = UNKNOWN
+        return best
+    worst: Tri = True
+    for p in stmt.not_resources or ():
+        v = arn_covers(p, resource)
+        if v is True:
+            return False  # the whole requirement is excluded from the deny
+        if v == UNKNOWN:
+            worst = UNKNOWN
+    return worst
+
+
+def evaluate(policies: Policies, action: str, resource: str, *,
+             context: Mapping[str, str] | None = None) -> Decision:
+    """Decide whether ``policies`` grant ``action`` on ``resource`` (see module docstring).
+
+    ``resource`` may be a pattern (``arn:aws:s3:::b/prefix*`` = all objects under the prefix) and
+    may contain ``${placeholder}`` parts for values unknown at plan time.
+    """
+    docs = as_documents(policies)
+    ctx = dict(context or {})
+    denies: list[tuple[str, str]] = []
+    maybe_denies: list[tuple[str, str]] = []
+    allows: list[tuple[str, str]] = []
+    maybe_allows: list[tuple[str, str]] = []
+    reasons: list[str] = []
+    for doc in docs:
+        for stmt in doc.statements:
+            if not _action_applies(stmt, action):
+                continue
+            label = (doc.name, stmt.label)
+            cond = _condition_value(stmt, ctx) if stmt.has_condition else True
+            if cond is False:
+                continue
+            if stmt.effect == "Deny":
+                hit = _resource_deny(stmt, resource)
+                if hit is False:
+                    continue
+                if hit is True and cond is True:
+                    denies.append(label)
+                    reasons.append(f"explicit Deny in {doc.name} statement {stmt.label}")
+                else:
+                    maybe_denies.append(label)
+                    reasons.append(f"Deny in {doc.name} statement {stmt.label} may apply ("
+                                   + ("undecidable Condition" if cond is None
+                                      else "depends on a value unknown at plan time") + ")")
+            else:
+                hit = _resource_allow(stmt, resource)
+                if hit is False:
+                    continue
+                if hit is True and cond is True:
+                    allows.append(label)
+                else:
+                    maybe_allows.append(label)
+                    reasons.append(f"Allow in {doc.name} statement {stmt.label} applies only "
+                                   + ("under a Condition" if cond is None
+                                      else "if a value unknown at plan time matches"))
+    if denies:
+        return Decision(False, "explicit_deny", denies, reasons)
+    if maybe_denies:
+        return Decision(False, "conditional", maybe_denies, reasons)
+    if allows:
+        return Decision(True, "allow", allows,
+                        [f"allowed by {n} statement {s}" for n, s in allows])
+    if maybe_allows:
+        return Decision(False, "conditional", maybe_allows, reasons)
+    return Decision(False, "implicit_deny", [],
+                    [f"no statement allows {action} on {resource}"])
+
+
+def missing_permissions(policies: Policies, requirements: Iterable[RequirementLike]
+                        ) -> list[Missing]:
+    """Every requirement the policies do not (provably, unconditionally) grant, in input order.
+
+    A requirement may carry ``context`` (a mapping or tuple of pairs of condition keys) used to
+    decide simple conditions (see module docstring)."""
+    docs = as_documents(policies)
+    out: list[Missing] = []
+    for req in requirements:
+        ctx = getattr(req, "context", None) or {}
+        d = evaluate(docs, req.action, req.resource, context=dict(ctx))
+        if d.allowed:
+            continue
+        if d.decision == "explicit_deny":
+            why = "explicitly denied by " + ", ".join(f"{n} {s}" for n, s in d.matched)
+        elif d.decision == "conditional":
+            why = "; ".join(d.reasons)
+        else:
+            why = f"no statement allows {req.action} on {req.resource}"
+        out.append(Missing(req, d, why))
+    return out
+
+
+def suggest_statement(missing: Sequence[Missing] | Sequence[RequirementLike],
+                      *, sid_prefix: str = "LakegateRequired") -> list[dict[str, Any]]:
+    """The minimal Allow statements that would grant the missing requirements.
+
+    Requirements are grouped by their action set: resources needing exactly the same actions
+    share one statement (``Action`` and ``Resource`` sorted, de-duplicated). Explicit denies are
+    not fixed by adding an Allow; they are still listed (the finding says "remove the deny").
+    Returns a list (usually 1-3 statements) to paste into the role's policy ``Statement``.
+    """
+    by_resource: dict[str, set[str]] = {}
+    for m in missing:
+        req = m.requirement if isinstance(m, Missing) else m
+        by_resource.setdefault(req.resource, set()).add(req.action)
+    by_actions: dict[tuple[str, ...], list[str]] = {}
+    for res, acts in by_resource.items():
+        by_actions.setdefault(tuple(sorted(acts)), []).append(res)
+    out = []
+    for i, (acts, resources) in enumerate(sorted(by_actions.items(),
+                                                 key=lambda kv: (kv[0], sorted(kv[1])))):
+        out.append({
+            "Sid": f"{sid_prefix}{i + 1}",
+            "Effect": "Allow",
+            "Action": list(acts) if len(acts) > 1 else acts[0],
+            "Resource": sorted(resources) if len(resources) > 1 else resources[0],
+        })
+    return out
+
+
+def suggestion_json(missing: Sequence[Missing]) -> str:
+    """``suggest_statement`` rendered as indented JSON (for text reports)."""
+    return json.dumps(suggest_statement(missing), indent=2)
