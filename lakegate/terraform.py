@@ -1,0 +1,546 @@
+"""The Terraform driver: the ONLY place in lakegate that runs the ``terraform`` binary.
+
+Why a working copy
+    Every command runs in a private copy of the user's Terraform directory,
+    ``<work_dir>/<target>/`` (default ``work_dir``: ``<tf_dir>/../.lakegate/terraform/<tf_dir name>/``,
+    or ``$XDG_CACHE_HOME/lakegate/terraform/<name>-<hash>/`` when that parent is not writable).
+    The copy holds the ``*.tf`` files, tfvars, the lock file and every sub-folder (e.g.
+    ``glue_jobs/``, so ``filemd5("${path.module}/glue_jobs/x.py")`` keeps working), plus our
+    provider override file ``lakegate_override.tf``, ``.terraform/`` and the state of that target.
+    So:
+
+    * the user's directory is never written to (no ``.terraform/``, no override file left behind
+      after a crash, no lock-file churn);
+    * the ``offline``, ``local`` and ``aws`` targets can run at the same time (different copies,
+      different ``.terraform/`` and different state), and two runs of the same target are
+      serialised by a file lock;
+    * the ``offline``/``local`` state is always a local file in the copy (the override file
+      replaces any backend of the config), stable across calls (``apply`` → ``outputs`` →
+      ``destroy`` see the same state) and never mixed with real state.
+
+    The alternative (``TF_DATA_DIR`` plus an override file written into the user's directory and
+    removed afterwards) cannot run two targets concurrently, because both would write the same
+    override file, and leaves the file behind when the process is killed.
+
+    Limitation: local module sources or file references that leave the directory
+    (``source = "../modules/x"``) do not resolve in the copy; terraform's error says which.
+
+Why tftest, and why not for everything
+    Command-line arguments (``-var k=v`` with JSON-encoded lists/maps, ``-no-color``,
+    ``-input=false``, ``-auto-approve``) are built by the maintained ``tftest`` wrapper
+    (:func:`tftest.parse_args`). The binary itself is run here with :func:`subprocess.run`:
+    ``tftest.TerraformTest.execute_command`` reads stderr only after stdout closes (a run with
+    more than a pipe buffer of diagnostics would hang), has no timeout, and logs the full raw
+    error at CRITICAL level, which would print terraform's output a second time. Its
+    ``setup()`` also deletes ``.terraform`` and the state when the object is garbage-collected,
+    which would break ``apply`` → ``outputs`` → ``destroy`` across driver instances.
+    python-terraform 0.10.1 is not used: it is abandoned and passes ``-state``/``-input`` style
+    flags and positional directory arguments that Terraform >= 0.15 rejects.
+
+Targets
+    ``offline``: fake credentials, no network, ``skip_requesting_account_id`` (plans only; a data
+    source that calls AWS fails with terraform's own error). ``local``: every service endpoint of
+    :data:`LOCAL_SERVICES` points at ``endpoint`` (like tflocal), fake credentials ``test/test``,
+    path-style S3; the account id *is* looked up (STS at the endpoint). ``aws``: no override of
+    the provider; the user's credentials/profile and backend. When the config declares no
+    backend, the ``aws`` state file is the user's own ``<tf_dir>/terraform.tfstate`` (that is
+    where a plain ``terraform apply`` would have kept it).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import tftest
+
+from lakegate.errors import LakegateError
+from lakegate.tfenv import MirrorChoice, find_mirror, terraform_env
+
+log = logging.getLogger("lakegate.terraform")
+
+TERRAFORM_ENV = "LAKEGATE_TERRAFORM"
+TIMEOUT_ENV = "LAKEGATE_TF_TIMEOUT"
+DEFAULT_TIMEOUT_S = 3600.0
+MIN_VERSION = (1, 5)
+TARGETS = ("offline", "local", "aws")
+OVERRIDE_FILE = "lakegate_override.tf"
+PLAN_FILE = "lakegate.tfplan"
+INIT_STAMP = "lakegate-init.sha256"  # inside the copy's .terraform/
+
+# Provider ``endpoints`` keys (hashicorp/aws 5.x canonical names) pointed at the local endpoint.
+# The first ten are what the reference pipeline uses; the rest are pointed there too so that a
+# resource of another common service never sends the fake credentials to real AWS.
+LOCAL_SERVICES: tuple[str, ...] = (
+    "s3", "glue", "iam", "sts", "athena", "logs", "cloudwatch", "kms", "lambda", "events",
+    "sqs", "sns", "dynamodb", "secretsmanager", "ssm", "ec2", "sfn", "firehose", "kinesis",
+    "cloudformation",
+)
+FAKE_ACCESS_KEY = "test"
+FAKE_SECRET_KEY = "test"
+
+# Entries of the user's directory never copied into the working copy.
+_SKIP_DIRS = {".terraform", ".git", ".lakegate", "terraform.tfstate.d", "__pycache__",
+              ".tftest-cache", ".pytest_cache"}
+_SKIP_FILE_RE = re.compile(r"(\.tfstate(\..*)?$|\.tfplan$|^\.terraform\.tfstate\.lock\.info$|"
+                           rf"^{re.escape(OVERRIDE_FILE)}$)")
+# Entries of the working copy that belong to the copy and survive a re-sync.
+_KEEP_IN_COPY = {".terraform", "terraform.tfstate", "terraform.tfstate.backup", "terraform.tfstate.d",
+                 ".terraform.lock.hcl", PLAN_FILE, ".terraform.tfstate.lock.info"}
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+_BOX_RE = re.compile(r"^[\s│╷╵]+")
+_ON_LINE_RE = re.compile(r"on (\S+) line (\d+)")
+
+_version_cache: dict[str, tuple[int, ...]] = {}
+
+
+def find_terraform(environ: dict[str, str] | None = None) -> Path:
+    """The terraform binary: ``$LAKEGATE_TERRAFORM`` if set, else ``terraform`` on PATH."""
+    env = os.environ if environ is None else environ
+    fix = (f"install terraform >= {MIN_VERSION[0]}.{MIN_VERSION[1]} "
+           "(https://developer.hashicorp.com/terraform/install) and put it on PATH, "
+           f"or set {TERRAFORM_ENV}=/path/to/terraform")
+    explicit = env.get(TERRAFORM_ENV, "").strip()
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise LakegateError(f"the terraform binary {path} does not exist or is not executable",
+                                where=f"${TERRAFORM_ENV}", fix=fix)
+        return path
+    found = shutil.which("terraform", path=env.get("PATH", os.defpath))
+    if not found:
+        raise LakegateError("terraform is not installed (not found on PATH)", where="PATH", fix=fix)
+    return Path(found)
+
+
+def _check_version(binary: Path, env: dict[str, str]) -> tuple[int, ...]:
+    """Refuse terraform older than :data:`MIN_VERSION` (the plan JSON and flags we use)."""
+    key = str(binary)
+    if key not in _version_cache:
+        try:
+            proc = subprocess.run([key, "version", "-json"], capture_output=True, text=True,
+                                  env=env, timeout=60, check=False)
+            version = json.loads(proc.stdout)["terraform_version"]
+            _version_cache[key] = tuple(int(p) for p in re.findall(r"\d+", version)[:3])
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as err:
+            raise LakegateError(f"cannot run '{key} version -json': {err}", where=key,
+                                fix=f"install terraform >= {MIN_VERSION[0]}.{MIN_VERSION[1]} "
+                                f"or point {TERRAFORM_ENV} at a working binary") from None
+    found = _version_cache[key]
+    if found[:2] < MIN_VERSION:
+        raise LakegateError(
+            f"terraform {'.'.join(map(str, found))} is too old (lakegate needs >= "
+            f"{MIN_VERSION[0]}.{MIN_VERSION[1]})", where=key,
+            fix=f"install terraform >= {MIN_VERSION[0]}.{MIN_VERSION[1]} or set {TERRAFORM_ENV}")
+    return found
+
+
+def clean_error_lines(text: str, limit: int = 12) -> list[str]:
+    """The first meaningful lines of terraform's error output (no ANSI, no box drawing).
+
+    Starts at the first ``Error:`` line when there is one (warnings before it are noise), drops
+    blank lines and keeps at most ``limit`` lines.
+    """
+    lines = [_BOX_RE.sub("", _ANSI_RE.sub("", ln)).rstrip() for ln in text.splitlines()]
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("Error")), 0)
+    meaningful = [ln for ln in lines[start:] if ln.strip()]
+    return meaningful[:limit]
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value)  # HCL string literal (same escaping rules for our values)
+
+
+def _unquote(value: object) -> str:
+    return str(value).strip().strip('"')
+
+
+def _provider_aliases(tf_files: list[Path]) -> list[str]:
+    """Aliases of ``provider "aws"`` blocks, so the override covers every aws configuration.
+
+    A file python-hcl2 cannot parse is skipped: terraform reports the syntax error itself.
+    """
+    import hcl2
+
+    aliases: list[str] = []
+    for path in tf_files:
+        try:
+            doc = hcl2.loads(path.read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - terraform gives the real diagnostic later
+            continue
+        for block in doc.get("provider", []):
+            for name, body in block.items():
+                if _unquote(name) == "aws" and isinstance(body, dict) and "alias" in body:
+                    alias = _unquote(body["alias"])
+                    if alias not in aliases:
+                        aliases.append(alias)
+    return aliases
+
+
+_BACKEND_RE = re.compile(r"^\s*(backend\s+\"[^\"]+\"|cloud)\s*\{", re.MULTILINE)
+
+
+def declares_backend(tf_files: list[Path]) -> bool:
+    """True when the configuration has a ``backend "..."`` or ``cloud`` block."""
+    return any(_BACKEND_RE.search(p.read_text(encoding="utf-8", errors="replace")) for p in tf_files)
+
+
+def override_text(target: str, *, region: str, endpoint: str | None = None,
+                  aliases: tuple[str, ...] | list[str] = (), state_path: str | None = None) -> str:
+    """The ``lakegate_override.tf`` for ``target`` ('' when nothing is overridden).
+
+    ``state_path``: when given, a ``backend "local"`` with that path replaces the config's backend.
+    """
+    parts: list[str] = []
+    if state_path is not None:
+        parts.append("terraform {\n  backend \"local\" {\n"
+                     f"    path = {_quote(state_path)}\n  }}\n}}\n")
+    if target == "aws":
+        return "".join(parts)
+    if target == "local" and not endpoint:
+        raise LakegateError("the local target needs an endpoint", where="TerraformDriver(endpoint=)",
+                            fix="run `lakegate local up` or pass --endpoint URL")
+    for alias in [None, *aliases]:
+        lines = ["provider \"aws\" {"]
+        if alias:
+            lines.append(f"  alias                       = {_quote(alias)}")
+        else:
+            lines.append(f"  region                      = {_quote(region)}")
+        lines += [
+            f"  access_key                  = {_quote(FAKE_ACCESS_KEY)}",
+            f"  secret_key                  = {_quote(FAKE_SECRET_KEY)}",
+            "  skip_credentials_validation = true",
+            "  skip_metadata_api_check     = true",
+            "  skip_region_validation      = true",
+        ]
+        if target == "offline":
+            lines.append("  skip_requesting_account_id  = true")
+        else:  # local: like tflocal; the account id is looked up through the local STS
+            lines.append("  s3_use_path_style           = true")
+            lines.append("  endpoints {")
+            width = max(len(s) for s in LOCAL_SERVICES)
+            lines += [f"    {svc.ljust(width)} = {_quote(endpoint or '')}" for svc in LOCAL_SERVICES]
+            lines.append("  }")
+        lines.append("}")
+        parts.append("\n".join(lines) + "\n")
+    return "# Written by lakegate for the '%s' target; lives only in lakegate's working copy.\n" % target + \
+        "\n".join(parts)
+
+
+def _default_work_dir(tf_dir: Path) -> Path:
+    parent = tf_dir.parent
+    if os.access(parent, os.W_OK):
+        return parent / ".lakegate" / "terraform" / tf_dir.name
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = hashlib.sha256(str(tf_dir).encode()).hexdigest()[:10]
+    return cache / "lakegate" / "terraform" / f"{tf_dir.name}-{digest}"
+
+
+def _format_vars(variables: dict | None) -> list[str]:
+    """``-var k=v`` arguments (bools as true/false, lists/maps as JSON) via tftest."""
+    if not variables:
+        return []
+    norm: dict[str, object] = {}
+    for key, value in variables.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", str(key)):
+            raise LakegateError(f"invalid Terraform variable name {key!r}", where="variables",
+                                fix="use NAME=VALUE with a variable name declared in the config")
+        norm[str(key)] = json.dumps(value) if isinstance(value, bool) or value is None else value
+    return tftest.parse_args(tf_vars=norm)
+
+
+class TerraformDriver:
+    """init / plan / apply / outputs / show_state / destroy of one Terraform dir for one target."""
+
+    def __init__(self, tf_dir: Path, *, target: str = "offline", endpoint: str | None = None,
+                 region: str = "us-east-1", work_dir: Path | None = None,
+                 variables: dict | None = None) -> None:
+        if target not in TARGETS:
+            raise LakegateError(f"unknown target {target!r}", where="--target",
+                                fix=f"use one of: {', '.join(TARGETS)}")
+        if target == "local" and not endpoint:
+            raise LakegateError("the local target needs an endpoint URL", where="--target local",
+                                fix="run `lakegate local up` or pass --endpoint URL")
+        if target != "local" and endpoint:
+            raise LakegateError(f"an endpoint only makes sense for the local target, not {target!r}",
+                                where="--endpoint", fix="drop --endpoint or use --target local")
+        if endpoint and not re.match(r"^https?://[^\s/]+", endpoint):
+            raise LakegateError(f"endpoint {endpoint!r} is not an http(s) URL", where="--endpoint",
+                                fix="pass a URL like http://127.0.0.1:4566")
+        src = Path(tf_dir).expanduser()
+        if not src.exists():
+            raise LakegateError(f"Terraform directory {src} does not exist", where=str(src),
+                                fix="pass the folder that holds your *.tf files")
+        if not src.is_dir():
+            raise LakegateError(f"{src} is not a directory", where=str(src),
+                                fix="pass the folder that holds your *.tf files, not a file")
+        self.tf_dir = src.resolve()
+        self.tf_files = sorted(self.tf_dir.glob("*.tf")) + sorted(self.tf_dir.glob("*.tf.json"))
+        self.tf_files = [p for p in self.tf_files if p.name != OVERRIDE_FILE]
+        if not self.tf_files:
+            raise LakegateError(f"{self.tf_dir} contains no Terraform files (*.tf)",
+                                where=str(self.tf_dir),
+                                fix="pass the root module folder (the one with main.tf/providers.tf)")
+        self.target = target
+        self.endpoint = endpoint.rstrip("/") if endpoint else None
+        self.region = region
+        self.variables = dict(variables or {})
+        self._var_args = _format_vars(self.variables)
+        root = Path(work_dir).expanduser().resolve() if work_dir else _default_work_dir(self.tf_dir)
+        self.work_root = root
+        self.copy_dir = root / target
+        self.binary = find_terraform()
+        self.mirror: MirrorChoice = find_mirror()
+        log.info("%s", self.mirror.describe())
+        self._synced = False
+
+    # ------------------------------------------------------------------ working copy
+    def _override(self) -> str:
+        if self.target == "aws":
+            state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
+        else:
+            state = "terraform.tfstate"
+        return override_text(self.target, region=self.region, endpoint=self.endpoint,
+                             aliases=_provider_aliases(self.tf_files), state_path=state)
+
+    def _source_entries(self) -> list[Path]:
+        entries: list[Path] = []
+        skip_root = self.work_root
+        for dirpath, dirnames, filenames in os.walk(self.tf_dir):
+            here = Path(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS
+                                 and not _is_within(here / d, skip_root))
+            for name in sorted(filenames):
+                if not _SKIP_FILE_RE.search(name):
+                    entries.append((here / name).relative_to(self.tf_dir))
+        return entries
+
+    def _sync(self) -> str:
+        """Mirror the user's directory into the copy; return the init fingerprint."""
+        copy = self.copy_dir
+        copy.mkdir(parents=True, exist_ok=True)
+        entries = self._source_entries()
+        wanted = set(entries)
+        # remove what no longer exists in the source (never .terraform/ or the state)
+        for dirpath, dirnames, filenames in os.walk(copy, topdown=True):
+            here = Path(dirpath)
+            if here == copy:
+                dirnames[:] = [d for d in dirnames if d not in _KEEP_IN_COPY]
+            for name in filenames:
+                rel = (here / name).relative_to(copy)
+                if here == copy and name in _KEEP_IN_COPY:
+                    continue
+                if rel not in wanted and name != OVERRIDE_FILE:
+                    (here / name).unlink()
+        digest = hashlib.sha256()
+        for rel in entries:
+            data = (self.tf_dir / rel).read_bytes()
+            dst = copy / rel
+            if not dst.is_file() or dst.read_bytes() != data:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                dst.write_bytes(data)
+            if rel.suffix in (".tf", ".json", ".hcl") or rel.name.endswith(".tf.json"):
+                digest.update(str(rel).encode() + b"\0" + data + b"\0")
+        override = copy / OVERRIDE_FILE
+        text = self._override()
+        if text:
+            if not override.is_file() or override.read_text() != text:
+                override.write_text(text)
+        elif override.exists():
+            override.unlink()
+        digest.update(text.encode())
+        digest.update(self.mirror.describe().encode())
+        return digest.hexdigest()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.work_root.mkdir(parents=True, exist_ok=True)
+        lock_path = self.work_root / f".{self.target}.lock"
+        with open(lock_path, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # ------------------------------------------------------------------ running terraform
+    def _env(self) -> dict[str, str]:
+        env = terraform_env(self.work_root, mirror=self.mirror)
+        env.pop("TF_DATA_DIR", None)        # .terraform/ of the copy, not a shared one
+        env.pop("TF_WORKSPACE", None)
+        env.pop("TF_LOG", None)
+        if self.target != "aws":
+            # no profile/SSO/IMDS lookups and no real credentials next to the fake ones
+            for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID",
+                        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+                env.pop(key, None)
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+        return env
+
+    def _run(self, command: str, *args: str, stage: str, fix: str) -> subprocess.CompletedProcess:
+        """Run ``terraform <command> <args>`` in the copy; LakegateError with terraform's words."""
+        env = self._env()
+        _check_version(self.binary, env)
+        timeout = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_S)
+        cmd = [str(self.binary), command, *args]
+        log.debug("running %s in %s", cmd, self.copy_dir)
+        try:
+            proc = subprocess.run(cmd, cwd=self.copy_dir, env=env, capture_output=True, text=True,
+                                  encoding="utf-8", errors="replace", timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise LakegateError(f"terraform {command} did not finish within {timeout:.0f} s",
+                                where=str(self.tf_dir),
+                                fix=f"check the endpoint/network, or raise {TIMEOUT_ENV}") from None
+        except OSError as err:
+            raise LakegateError(f"cannot run terraform: {err}", where=str(self.binary),
+                                fix=f"install terraform or set {TERRAFORM_ENV}") from None
+        if proc.returncode != 0:
+            raise self._error(stage, proc.stderr or proc.stdout, fix)
+        return proc
+
+    def _error(self, stage: str, output: str, fix: str) -> LakegateError:
+        lines = clean_error_lines(output)
+        where = str(self.tf_dir)
+        for line in lines:
+            match = _ON_LINE_RE.search(line)
+            if match:
+                where = f"{self.tf_dir / match.group(1)}:{match.group(2)}"
+                break
+        text = "\n         ".join(lines) if lines else "(terraform printed no error message)"
+        if any("Unreadable module directory" in ln or "Module not installed" in ln for ln in lines):
+            fix = ("local module sources outside the Terraform directory are not copied into "
+                   "lakegate's working copy; move the module under the directory")
+        return LakegateError(f"terraform {stage} failed ({self.target} target):\n         {text}",
+                             where=where, fix=fix)
+
+    # ------------------------------------------------------------------ public API
+    def init(self) -> None:
+        """``terraform init`` of the working copy, skipped when nothing init-relevant changed."""
+        with self._locked():
+            self._init_locked()
+
+    def _init_locked(self) -> None:
+        fingerprint = self._sync()
+        stamp = self.copy_dir / ".terraform" / INIT_STAMP
+        if stamp.is_file() and stamp.read_text() == fingerprint:
+            log.debug("init skipped: configuration and lock file unchanged")
+            return
+        log.info("terraform init (%s target) in %s; %s", self.target, self.copy_dir,
+                 self.mirror.describe())
+        args = tftest.parse_args(input=False, color=False) + ["-reconfigure"]
+        fix = ("fix the configuration error above; if a provider cannot be installed, "
+               "set LAKEGATE_TF_PROVIDER_MIRROR to a filesystem mirror that holds it")
+        if self.mirror.root is None:
+            fix += " (no mirror is in use: providers are downloaded from the registry)"
+        self._run("init", *args, stage="init", fix=fix)
+        stamp.write_text(fingerprint)
+
+    def plan(self, out_json: Path | None = None) -> dict:
+        """``plan -out`` + ``show -json``; the plan JSON (also written to ``out_json``)."""
+        with self._locked():
+            self._init_locked()
+            plan_file = self.copy_dir / PLAN_FILE
+            plan_file.unlink(missing_ok=True)
+            args = tftest.parse_args(input=False, color=False) + self._var_args + [f"-out={PLAN_FILE}"]
+            self._run("plan", *args, stage="plan",
+                      fix="fix the configuration or the -var values named above and re-run")
+            shown = self._run("show", "-json", "-no-color", PLAN_FILE, stage="show",
+                              fix="re-run; if it persists, report the terraform version")
+            plan_file.unlink(missing_ok=True)
+        try:
+            plan = json.loads(shown.stdout)
+        except json.JSONDecodeError as err:
+            raise LakegateError(f"terraform show -json printed invalid JSON: {err}",
+                                where=str(self.tf_dir), fix="re-run with a supported terraform") from None
+        if out_json is not None:
+            write_json(Path(out_json), plan)
+        return plan
+
+    def apply(self) -> None:
+        """``terraform apply -auto-approve`` against this target's state."""
+        with self._locked():
+            self._init_locked()
+            args = tftest.parse_args(input=False, color=False, auto_approve=True) + self._var_args
+            fix = "fix the error above (configuration, permissions or endpoint) and re-run"
+            if self.target == "local":
+                fix = (f"check that the local AWS at {self.endpoint} is running "
+                       "(`lakegate local up`) and supports these resources; " + fix)
+            self._run("apply", *args, stage="apply", fix=fix)
+
+    def outputs(self) -> dict[str, object]:
+        """``terraform output -json`` as ``{name: value}`` (empty before the first apply)."""
+        with self._locked():
+            self._init_locked()
+            proc = self._run("output", *tftest.parse_args(color=False, json_format=True),
+                             stage="output", fix="run apply first")
+        try:
+            raw = json.loads(proc.stdout or "{}")
+        except json.JSONDecodeError as err:
+            raise LakegateError(f"terraform output -json printed invalid JSON: {err}",
+                                where=str(self.tf_dir), fix="re-run") from None
+        return {name: item.get("value") for name, item in raw.items()}
+
+    def show_state(self) -> dict:
+        """``terraform show -json`` of this target's state."""
+        with self._locked():
+            self._init_locked()
+            proc = self._run("show", "-json", "-no-color", stage="show", fix="run apply first")
+        try:
+            return json.loads(proc.stdout)
+        except json.JSONDecodeError as err:
+            raise LakegateError(f"terraform show -json printed invalid JSON: {err}",
+                                where=str(self.tf_dir), fix="re-run") from None
+
+    def destroy(self) -> None:
+        """``terraform destroy -auto-approve`` of this target's state."""
+        with self._locked():
+            self._init_locked()
+            args = tftest.parse_args(input=False, color=False, auto_approve=True) + self._var_args
+            self._run("destroy", *args, stage="destroy",
+                      fix="fix the error above and re-run destroy; the state is kept in "
+                      f"{self.copy_dir}")
+
+
+def _is_within(path: Path, parent: Path) -> bool:
+    try:
+        path.resolve().relative_to(parent)
+        return True
+    except ValueError:
+        return False
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write JSON atomically (temp file + rename) so a reader never sees half a plan."""
+    path = path.expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as err:
+        raise LakegateError(f"cannot write {path}: {err.strerror or err}", where=str(path),
+                            fix="choose a writable --out path") from None
+
+
+def summarize_plan(plan: dict) -> dict[str, int]:
+    """Counts like terraform's 'Plan: X to add, Y to change, Z to destroy' (replace = add + destroy)."""
+    counts = {"add": 0, "change": 0, "destroy": 0}
+    for change in plan.get("resource_changes") or []:
+        actions = (change.get("change") or {}).get("actions") or []
+        if "create" in actions:
+            counts["add"] += 1
+        if "delete" in actions:
+            counts["destroy"] += 1
+        if "update" in actions:
+            counts["change"] += 1
+    return counts
