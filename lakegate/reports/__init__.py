@@ -1,0 +1,113 @@
+"""Sign-off reports, all rendered from one evidence directory (``evidence.jsonl`` + ``meta.json``).
+
+``write_all(report_dir)`` writes ``signoff.html`` (self-contained, no JavaScript, no external
+links, printable), ``signoff.md`` (CI job summary), ``junit.xml``, ``cucumber.json`` and
+``evidence.json`` (the consolidated evidence). Every renderer takes the same :class:`Summary`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakegate import checklist, evidence
+from lakegate.masking import mask
+
+
+@dataclass
+class ItemResult:
+    item: checklist.Item
+    status: str                     # PASS | FAIL | SKIP | NOT RUN
+    records: list[evidence.Record] = field(default_factory=list)
+
+    @property
+    def first_failure(self) -> str:
+        for rec in self.records:
+            if rec.status == "FAIL" and rec.first_failure_line():
+                return rec.first_failure_line()
+        return ""
+
+
+@dataclass
+class Summary:
+    meta: dict[str, Any]
+    items: list[ItemResult]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in evidence.STATUSES}
+        for it in self.items:
+            out[it.status] += 1
+        return out
+
+    @property
+    def decision(self) -> str:
+        """GO only when nothing failed and at least one item passed."""
+        c = self.counts
+        return "GO" if c["FAIL"] == 0 and c["PASS"] > 0 else "NO-GO"
+
+    @property
+    def partial(self) -> bool:
+        return self.counts["NOT RUN"] > 0
+
+
+def _item_status(records: list[evidence.Record]) -> str:
+    if not records:
+        return "NOT RUN"
+    statuses = {r.status for r in records}
+    if "FAIL" in statuses:
+        return "FAIL"
+    if "PASS" in statuses:
+        return "PASS"
+    return "SKIP"
+
+
+def summarize(report_dir: Path) -> Summary:
+    records = evidence.load(report_dir)
+    by_item: dict[str, list[evidence.Record]] = {}
+    for rec in records:
+        by_item.setdefault(rec.item_id, []).append(rec)
+    items = [ItemResult(it, _item_status(by_item.get(it.id, [])), by_item.get(it.id, []))
+             for it in checklist.ITEMS]
+    return Summary(meta=evidence.read_meta(report_dir), items=items)
+
+
+def write_all(report_dir: Path) -> Summary:
+    from lakegate.reports import cucumber, html, junit, markdown
+
+    summary = summarize(report_dir)
+    consolidated = {
+        "meta": summary.meta,
+        "decision": summary.decision,
+        "counts": summary.counts,
+        "items": [{"id": it.item.id, "section": it.item.section, "title": it.item.title,
+                   "status": it.status, "records": [asdict(r) for r in it.records]} for it in summary.items],
+    }
+    outputs = {
+        "evidence.json": json.dumps(mask(consolidated), indent=2, default=str),
+        "signoff.html": html.render(summary),
+        "signoff.md": markdown.render(summary),
+        "junit.xml": junit.render(summary),
+        "cucumber.json": cucumber.render(summary),
+    }
+    for name, text in outputs.items():
+        tmp = report_dir / (name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(report_dir / name)
+    return summary
+
+
+def evidence_lines(rec: evidence.Record, limit: int = 12) -> list[str]:
+    """Human-readable ``key: value`` lines of a record's evidence (masked, truncated)."""
+    lines = []
+    for key, val in mask(rec.evidence).items():
+        text = val if isinstance(val, str) else json.dumps(val, default=str, sort_keys=True)
+        if len(text) > 300:
+            text = text[:297] + "..."
+        lines.append(f"{key}: {text}")
+        if len(lines) >= limit:
+            lines.append("…")
+            break
+    return lines
