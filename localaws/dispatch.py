@@ -94,3 +94,30 @@ def override(service: str, operation: str) -> Callable[[Handler], Handler]:
 
 def lookup(service: str, operation: str) -> Handler | None:
     return OVERRIDES.get((service, operation))
+
+
+# --- fault registry ---------------------------------------------------------------------------
+# ``POST /_lakegate/fault/<name>`` calls ``apply(runtime)``; ``POST /_lakegate/fault/<name>/clear``
+# calls ``clear(runtime)``. Both run in the server process with the runtime's state lock held and
+# may return a JSON-serialisable dict describing what they changed (echoed to the CLI).
+
+FaultFunc = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    apply: FaultFunc
+    clear: FaultFunc
+    description: str = ""
+
+
+FAULTS: dict[str, Fault] = {}
+
+
+def register_fault(name: str, apply: FaultFunc, clear: FaultFunc, description: str = "") -> Fault:
+    """Register a named fault for ``lakegate local fault NAME [--clear]``."""
+    fault = Fault(name, apply, clear, description)
+    with _lock:
+        FAULTS[name] = fault
+    return fault

@@ -1,0 +1,311 @@
+"""The local AWS HTTP endpoint: moto's WSGI application in-process, wrapped by our layer.
+
+Request flow (:class:`LocalAwsApp`):
+
+1. ``/_lakegate/...`` — admin endpoints (health with the per-process token and PID so the CLI can
+   check that the server answering is the one it started; faults; shutdown).
+2. JSON-protocol requests (``X-Amz-Target`` with a prefix in
+   :data:`localaws.dispatch.TARGET_PREFIXES`) whose ``(service, operation)`` has an override in
+   :data:`localaws.dispatch.OVERRIDES` are answered by the handler, with :class:`Ctx` built from the
+   request (account from the access key, region from the SigV4 credential scope).
+3. Everything else goes to moto unchanged.
+
+Every moto call and every handler call holds the runtime's global state lock, so background
+threads (crawls, job runs, queries) that take the same lock never see half-made state. moto is
+fast (sub-millisecond per call), so serialising it costs nothing measurable.
+
+``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` is set before moto is imported: AWS managed policies
+(e.g. ``AWSGlueServiceRole``) exist only then.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+from localaws import dispatch  # noqa: E402
+from localaws.dispatch import AwsError, Ctx  # noqa: E402
+from localaws.runtime import Runtime  # noqa: E402
+
+log = logging.getLogger("localaws.server")
+
+#: behaviour modules imported at start-up, in order. A module that is not there (not written
+#: yet) is skipped with a log line; a module that is there but fails to import stops the server.
+BEHAVIOUR_MODULES: tuple[str, ...] = (
+    "localaws.compat",
+    "localaws.logs",
+    "localaws.athena",
+    "localaws.glue",
+    "localaws.iam_enforce",
+    "localaws.faults",
+)
+
+_CRED_RE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+
+StartResponse = Callable[..., Any]
+
+
+def load_behaviour(modules: Iterable[str] = BEHAVIOUR_MODULES) -> list[str]:
+    """Import the behaviour modules that exist; return the names loaded.
+
+    A missing module is skipped (it may not be written yet); a module that exists but fails to
+    import raises — a server silently missing its Glue behaviour would make every test lie.
+    """
+    loaded: list[str] = []
+    for name in modules:
+        try:
+            spec = importlib.util.find_spec(name)
+        except ModuleNotFoundError:
+            spec = None
+        if spec is None:
+            log.warning("behaviour module %s not present; skipped", name)
+            continue
+        importlib.import_module(name)
+        loaded.append(name)
+    return loaded
+
+
+def _json_response(start_response: StartResponse, status: int, body: Any,
+                   headers: list[tuple[str, str]] | None = None,
+                   content_type: str = "application/x-amz-json-1.1") -> list[bytes]:
+    data = json.dumps(body, default=_json_default).encode()
+    hdrs = [("Content-Type", content_type), ("Content-Length", str(len(data))),
+            ("x-amzn-RequestId", str(uuid.uuid4()))]
+    hdrs += headers or []
+    start_response(f"{status} {_REASONS.get(status, 'Status')}", hdrs)
+    return [data]
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+            500: "Internal Server Error"}
+
+
+def _json_default(obj: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(obj, datetime):
+        return obj.timestamp()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", "replace")
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def request_identity(environ: dict[str, Any]) -> tuple[str, str]:
+    """(account_id, region) of a signed request; defaults when unsigned."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = _CRED_RE.search(auth)
+    if not m:
+        return dispatch.DEFAULT_ACCOUNT, dispatch.DEFAULT_REGION
+    access_key, region = m.group(1), m.group(2)
+    try:
+        from moto.iam.models import get_account_id_from
+
+        account = get_account_id_from(access_key)
+    except Exception:  # noqa: BLE001 - an unknown key is the default account, as in moto
+        account = dispatch.DEFAULT_ACCOUNT
+    return account, region
+
+
+class LocalAwsApp:
+    """WSGI application: admin endpoints, overrides, then moto."""
+
+    def __init__(self, runtime: Runtime, token: str, state_file: Path | None = None) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.runtime = runtime
+        self.token = token
+        self.state_file = state_file
+        self.started_at = time.time()
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.loaded: list[str] = []
+        self.shutdown_hook: Callable[[], None] | None = None
+
+    # -- WSGI ---------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_lakegate/"):
+            return self._admin(environ, start_response, path[len("/_lakegate/"):])
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target and "." in target:
+            prefix, _, operation = target.rpartition(".")
+            service = dispatch.TARGET_PREFIXES.get(prefix)
+            if service:
+                handler = dispatch.lookup(service, operation)
+                if handler is not None:
+                    return self._handle(environ, start_response, service, operation, handler)
+        with self.runtime.lock:
+            # Materialise the body inside the lock: moto builds it lazily in some paths.
+            return list(self.moto(environ, start_response))
+
+    def _read_body(self, environ: dict[str, Any]) -> bytes:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        stream = environ["wsgi.input"]
+        return stream.read(length) if length else stream.read()
+
+    def _handle(self, environ: dict[str, Any], start_response: StartResponse, service: str,
+                operation: str, handler: dispatch.Handler) -> list[bytes]:
+        raw = self._read_body(environ)
+        try:
+            params = json.loads(raw or b"{}")
+            if not isinstance(params, dict):
+                raise ValueError("request body is not a JSON object")
+        except ValueError as err:
+            return self._error(start_response, AwsError("SerializationException", str(err)))
+        account, region = request_identity(environ)
+        ctx = Ctx(service=service, operation=operation, account_id=account, region=region,
+                  runtime=self.runtime)
+        try:
+            with self.runtime.lock:
+                result = handler(ctx, params)
+        except AwsError as err:
+            return self._error(start_response, err)
+        except Exception as err:  # noqa: BLE001 - a handler bug must not become a retry storm
+            log.error("handler %s.%s failed:\n%s", service, operation, traceback.format_exc())
+            # 400, not 500: SDKs and Terraform retry 5xx for minutes; a bug should fail fast.
+            return self._error(start_response, AwsError(
+                "InternalFailure", f"localaws {service}.{operation} failed: "
+                f"{type(err).__name__}: {err}", 400))
+        return _json_response(start_response, 200, result if result is not None else {})
+
+    @staticmethod
+    def _error(start_response: StartResponse, err: AwsError) -> list[bytes]:
+        return _json_response(start_response, err.status, err.body(),
+                              headers=[("x-amzn-ErrorType", err.code)])
+
+    # -- admin --------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "service": "localaws",
+            "token": self.token,
+            "pid": os.getpid(),
+            "timing": self.runtime.timing,
+            "time_scale": self.runtime.time_scale,
+            "started_at": self.started_at,
+            "behaviour": self.loaded,
+            "overrides": sorted(f"{s}.{o}" for s, o in dispatch.OVERRIDES),
+            "faults": sorted(dispatch.FAULTS),
+            "background_errors": list(self.runtime.errors),
+        }
+
+    def _admin(self, environ: dict[str, Any], start_response: StartResponse,
+               sub: str) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        ctype = "application/json"
+        parts = [p for p in sub.split("/") if p]
+        if parts == ["health"]:
+            return _json_response(start_response, 200, self.health(), content_type=ctype)
+        if parts == ["faults"] and method == "GET":
+            body = {name: f.description for name, f in sorted(dispatch.FAULTS.items())}
+            return _json_response(start_response, 200, {"faults": body}, content_type=ctype)
+        if parts == ["shutdown"] and method == "POST":
+            if self.shutdown_hook is not None:
+                threading.Timer(0.1, self.shutdown_hook).start()
+            return _json_response(start_response, 200, {"ok": True, "pid": os.getpid()},
+                                  content_type=ctype)
+        if len(parts) in (2, 3) and parts[0] == "fault" and method == "POST":
+            name = parts[1]
+            clear = len(parts) == 3
+            if clear and parts[2] != "clear":
+                return _json_response(start_response, 404, {"error": f"unknown path /{sub}"},
+                                      content_type=ctype)
+            fault = dispatch.FAULTS.get(name)
+            if fault is None:
+                return _json_response(start_response, 404, {
+                    "error": f"unknown fault {name!r}", "known": sorted(dispatch.FAULTS)},
+                    content_type=ctype)
+            raw = self._read_body(environ)
+            try:
+                options = json.loads(raw) if raw else {}
+            except ValueError:
+                options = {}
+            try:
+                with self.runtime.lock:
+                    func = fault.clear if clear else fault.apply
+                    try:
+                        detail = func(self.runtime, **options) if options else func(self.runtime)
+                    except TypeError:
+                        detail = func(self.runtime)
+            except AwsError as err:
+                return _json_response(start_response, 409, {"error": err.message, "code": err.code},
+                                      content_type=ctype)
+            except Exception as err:  # noqa: BLE001
+                log.error("fault %s failed:\n%s", name, traceback.format_exc())
+                return _json_response(start_response, 500, {
+                    "error": f"fault {name} failed: {type(err).__name__}: {err}"}, content_type=ctype)
+            return _json_response(start_response, 200, {
+                "ok": True, "fault": name, "cleared": clear, "detail": detail},
+                content_type=ctype)
+        return _json_response(start_response, 404, {"error": f"unknown admin path /{sub}"},
+                              content_type=ctype)
+
+
+def write_state_file(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON atomically (rename), so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
+          state_file: Path | None = None, token: str | None = None,
+          host: str = "127.0.0.1") -> None:
+    """Run the server until ``POST /_lakegate/shutdown`` or SIGTERM/SIGINT."""
+    import signal
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    runtime = Runtime(timing=timing, time_scale=time_scale)
+    token = token or secrets.token_hex(16)
+    app = LocalAwsApp(runtime, token, state_file)
+    app.loaded = load_behaviour()
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    real_port = server.server_port
+    endpoint = f"http://{host}:{real_port}"
+
+    def stop() -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    app.shutdown_hook = stop
+    signal.signal(signal.SIGTERM, lambda *_: stop())
+    signal.signal(signal.SIGINT, lambda *_: stop())
+    info = {"endpoint": endpoint, "pid": os.getpid(), "port": real_port, "token": token,
+            "started_at": app.started_at, "timing": timing, "time_scale": time_scale}
+    if state_file is not None:
+        write_state_file(state_file, info)
+    print(f"localaws listening on {endpoint} (pid {os.getpid()}, timing {timing})", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        runtime.shutdown()
+        if state_file is not None:
+            try:
+                current = json.loads(state_file.read_text())
+                if current.get("pid") == os.getpid() and current.get("token") == token:
+                    state_file.unlink()
+            except (OSError, ValueError):
+                pass
+        print("localaws stopped", flush=True)
+
+
+__all__ = ["LocalAwsApp", "serve", "load_behaviour", "request_identity", "write_state_file"]
