@@ -21,6 +21,7 @@ from lakegate.errors import LakegateError
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "lakegate.commands.plan",
+    "lakegate.commands.local",
 )
 
 
