@@ -14,14 +14,14 @@
 -- Output partitioned by alert_type and event date (dynamic partition overwrite).
 WITH classified AS (
   SELECT
-    s.carChassis,
-    s.metric_timestamp,
-    s.engineTempCelsius,
-    s.oilTempCelsius,
-    s.tripMaxSpeedKm,
-    s.event_year,
-    s.event_month,
-    s.event_day,
+    s.carChassis AS carChassis,
+    s.metric_timestamp AS metric_timestamp,
+    s.engineTempCelsius AS engineTempCelsius,
+    s.oilTempCelsius AS oilTempCelsius,
+    s.tripMaxSpeedKm AS tripMaxSpeedKm,
+    s.event_year AS event_year,
+    s.event_month AS event_month,
+    s.event_day AS event_day,
     CASE
       WHEN s.engineTempCelsius > ${engine_temp_limit} THEN 'OVERHEAT_ENGINE'
       WHEN s.oilTempCelsius > ${oil_temp_limit} THEN 'OVERHEAT_OIL'
