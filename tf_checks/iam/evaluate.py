@@ -259,26 +259,28 @@ def suggest_statement(missing: Sequence[Missing] | Sequence[RequirementLike],
                       *, sid_prefix: str = "LakegateRequired") -> list[dict[str, Any]]:
     """The minimal Allow statements that would grant the missing requirements.
 
-    Requirements are grouped by their action set: resources needing exactly the same actions
-    share one statement (``Action`` and ``Resource`` sorted, de-duplicated). Explicit denies are
-    not fixed by adding an Allow; they are still listed (the finding says "remove the deny").
-    Returns a list (usually 1-3 statements) to paste into the role's policy ``Statement``.
+    Grouped by resource set: actions needed on exactly the same set of resources share one
+    statement (``Action`` and ``Resource`` sorted, de-duplicated), so the output is small and
+    least-privilege. Explicit denies are not fixed by adding an Allow (the caller says "remove
+    the deny"); they are included so the statement is complete once the deny is gone.
+    Returns a list of statements to paste into the role policy's ``Statement``.
     """
-    by_resource: dict[str, set[str]] = {}
+    by_action: dict[str, set[str]] = {}
     for m in missing:
         req = m.requirement if isinstance(m, Missing) else m
-        by_resource.setdefault(req.resource, set()).add(req.action)
-    by_actions: dict[tuple[str, ...], list[str]] = {}
-    for res, acts in by_resource.items():
-        by_actions.setdefault(tuple(sorted(acts)), []).append(res)
+        by_action.setdefault(req.action, set()).add(req.resource)
+    by_resources: dict[tuple[str, ...], list[str]] = {}
+    for act, res in by_action.items():
+        by_resources.setdefault(tuple(sorted(res)), []).append(act)
     out = []
-    for i, (acts, resources) in enumerate(sorted(by_actions.items(),
-                                                 key=lambda kv: (kv[0], sorted(kv[1])))):
+    for i, (resources, acts) in enumerate(sorted(by_resources.items(),
+                                                 key=lambda kv: (sorted(kv[1]), kv[0]))):
+        acts = sorted(set(acts))
         out.append({
             "Sid": f"{sid_prefix}{i + 1}",
             "Effect": "Allow",
-            "Action": list(acts) if len(acts) > 1 else acts[0],
-            "Resource": sorted(resources) if len(resources) > 1 else resources[0],
+            "Action": acts if len(acts) > 1 else acts[0],
+            "Resource": list(resources) if len(resources) > 1 else resources[0],
         })
     return out
 
