@@ -1,0 +1,2 @@
+def on_action_finished(ctx, kind, name, run_id):
+    pass

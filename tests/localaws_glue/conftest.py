@@ -1,0 +1,150 @@
+"""In-process fixtures: moto backends + the real Runtime + a hand-built Ctx (no HTTP)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import Any, Callable
+
+import boto3
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from moto import mock_aws
+
+from localaws.dispatch import Ctx
+from localaws.runtime import Runtime
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+DB = "datalake-pipeline-catalog-dev"
+BRONZE = "datalake-pipeline-bronze-dev"
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        from localaws.glue import state
+
+        state.reset_all()
+        yield
+
+
+@pytest.fixture
+def runtime():
+    rt = Runtime(timing="fast", time_scale=0.2)
+    yield rt
+    rt.shutdown()
+
+
+@pytest.fixture
+def ctx(aws, runtime) -> Ctx:
+    return Ctx(service="glue", operation="test", account_id=ACCOUNT, region=REGION, runtime=runtime)
+
+
+@pytest.fixture
+def clients(aws) -> dict[str, Any]:
+    return {s: boto3.client(s, region_name=REGION) for s in ("s3", "glue", "iam", "logs")}
+
+
+def wait_for(pred: Callable[[], Any], timeout: float = 10.0, step: float = 0.02) -> Any:
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError("condition not reached in time")
+
+
+def bronze_record(i: int, day: int = 29, engine: float = 90.0, extra: dict | None = None) -> dict:
+    rec = {
+        "carChassis": f"CHASSIS{i:012d}",
+        "Model": "HB20 Sedan",
+        "year": 2024,
+        "currentMileage": 1000 + i,
+        "metrics": {
+            "engineTempCelsius": engine,
+            "oilTempCelsius": 95.0,
+            "metricTimestamp": f"Wed, {day} Oct 2025 11:00:00",
+            "trip": {"tripMileage": 12.5, "tripMaxSpeedKm": 100.0},
+        },
+        "ingestion_timestamp": "2025-10-29T11:00:00Z",
+    }
+    if extra:
+        rec.update(extra)
+    return rec
+
+
+def parquet_bytes(records: list[dict]) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(records), buf)
+    return buf.getvalue()
+
+
+CRAWLER_POLICY_ACTIONS = [
+    "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+    "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition",
+    "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition",
+]
+
+
+def crawler_policy(bucket: str, folder: str, table: str, drop: tuple[str, ...] = ()) -> dict:
+    """The terraform/iam.tf crawler policy, optionally without some actions."""
+    arn = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetBucketLocation"], "Resource": f"arn:aws:s3:::{bucket}"},
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{bucket}/{folder}/*"},
+            {"Effect": "Allow", "Action": [a for a in CRAWLER_POLICY_ACTIONS if a not in drop],
+             "Resource": [f"{arn}:catalog", f"{arn}:database/{DB}", f"{arn}:table/{DB}/{table}"]},
+            {"Effect": "Allow", "Action": ["logs:CreateLogGroup"], "Resource": [
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws-glue/crawlers",
+                f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws-glue/crawlers:*"]},
+            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+             "Resource": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws-glue/crawlers:*"},
+        ],
+    }
+
+
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+CONFIG = json.dumps({"Version": 1.0, "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+                     "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"},
+                                       "Tables": {"AddOrUpdateBehavior": "MergeNewColumns"}}})
+
+
+def make_crawler(clients: dict, name: str, bucket: str, folder: str, prefix: str, table: str,
+                 configuration: str | None = CONFIG, drop: tuple[str, ...] = ()) -> None:
+    iam, glue = clients["iam"], clients["glue"]
+    role = f"{name}-role"
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(RoleName=role, PolicyName=f"{role}-policy",
+                        PolicyDocument=json.dumps(crawler_policy(bucket, folder, table, drop)))
+    try:
+        glue.create_database(DatabaseInput={"Name": DB})
+    except glue.exceptions.AlreadyExistsException:
+        pass
+    kwargs: dict[str, Any] = dict(
+        Name=name, Role=f"arn:aws:iam::{ACCOUNT}:role/{role}", DatabaseName=DB,
+        Targets={"S3Targets": [{"Path": f"s3://{bucket}/{folder}/"}]}, TablePrefix=prefix,
+        SchemaChangePolicy={"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
+    )
+    if configuration:
+        kwargs["Configuration"] = configuration
+    glue.create_crawler(**kwargs)
+
+
+def put_bronze(clients: dict, day: int, records: list[dict], name: str = "part-0.parquet",
+               bucket: str = BRONZE) -> str:
+    s3 = clients["s3"]
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except Exception:
+        pass
+    key = f"bronze/car_data/ingest_year=2025/ingest_month=10/ingest_day={day:02d}/{name}"
+    s3.put_object(Bucket=bucket, Key=key, Body=parquet_bytes(records))
+    return key
