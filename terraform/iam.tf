@@ -12,6 +12,9 @@
 #   The jobs write Parquet by path and leave cataloging to the crawlers, so they get no catalog
 #   write permission (no glue:BatchCreatePartition).
 #
+# Inline policies name their role by `aws_iam_role.x.name` (known at plan time, unlike `.id`), so
+# a static check of the plan can tell which policy belongs to which role.
+#
 # Role ARNs are also built in locals.tf (from var.account_id) so that crawlers and jobs have a
 # known role ARN at plan time; the postcondition below fails the apply early if account_id is
 # not the account being deployed to.
@@ -109,7 +112,7 @@ resource "aws_iam_role_policy" "crawler" {
   for_each = local.crawlers
 
   name   = "${each.value.role_name}-policy"
-  role   = aws_iam_role.crawler[each.key].id
+  role   = aws_iam_role.crawler[each.key].name
   policy = data.aws_iam_policy_document.crawler[each.key].json
 }
 
@@ -233,6 +236,6 @@ resource "aws_iam_role_policy" "job" {
   for_each = local.jobs
 
   name   = "${each.value.role_name}-policy"
-  role   = aws_iam_role.job[each.key].id
+  role   = aws_iam_role.job[each.key].name
   policy = data.aws_iam_policy_document.job[each.key].json
 }

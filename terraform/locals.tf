@@ -179,9 +179,10 @@ locals {
     }, j.extra_arguments)
   }
 
-  # Glue still writes the standard driver/executor stdout and stderr to these shared groups even
-  # when continuous logging goes to the job's own group.
-  glue_default_job_log_groups = ["/aws-glue/jobs/output", "/aws-glue/jobs/error"]
+  # Glue still writes the standard driver/executor stdout and stderr to the shared output/error
+  # groups even when continuous logging goes to the job's own group; logs-v2 is Glue's default
+  # continuous-logging group (used if --continuous-log-logGroup is ever dropped).
+  glue_default_job_log_groups = ["/aws-glue/jobs/output", "/aws-glue/jobs/error", "/aws-glue/jobs/logs-v2"]
 
   # --- IAM --------------------------------------------------------------------------------------
   crawler_role_arns = { for k, c in local.crawlers : k => "${local.arn_prefix}:iam::${var.account_id}:role/${c.role_name}" }

@@ -18,7 +18,7 @@ resource "aws_s3_bucket" "this" {
 resource "aws_s3_bucket_versioning" "this" {
   for_each = aws_s3_bucket.this
 
-  bucket = each.value.id
+  bucket = each.value.bucket
 
   versioning_configuration {
     status = "Enabled"
@@ -28,7 +28,7 @@ resource "aws_s3_bucket_versioning" "this" {
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   for_each = aws_s3_bucket.this
 
-  bucket = each.value.id
+  bucket = each.value.bucket
 
   rule {
     apply_server_side_encryption_by_default {
@@ -41,7 +41,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 resource "aws_s3_bucket_public_access_block" "this" {
   for_each = aws_s3_bucket.this
 
-  bucket = each.value.id
+  bucket = each.value.bucket
 
   block_public_acls       = true
   block_public_policy     = true
@@ -52,7 +52,7 @@ resource "aws_s3_bucket_public_access_block" "this" {
 resource "aws_s3_bucket_ownership_controls" "this" {
   for_each = aws_s3_bucket.this
 
-  bucket = each.value.id
+  bucket = each.value.bucket
 
   rule {
     object_ownership = "BucketOwnerEnforced"
@@ -62,7 +62,7 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
   for_each = aws_s3_bucket.this
 
-  bucket = each.value.id
+  bucket = each.value.bucket
 
   rule {
     id     = "expire-noncurrent-versions"
@@ -110,7 +110,7 @@ data "aws_iam_policy_document" "bucket_tls_only" {
 resource "aws_s3_bucket_policy" "tls_only" {
   for_each = aws_s3_bucket.this
 
-  bucket = each.value.id
+  bucket = each.value.bucket
   policy = data.aws_iam_policy_document.bucket_tls_only[each.key].json
 
   depends_on = [aws_s3_bucket_public_access_block.this]
@@ -120,7 +120,7 @@ resource "aws_s3_bucket_policy" "tls_only" {
 resource "aws_s3_object" "job_script" {
   for_each = local.jobs
 
-  bucket       = aws_s3_bucket.this["glue_scripts"].id
+  bucket       = aws_s3_bucket.this["glue_scripts"].bucket
   key          = local.job_script_keys[each.key]
   source       = "${path.module}/glue_jobs/${each.key}.py"
   etag         = filemd5("${path.module}/glue_jobs/${each.key}.py")
@@ -132,7 +132,7 @@ resource "aws_s3_object" "job_script" {
 resource "aws_s3_object" "job_sql" {
   for_each = local.jobs
 
-  bucket       = aws_s3_bucket.this["glue_scripts"].id
+  bucket       = aws_s3_bucket.this["glue_scripts"].bucket
   key          = local.job_sql_keys[each.key]
   source       = "${path.module}/glue_jobs/${each.key}.sql"
   etag         = filemd5("${path.module}/glue_jobs/${each.key}.sql")
