@@ -21,7 +21,9 @@ from lakegate.errors import LakegateError
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "lakegate.commands.plan",
+    "tf_checks.cli",
     "lakegate.commands.local",
+    "lakegate.commands.recover",
 )
 
 

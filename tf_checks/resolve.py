@@ -36,7 +36,7 @@ from tf_checks.model import Plan, Resource
 try:  # keep one convention for the symbolic account id
     from tf_checks.requirements import ACCOUNT as ACCOUNT  # type: ignore[attr-defined]
 except Exception:  # noqa: BLE001 - requirements not landed or has no constant
-    ACCOUNT = "${AWS::AccountId}"
+    ACCOUNT = "${account_id}"
 
 _MISSING = object()
 
@@ -63,6 +63,20 @@ def _unknown_at(marks: Any, steps: list[Any]) -> bool:
         else:
             return False
     return _contains_unknown(marks)
+
+
+def _mask_unknown(value: Any, marks: Any) -> Any:
+    """``value`` with every leaf that ``marks`` flags as unknown replaced by None."""
+    if marks is True:
+        return None
+    if isinstance(value, dict) and isinstance(marks, dict):
+        out = dict(value)
+        for k, m in marks.items():
+            out[k] = _mask_unknown(value.get(k), m)
+        return out
+    if isinstance(value, list) and isinstance(marks, list):
+        return [_mask_unknown(v, marks[i]) if i < len(marks) else v for i, v in enumerate(value)]
+    return value
 
 
 def build_policy_document(statements: list[dict[str, Any]], version: str | None = None) -> str:
@@ -141,6 +155,17 @@ class Resolver:
             val = res.values[attr]
             if val is not None or attr not in DERIVED.get(res.kind, {}):
                 return val
+        marks = res.after_unknown.get(attr)
+        if attr in res.values and isinstance(res.values[attr], (list, dict)) and marks is not True \
+                and _contains_unknown(marks):
+            # Partly unknown (e.g. a job's command.runtime): the source gives the whole value;
+            # without it, unknown leaves read as None, which rules treat as "cannot verify".
+            if self.tf_dir is not None:
+                try:
+                    return self._from_source(res, attr)
+                except Unresolved:
+                    pass
+            return _mask_unknown(res.values[attr], marks)
         derive = DERIVED.get(res.kind, {}).get(attr)
         source_err: Unresolved | None = None
         if self.tf_dir is not None:

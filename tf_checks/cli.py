@@ -1,0 +1,59 @@
+"""``lakegate check``: the static gate on a plan JSON, a state or a Terraform directory.
+
+Exit codes (contract): 0 no finding at or above ``--fail-on``; 1 findings at or above it;
+2 unusable input (:class:`~lakegate.errors.LakegateError`, printed by ``lakegate.cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lakegate.errors import LakegateError
+from tf_checks.findings import SEVERITIES
+from tf_checks.output import FORMATS, render
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "check", help="static gate: IAM sufficiency, workflow graph, consistency, change impact",
+        description="Check a Terraform plan JSON, state JSON/terraform.tfstate or Terraform "
+                    "directory. Exit 0 clean, 1 findings at or above --fail-on, 2 unusable input.")
+    p.add_argument("input", metavar="INPUT", help="plan JSON, state JSON, terraform.tfstate or Terraform directory")
+    p.add_argument("--tf-dir", type=Path, default=None,
+                   help="the Terraform directory of the plan (resolves unknown values, checks scripts)")
+    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--out", type=Path, default=None, help="write the report here instead of stdout")
+    p.add_argument("--fail-on", choices=SEVERITIES, default="high", type=str.lower)
+    p.add_argument("--recovery-plan", type=Path, default=None,
+                   help="write the post-apply recovery plan (JSON) here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tf_checks.engine import check_path
+
+    if args.tf_dir is not None and not args.tf_dir.is_dir():
+        raise LakegateError(f"--tf-dir {args.tf_dir} is not a directory", where=str(args.tf_dir),
+                            fix="pass the folder holding the .tf files")
+    result = check_path(args.input, args.tf_dir)
+    tf_dir = args.tf_dir or (Path(args.input) if Path(args.input).is_dir() else None)
+    text = render(result, args.format, tf_dir)
+    if args.recovery_plan is not None:
+        _write(args.recovery_plan, json.dumps(result.recovery_plan, indent=2) + "\n")
+    if args.out is not None:
+        _write(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return result.exit_code(args.fail_on)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise LakegateError(f"cannot write {path}: {err.strerror}", where=str(path),
+                            fix="choose a writable path") from None
