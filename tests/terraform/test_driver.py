@@ -1,0 +1,443 @@
+"""The terraform driver and `lakegate plan`: error paths, override file, working copy, real plans.
+
+Fast tests use a fake terraform script (a shell script standing in for the binary) where they
+need terraform's behaviour; tests marked ``slow`` run the real terraform 1.11 offline with the
+provider mirror.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lakegate.cli import main
+from lakegate.commands.plan import (LOCAL_STATE_ENV, endpoint_from_local_state, parse_vars,
+                                    resolve_target)
+from lakegate.errors import LakegateError
+from lakegate.terraform import (LOCAL_SERVICES, OVERRIDE_FILE, TERRAFORM_ENV, TerraformDriver,
+                                clean_error_lines, find_terraform, override_text, summarize_plan)
+
+REPO = Path(__file__).resolve().parents[2]
+HAS_TERRAFORM = shutil.which("terraform") is not None
+needs_terraform = pytest.mark.skipif(not HAS_TERRAFORM, reason="terraform is not on PATH")
+
+SMALL_CONFIG = """\
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.0" }
+  }
+}
+
+variable "project" {
+  type    = string
+  default = "lgtest"
+}
+
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_s3_bucket" "bronze" {
+  bucket = "${var.project}-bronze-dev"
+  tags   = { script_md5 = filemd5("${path.module}/glue_jobs/job.py") }
+}
+
+resource "aws_glue_catalog_database" "catalog" {
+  name = "${var.project}-catalog-dev"
+}
+
+output "bucket" {
+  value = aws_s3_bucket.bronze.bucket
+}
+
+output "database" {
+  value = aws_glue_catalog_database.catalog.name
+}
+"""
+
+
+def small_config(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "main.tf").write_text(SMALL_CONFIG)
+    (root / "glue_jobs").mkdir(exist_ok=True)
+    (root / "glue_jobs" / "job.py").write_text("print('job')\n")
+    return root
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (including hidden ones) with a content hash."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.is_dir():
+            out[str(path.relative_to(root)) + "/"] = "dir"
+    return out
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    code = main(argv)
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+# --------------------------------------------------------------------------- find_terraform
+def test_missing_terraform_on_path(tmp_path: Path) -> None:
+    with pytest.raises(LakegateError) as info:
+        find_terraform({"PATH": str(tmp_path)})
+    assert "not installed" in info.value.what
+    assert ">= 1.5" in info.value.fix and TERRAFORM_ENV in info.value.fix
+
+
+def test_lakegate_terraform_pointing_nowhere(tmp_path: Path) -> None:
+    with pytest.raises(LakegateError) as info:
+        find_terraform({TERRAFORM_ENV: "/nonexistent/terraform", "PATH": os.environ["PATH"]})
+    assert "/nonexistent/terraform" in info.value.what and info.value.where == f"${TERRAFORM_ENV}"
+
+
+def test_lakegate_terraform_wins_over_path(tmp_path: Path) -> None:
+    fake = tmp_path / "tf"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert find_terraform({TERRAFORM_ENV: str(fake), "PATH": os.environ["PATH"]}) == fake
+
+
+def test_cli_without_terraform_exits_2_without_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    src = small_config(tmp_path / "tf")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.delenv(TERRAFORM_ENV, raising=False)
+    code, out, err = run_cli(["plan", str(src), "--out", str(tmp_path / "p.json")], capsys)
+    assert code == 2
+    assert "terraform is not installed" in err and "fix:" in err and "Traceback" not in err
+    monkeypatch.setenv(TERRAFORM_ENV, "/nonexistent")
+    code, out, err = run_cli(["plan", str(src), "--out", str(tmp_path / "p.json")], capsys)
+    assert code == 2 and "/nonexistent" in err
+
+
+# --------------------------------------------------------------------------- bad directories
+def test_tf_dir_that_does_not_exist(tmp_path: Path, capsys) -> None:
+    code, _, err = run_cli(["plan", str(tmp_path / "nope"), "--out", str(tmp_path / "p.json")], capsys)
+    assert code == 2 and "does not exist" in err and str(tmp_path / "nope") in err
+
+
+def test_tf_dir_is_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "main.tf"
+    f.write_text("")
+    with pytest.raises(LakegateError, match="not a directory"):
+        TerraformDriver(f)
+
+
+def test_tf_dir_without_tf_files(tmp_path: Path, capsys) -> None:
+    (tmp_path / "README.md").write_text("no terraform here")
+    (tmp_path / OVERRIDE_FILE).write_text("")  # our own override file does not count
+    code, _, err = run_cli(["plan", str(tmp_path), "--out", str(tmp_path / "p.json")], capsys)
+    assert code == 2 and "no Terraform files" in err and "fix:" in err
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"target": "moon"}, "unknown target"),
+    ({"target": "local"}, "needs an endpoint"),
+    ({"target": "offline", "endpoint": "http://127.0.0.1:1"}, "only makes sense for the local"),
+    ({"target": "local", "endpoint": "127.0.0.1:4566"}, "not an http"),
+    ({"variables": {"bad name": 1}}, "invalid Terraform variable name"),
+])
+def test_bad_driver_arguments(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(LakegateError, match=message):
+        TerraformDriver(small_config(tmp_path / "tf"), **kwargs)
+
+
+# --------------------------------------------------------------------------- override file
+def test_local_override_has_every_endpoint_and_looks_up_the_account() -> None:
+    text = override_text("local", region="eu-west-1", endpoint="http://127.0.0.1:4566",
+                         state_path="terraform.tfstate")
+    for svc in ("s3", "glue", "iam", "sts", "athena", "logs", "cloudwatch", "kms", "lambda", "events"):
+        assert svc in LOCAL_SERVICES
+    for svc in LOCAL_SERVICES:
+        assert any(ln.split("=")[0].strip() == svc and '"http://127.0.0.1:4566"' in ln
+                   for ln in text.splitlines()), svc
+    assert "skip_requesting_account_id" not in text
+    for needed in ('access_key                  = "test"', 'secret_key                  = "test"',
+                   "skip_credentials_validation = true", "skip_metadata_api_check     = true",
+                   "s3_use_path_style           = true", 'region                      = "eu-west-1"',
+                   'backend "local"', 'path = "terraform.tfstate"'):
+        assert needed in text, needed
+
+
+def test_offline_override_skips_account_id_and_has_no_endpoints() -> None:
+    text = override_text("offline", region="us-east-1", aliases=["west"])
+    assert text.count("skip_requesting_account_id  = true") == 2  # default + alias "west"
+    assert 'alias                       = "west"' in text
+    assert "endpoints" not in text and "backend" not in text
+
+
+def test_aws_override_touches_no_provider() -> None:
+    assert override_text("aws", region="us-east-1") == ""
+    assert "provider" not in override_text("aws", region="us-east-1", state_path="/x/terraform.tfstate")
+
+
+def test_driver_override_covers_provider_aliases(tmp_path: Path) -> None:
+    src = small_config(tmp_path / "tf")
+    (src / "west.tf").write_text('provider "aws" {\n  alias  = "west"\n  region = "us-west-2"\n}\n')
+    drv = TerraformDriver(src, target="local", endpoint="http://127.0.0.1:4566", work_dir=tmp_path / "w")
+    drv._sync()
+    text = (tmp_path / "w" / "local" / OVERRIDE_FILE).read_text()
+    assert 'alias                       = "west"' in text
+    s3_lines = [ln for ln in text.splitlines() if ln.split("=")[0].strip() == "s3"]
+    assert len(s3_lines) == 2 and all('"http://127.0.0.1:4566"' in ln for ln in s3_lines)
+
+
+# --------------------------------------------------------------------------- working copy
+def test_working_copy_mirrors_the_source_and_leaves_it_untouched(tmp_path: Path) -> None:
+    src = small_config(tmp_path / "tf")
+    (src / "dev.tfvars").write_text('project = "x"\n')
+    (src / ".terraform").mkdir()
+    (src / ".terraform" / "junk").write_text("user's own init")
+    (src / "terraform.tfstate").write_text('{"real": "state"}')
+    (src / OVERRIDE_FILE).write_text("# stale override the user left")
+    before = tree_digest(src)
+    drv = TerraformDriver(src, target="offline", work_dir=tmp_path / "w")
+    first = drv._sync()
+    copy = tmp_path / "w" / "offline"
+    assert (copy / "main.tf").read_text() == SMALL_CONFIG
+    assert (copy / "glue_jobs" / "job.py").is_file() and (copy / "dev.tfvars").is_file()
+    assert not (copy / "terraform.tfstate").exists() and not (copy / ".terraform").exists()
+    assert "skip_requesting_account_id" in (copy / OVERRIDE_FILE).read_text()
+    assert tree_digest(src) == before
+    # re-sync: unchanged config -> same fingerprint; a removed file disappears from the copy
+    assert drv._sync() == first
+    (src / "dev.tfvars").unlink()
+    assert drv._sync() == first  # tfvars do not need a new init
+    assert not (copy / "dev.tfvars").exists()
+    (src / "extra.tf").write_text('locals {\n  x = 1\n}\n')
+    assert drv._sync() != first
+    (src / "extra.tf").unlink()
+    assert drv._sync() == first and not (copy / "extra.tf").exists()
+
+
+def test_targets_get_separate_copies(tmp_path: Path) -> None:
+    src = small_config(tmp_path / "tf")
+    off = TerraformDriver(src, target="offline", work_dir=tmp_path / "w")
+    loc = TerraformDriver(src, target="local", endpoint="http://127.0.0.1:9", work_dir=tmp_path / "w")
+    assert off.copy_dir != loc.copy_dir
+    off._sync(), loc._sync()
+    assert "endpoints" in (loc.copy_dir / OVERRIDE_FILE).read_text()
+    assert "endpoints" not in (off.copy_dir / OVERRIDE_FILE).read_text()
+
+
+def test_default_work_dir_is_next_to_the_tf_dir(tmp_path: Path) -> None:
+    src = small_config(tmp_path / "infra")
+    drv = TerraformDriver(src)
+    assert drv.copy_dir == tmp_path / ".lakegate" / "terraform" / "infra" / "offline"
+    assert drv.mirror.describe().startswith("provider mirror:")
+
+
+# --------------------------------------------------------------------------- error capture
+FAKE_TF = """#!/bin/sh
+case "$1" in
+  version) echo '{"terraform_version": "%s"}'; exit 0 ;;
+  init) printf '\\033[31m\\n╷\\n│ \\033[1mError: \\033[0mFailed to query available provider packages\\n│\\n│ Could not retrieve the list of available versions for provider hashicorp/aws\\n╵\\n' >&2; exit 1 ;;
+esac
+exit 0
+"""
+
+
+def fake_terraform(tmp_path: Path, version: str = "1.11.4") -> Path:
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir(parents=True, exist_ok=True)
+    fake.write_text(FAKE_TF % version)
+    fake.chmod(0o755)
+    return fake
+
+
+def test_init_failure_shows_terraforms_words(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(TERRAFORM_ENV, str(fake_terraform(tmp_path)))
+    drv = TerraformDriver(small_config(tmp_path / "tf"), work_dir=tmp_path / "w")
+    with pytest.raises(LakegateError) as info:
+        drv.init()
+    what = info.value.what
+    assert "terraform init failed" in what
+    assert "Error: Failed to query available provider packages" in what
+    assert "Could not retrieve the list" in what
+    assert "\x1b" not in what and "│" not in what and "╷" not in what
+    assert "LAKEGATE_TF_PROVIDER_MIRROR" in info.value.fix
+
+
+def test_too_old_terraform_is_refused(tmp_path: Path, monkeypatch) -> None:
+    import lakegate.terraform as tfmod
+
+    monkeypatch.setattr(tfmod, "_version_cache", {})
+    monkeypatch.setenv(TERRAFORM_ENV, str(fake_terraform(tmp_path, version="0.14.11")))
+    drv = TerraformDriver(small_config(tmp_path / "tf"), work_dir=tmp_path / "w")
+    with pytest.raises(LakegateError, match="too old"):
+        drv.init()
+
+
+def test_clean_error_lines() -> None:
+    text = ("\x1b[33mWarning: something\x1b[0m\n\n╷\n│ \x1b[1mError: Bad thing\x1b[0m\n│\n"
+            "│   on main.tf line 3:\n│    3: foo\n╵\n")
+    assert clean_error_lines(text) == ["Error: Bad thing", "on main.tf line 3:", "3: foo"]
+    assert clean_error_lines("only noise\n") == ["only noise"]
+
+
+# --------------------------------------------------------------------------- CLI helpers
+def test_summarize_plan_counts_like_terraform() -> None:
+    plan = {"resource_changes": [
+        {"change": {"actions": ["create"]}}, {"change": {"actions": ["no-op"]}},
+        {"change": {"actions": ["update"]}}, {"change": {"actions": ["delete", "create"]}},
+        {"change": {"actions": ["delete"]}}, {"change": {"actions": ["read"]}},
+    ]}
+    assert summarize_plan(plan) == {"add": 2, "change": 1, "destroy": 2}
+    assert summarize_plan({}) == {"add": 0, "change": 0, "destroy": 0}
+
+
+def test_parse_vars() -> None:
+    assert parse_vars(["a=1", "b=x=y", "c="]) == {"a": "1", "b": "x=y", "c": ""}
+    with pytest.raises(LakegateError, match="NAME=VALUE"):
+        parse_vars(["novalue"])
+
+
+def test_resolve_target_defaults_and_local_state(tmp_path: Path) -> None:
+    assert resolve_target(None, None, {}) == ("offline", None)
+    assert resolve_target(None, "http://h:1", {}) == ("local", "http://h:1")
+    assert resolve_target("aws", None, {}) == ("aws", None)
+    with pytest.raises(LakegateError, match="only applies to --target local"):
+        resolve_target("aws", "http://h:1", {})
+    state = tmp_path / "state.json"
+    env = {LOCAL_STATE_ENV: str(state)}
+    with pytest.raises(LakegateError) as info:
+        resolve_target("local", None, env)
+    assert "lakegate local up" in info.value.fix and info.value.where == str(state)
+    state.write_text('{"endpoint": "http://127.0.0.1:4599"}')
+    assert resolve_target("local", None, env) == ("local", "http://127.0.0.1:4599")
+    state.write_text("{not json")
+    with pytest.raises(LakegateError, match="cannot read"):
+        endpoint_from_local_state(env)
+    state.write_text('{"pid": 1}')
+    with pytest.raises(LakegateError, match="no \"endpoint\""):
+        endpoint_from_local_state(env)
+
+
+def test_plan_help_is_accurate(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["plan", "--help"])
+    assert info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for word in ("--out", "--target", "{offline,local,aws}", "--endpoint", "--var", "NAME=VALUE",
+                 "default without --endpoint", "default with --endpoint", LOCAL_STATE_ENV):
+        assert word in out, word
+
+
+# --------------------------------------------------------------------------- real terraform
+@pytest.mark.slow
+@needs_terraform
+def test_real_offline_plan_through_the_cli(tmp_path: Path, capsys, caplog) -> None:
+    src = small_config(tmp_path / "tf")
+    before = tree_digest(src)
+    out = tmp_path / "out" / "plan.json"
+    code, stdout, err = run_cli(["plan", str(src), "--out", str(out), "--var", "project=lgcli"], capsys)
+    assert code == 0, err
+    assert "2 to add, 0 to change, 0 to destroy" in stdout and str(out) in stdout
+    plan = json.loads(out.read_text())
+    assert plan["format_version"]
+    changes = {rc["address"]: rc for rc in plan["resource_changes"]}
+    assert set(changes) == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
+    assert changes["aws_s3_bucket.bronze"]["change"]["after"]["bucket"] == "lgcli-bronze-dev"
+    md5 = hashlib.md5(b"print('job')\n").hexdigest()  # ${path.module} resolved in the copy
+    assert changes["aws_s3_bucket.bronze"]["change"]["after"]["tags"]["script_md5"] == md5
+    assert tree_digest(src) == before
+    # init is cached: a second plan does not run init again
+    stamp = tmp_path / ".lakegate" / "terraform" / "tf" / "offline" / ".terraform" / "lakegate-init.sha256"
+    mtime = stamp.stat().st_mtime_ns
+    drv = TerraformDriver(src, variables={"project": "again"})
+    with caplog.at_level("DEBUG", logger="lakegate.terraform"):
+        again = drv.plan()
+    assert "init skipped" in caplog.text and stamp.stat().st_mtime_ns == mtime
+    assert again["variables"]["project"]["value"] == "again"
+    assert tree_digest(src) == before
+
+
+@pytest.mark.slow
+@needs_terraform
+def test_real_failing_plans_give_clear_errors(tmp_path: Path, capsys) -> None:
+    src = small_config(tmp_path / "tf")
+    out = tmp_path / "plan.json"
+    code, _, err = run_cli(["plan", str(src), "--out", str(out), "--var", "nope=1"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "Value for undeclared variable" in err and "fix:" in err
+    (src / "broken.tf").write_text('resource "aws_s3_bucket" "x" {\n  bucket = \n}\n')
+    code, _, err = run_cli(["plan", str(src), "--out", str(out)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "Error:" in err and f"where: {src / 'broken.tf'}:" in err
+    assert "\x1b" not in err
+    assert not out.exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+@needs_terraform
+def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path) -> None:
+    """apply -> outputs -> show_state -> destroy against a moto server, across driver instances."""
+    port = _free_port()
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        src = small_config(tmp_path / "tf")
+        endpoint = f"http://127.0.0.1:{port}"
+
+        def drv() -> TerraformDriver:
+            return TerraformDriver(src, target="local", endpoint=endpoint, work_dir=tmp_path / "w")
+
+        drv().apply()
+        assert drv().outputs() == {"bucket": "lgtest-bronze-dev", "database": "lgtest-catalog-dev"}
+        state = drv().show_state()
+        addresses = {r["address"] for r in state["values"]["root_module"]["resources"]}
+        assert addresses == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
+        # the offline target has its own (empty) state
+        assert TerraformDriver(src, work_dir=tmp_path / "w").outputs() == {}
+        drv().destroy()
+        assert drv().outputs() == {}
+        assert not (src / "terraform.tfstate").exists()
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+
+
+@pytest.mark.slow
+@needs_terraform
+def test_reference_pipeline_plans_offline(tmp_path: Path, capsys) -> None:
+    tf_dir = REPO / "terraform"
+    if not any(tf_dir.glob("*.tf")):
+        pytest.skip("terraform/ has no configuration yet")
+    tf_files = {p: p.read_bytes() for p in tf_dir.rglob("*") if p.is_file() and ".terraform" not in p.parts}
+    out = tmp_path / "pipeline-plan.json"
+    code, stdout, err = run_cli(["plan", str(tf_dir), "--out", str(out),
+                                 "--work-dir", str(tmp_path / "w")], capsys)
+    assert code == 0, err
+    plan = json.loads(out.read_text())
+    assert plan["format_version"] and plan["resource_changes"]
+    types = {rc["type"] for rc in plan["resource_changes"]}
+    assert {"aws_s3_bucket", "aws_glue_catalog_database", "aws_glue_job", "aws_glue_crawler"} <= types
+    assert not (tf_dir / OVERRIDE_FILE).exists()
+    assert {p: p.read_bytes() for p in tf_files} == tf_files  # nothing in terraform/ was rewritten
