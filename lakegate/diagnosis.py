@@ -240,7 +240,7 @@ def gather(clients: Any, names: PipelineNames, *, stuck_after_s: float = 3600.0)
     status = runbook.last_workflow_run(clients, names)
     facts = Facts(workflow=names.workflow, run=asdict(status) if status.run_id else None,
                   stuck_after_s=stuck_after_s, role_names=dict(names.role_names),
-                  crawler_targets=dict(names.raw.get("crawler_targets", {})), silver_job=names.silver_job,
+                  crawler_targets=dict(names.crawler_targets), silver_job=names.silver_job,
                   bronze_crawler=names.bronze_crawler)
     seen: set[tuple[str, str]] = set()
     if status.run_id:

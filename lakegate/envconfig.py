@@ -118,7 +118,7 @@ def local_endpoint() -> str:
     from lakegate import localenv  # client-side reader; does not import the local AWS package
 
     state = localenv.load_state()
-    return str(state["endpoint"])
+    return str(state.endpoint)
 
 
 def boto_session(env: Environment) -> Any:

@@ -42,6 +42,10 @@ class PipelineNames:
     log_groups: dict[str, str] = field(default_factory=dict)       # job name -> log group
     crawler_log_group: str = "/aws-glue/crawlers"
     role_names: dict[str, str] = field(default_factory=dict)       # crawler/job name -> role name
+    role_arns: dict[str, str] = field(default_factory=dict)        # crawler/job name -> role ARN
+    crawler_targets: dict[str, str] = field(default_factory=dict)  # crawler name -> S3 target
+    region: str = "us-east-1"
+    account_id: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -86,6 +90,10 @@ class PipelineNames:
                 log_groups=dict(flat.get("log_group_names", {})),
                 crawler_log_group=str(flat.get("crawler_log_group", "/aws-glue/crawlers")),
                 role_names=dict(flat.get("role_names", {})),
+                role_arns=dict(flat.get("role_arns", {})),
+                crawler_targets=dict(flat.get("crawler_targets", {})),
+                region=str(flat.get("region", "us-east-1")),
+                account_id=str(flat["account_id"]) if flat.get("account_id") else None,
                 raw=flat,
             )
         except (TypeError, ValueError) as err:
