@@ -118,8 +118,8 @@ def ensure_checkov(venv: Path | None = None, *, install_timeout: float = INSTALL
     stamp = venv / ".lakegate-checkov-ok"
     if binary.is_file() and stamp.is_file() and stamp.read_text().strip() == CHECKOV_SPEC:
         return binary
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = venv.parent / (venv.name + ".lock")
+    venv.mkdir(parents=True, exist_ok=True)  # `python -m venv` accepts an existing folder
+    lock_path = venv / ".lakegate-install.lock"
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if binary.is_file() and stamp.is_file() and stamp.read_text().strip() == CHECKOV_SPEC:

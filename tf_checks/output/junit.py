@@ -25,7 +25,7 @@ SUITE_NAME = "lakegate-check"
 
 # Families reported as passing when no finding of theirs exists and the engine did not say which
 # rules ran (result.inputs["rules"]).
-DEFAULT_FAMILIES: tuple[str, ...] = ("LG-IAM", "LG-WF", "LG-PIPE")
+DEFAULT_FAMILIES: tuple[str, ...] = ("LG-IAM", "LG-WF", "LG-CONS", "LG-RESOLVE")
 
 
 # Characters XML 1.0 forbids (checkov excerpts can carry ANSI escapes, NULs...).

@@ -36,10 +36,11 @@ FAMILY_HELP = {
     "LG-WF": "Glue workflow graph: one start trigger, conditions that use crawl_state for crawlers "
              "and state for jobs, every watched job/crawler started in the same workflow, no "
              "duplicate edges, names that resolve.",
-    "LG-PIPE": "Pipeline consistency: crawler targets match job outputs, computed table names match "
+    "LG-CONS": "Pipeline consistency: crawler targets match job outputs, computed table names match "
                "the tables jobs read, script arguments are passed, uploaded scripts exist and parse.",
-    "LG-INPUT": "Input completeness: values the gate cannot read or resolve are reported instead of "
-                "passing silently.",
+    "LG-RESOLVE": "Cannot verify: a value the gate needs (policy, role, path) is unknown at plan "
+                  "time and could not be rebuilt from the configuration; reported instead of "
+                  "passing silently.",
     "LG-SUPPRESS": "Suppression hygiene: every suppression needs a reason and must match a finding.",
     "LG-CHECKOV": "checkov ran on the same plan and crashed, failed or printed unparsable output; "
                   "the gate fails closed.",
