@@ -197,6 +197,7 @@ class JobRun:
     number_of_workers: int | None = None
     glue_version: str | None = None
     max_capacity: float | None = None
+    processed: dict[str, list[Any]] = field(default_factory=dict)  # input -> files read (bookmark)
 
 
 @dataclass

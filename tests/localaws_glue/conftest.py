@@ -148,3 +148,70 @@ def put_bronze(clients: dict, day: int, records: list[dict], name: str = "part-0
     key = f"bronze/car_data/ingest_year=2025/ingest_month=10/ingest_day={day:02d}/{name}"
     s3.put_object(Bucket=bucket, Key=key, Body=parquet_bytes(records))
     return key
+
+
+SCRIPTS = "datalake-pipeline-glue-scripts-dev"
+SILVER = "datalake-pipeline-silver-dev"
+GOLD = "datalake-pipeline-gold-dev"
+TEMP = "datalake-pipeline-glue-temp-dev"
+JOB_NAMES = {
+    "silver_consolidation": "datalake-pipeline-silver-consolidation-dev",
+    "gold_car_current_state": "datalake-pipeline-gold-car-current-state-dev",
+    "gold_performance_alerts": "datalake-pipeline-gold-performance-alerts-dev",
+}
+
+
+def upload_generated(clients: dict, tmp_path, rows: int = 200, seed: int = 1) -> Any:
+    """lakegate.datagen's bronze layout uploaded to the bronze bucket; returns its result."""
+    from pathlib import Path
+
+    from lakegate.datagen import generate
+
+    res = generate(tmp_path / "bronze", rows=rows, seed=seed)
+    s3 = clients["s3"]
+    for b in (BRONZE, SILVER, GOLD, SCRIPTS, TEMP):
+        try:
+            s3.create_bucket(Bucket=b)
+        except Exception:
+            pass
+    root = Path(tmp_path / "bronze")
+    for f in sorted(root.rglob("*.parquet")):
+        s3.put_object(Bucket=BRONZE, Key=f"bronze/car_data/{f.relative_to(root).as_posix()}", Body=f.read_bytes())
+    return res
+
+
+def make_job(clients: dict, short: str, extra: dict[str, str] | None = None, policy: dict | None = None) -> str:
+    """A job as terraform/glue_jobs.tf makes it (broad role unless ``policy``)."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    name = JOB_NAMES[short]
+    s3, iam, glue = clients["s3"], clients["iam"], clients["glue"]
+    s3.put_object(Bucket=SCRIPTS, Key=f"jobs/{short}.sql", Body=(repo / "terraform/glue_jobs" / f"{short}.sql").read_bytes())
+    s3.put_object(Bucket=SCRIPTS, Key=f"jobs/{short}.py", Body=(repo / "terraform/glue_jobs" / f"{short}.py").read_bytes())
+    role = f"{name}-role"
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps(policy or {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:*", "glue:*", "logs:*", "cloudwatch:*"], "Resource": "*"}]}))
+    args = {
+        "--job-bookmark-option": "job-bookmark-enable",
+        "--enable-glue-datacatalog": "true",
+        "--TempDir": f"s3://{TEMP}/{short}/",
+        "--enable-metrics": "true",
+        "--database_name": DB,
+        "--sql_path": f"s3://{SCRIPTS}/jobs/{short}.sql",
+        "--continuous-log-logGroup": f"/aws-glue/jobs/{name}",
+    }
+    if short == "silver_consolidation":
+        args.update({"--bronze_table": "bronze_car_data", "--silver_path": f"s3://{SILVER}/car_telemetry/"})
+    elif short == "gold_car_current_state":
+        args.update({"--silver_table": "silver_car_telemetry", "--gold_path": f"s3://{GOLD}/car_current_state/"})
+    else:
+        args.update({"--silver_table": "silver_car_telemetry", "--alerts_path": f"s3://{GOLD}/performance_alerts_log/",
+                     "--engine_temp_limit": "100", "--oil_temp_limit": "110", "--speed_limit": "120"})
+    args.update(extra or {})
+    glue.create_job(Name=name, Role=f"arn:aws:iam::{ACCOUNT}:role/{role}", GlueVersion="4.0",
+                    Command={"Name": "glueetl", "ScriptLocation": f"s3://{SCRIPTS}/jobs/{short}.py"},
+                    DefaultArguments=args, ExecutionProperty={"MaxConcurrentRuns": 1}, Timeout=60)
+    return name
