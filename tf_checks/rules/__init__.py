@@ -197,6 +197,8 @@ def parse_script(path: Path) -> ScriptInfo:
     names: list[str] | None = []
     no_ctx: list[int] = []
     found = False
+    consts = _module_constants(tree)
+    params = _function_params(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -205,13 +207,69 @@ def parse_script(path: Path) -> ScriptInfo:
         if fname == "getResolvedOptions":
             found = True
             arg = node.args[1] if len(node.args) > 1 else None
-            if isinstance(arg, (ast.List, ast.Tuple)) and all(
-                    isinstance(e, ast.Constant) and isinstance(e.value, str) for e in arg.elts):
-                if names is not None:
-                    names.extend(e.value for e in arg.elts)  # type: ignore[attr-defined]
-            else:
+            got = _string_list(arg, consts, params, tree, 0) if arg is not None else None
+            if got is None:
                 names = None
+            elif names is not None:
+                names.extend(got)
         elif fname in ("from_catalog", "create_dynamic_frame_from_catalog", "create_data_frame_from_catalog"):
             if not any(k.arg == "transformation_ctx" for k in node.keywords):
                 no_ctx.append(node.lineno)
     return ScriptInfo(path, names if found else [], no_ctx)
+
+
+def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
+    """Module-level ``NAME = <expr>`` assignments (last one wins)."""
+    out: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            out[node.targets[0].id] = node.value
+    return out
+
+
+def _function_params(tree: ast.Module) -> dict[str, tuple[str, int]]:
+    """Parameter name -> (function name, position) for module-level functions."""
+    out: dict[str, tuple[str, int]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for i, a in enumerate(node.args.args):
+                out.setdefault(a.arg, (node.name, i))
+    return out
+
+
+def _string_list(node: ast.expr, consts: dict[str, ast.expr], params: dict[str, tuple[str, int]],
+                 tree: ast.Module, depth: int) -> list[str] | None:
+    """Statically evaluate a list of argument names: literals, ``+``, ``list()``/``tuple()``,
+    module constants and a function parameter fed literal lists at every call site.
+    None when not statically known (the rule then says so instead of guessing)."""
+    if depth > 8:
+        return None
+    if isinstance(node, (ast.List, ast.Tuple)):
+        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+            return [e.value for e in node.elts]  # type: ignore[attr-defined]
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        a = _string_list(node.left, consts, params, tree, depth + 1)
+        b = _string_list(node.right, consts, params, tree, depth + 1)
+        return None if a is None or b is None else a + b
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple") \
+            and len(node.args) == 1:
+        return _string_list(node.args[0], consts, params, tree, depth + 1)
+    if isinstance(node, ast.Name):
+        if node.id in params:
+            fname, pos = params[node.id]
+            found: list[str] = []
+            calls = 0
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == fname:
+                    if pos >= len(call.args):
+                        return None
+                    got = _string_list(call.args[pos], consts, params, tree, depth + 1)
+                    if got is None:
+                        return None
+                    calls += 1
+                    found.extend(x for x in got if x not in found)
+            return found if calls else None
+        if node.id in consts:
+            return _string_list(consts[node.id], consts, params, tree, depth + 1)
+    return None

@@ -81,7 +81,10 @@ def _job_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None, li
     args = io.args
     try:
         reqs = job_requirements(
-            region=ctx.region, account=ctx.account, database=args.get("--database_name"),
+            region=ctx.region, account=ctx.account,
+            # GetDatabase on the job's database is already required by each catalog read of it
+            database=None if any(db == args.get("--database_name") for db, _ in io.catalog_reads)
+            else args.get("--database_name"),
             catalog_reads=io.catalog_reads, catalog_writes=[], s3_reads=io.s3_reads,
             s3_writes=io.s3_writes, temp_dir=args.get("--TempDir"),
             script_location=io.script_location,
