@@ -91,6 +91,10 @@ def glob_covers(p: str, r: str) -> bool:
     """Every string of glob ``r`` matches glob ``p`` (sound check; see module docstring)."""
     if p == r or p == "*":
         return True
+    if "*" not in p and "?" not in p:
+        return False  # a literal pattern covers only itself
+    if p.endswith("*") and "*" not in p[:-1] and "?" not in p:
+        return r.startswith(p[:-1])  # common 'prefix*' form, no regex needed
     return _cover_regex(p).fullmatch(r) is not None
 
 
