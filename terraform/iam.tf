@@ -8,7 +8,8 @@
 #   behind the catalog tables they read and the paths they read directly; write (put/delete,
 #   `<folder>*` so Spark's `<folder>_$folder$` markers are covered) only their output folder;
 #   read the catalog (pipeline database and `default`, which Spark touches when
-#   --enable-glue-datacatalog is on); write their CloudWatch logs; publish Glue metrics.
+#   --enable-glue-datacatalog is on); write their CloudWatch logs under /aws-glue/jobs/; publish
+#   job metrics.
 #   The jobs write Parquet by path and leave cataloging to the crawlers, so they get no catalog
 #   write permission (no glue:BatchCreatePartition).
 #
@@ -197,38 +198,27 @@ data "aws_iam_policy_document" "job" {
     )
   }
 
-  statement {
-    sid     = "CreateJobLogGroups"
-    effect  = "Allow"
-    actions = ["logs:CreateLogGroup"]
-    resources = flatten([
-      for g in concat([local.job_log_groups[each.key]], local.glue_default_job_log_groups) : [
-        "${local.logs_arn_prefix}${g}",
-        "${local.logs_arn_prefix}${g}:*",
-      ]
-    ])
-  }
-
+  # Glue writes a job's logs to several groups under /aws-glue/jobs/: the standard output and
+  # error groups, the default continuous-logging group (logs-v2) and the job's own continuous
+  # group (--continuous-log-logGroup = /aws-glue/jobs/<job name>). Scoped to that path, as in
+  # AWS's Glue service policy; lakegate's requirement data (tf_checks/requirements) asks for it.
   statement {
     sid     = "WriteJobLogs"
     effect  = "Allow"
-    actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    actions = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
     resources = [
-      for g in concat([local.job_log_groups[each.key]], local.glue_default_job_log_groups) : "${local.logs_arn_prefix}${g}:*"
+      "${local.logs_arn_prefix}${local.glue_job_log_group_root}/*",
+      "${local.logs_arn_prefix}${local.glue_job_log_group_root}/*:*",
     ]
   }
 
+  # --enable-metrics: PutMetricData has no resource-level permissions (AWS's Glue service policy
+  # grants it on "*" too).
   statement {
     sid       = "PublishGlueMetrics"
     effect    = "Allow"
     actions   = ["cloudwatch:PutMetricData"]
     resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "cloudwatch:namespace"
-      values   = ["Glue"]
-    }
   }
 }
 

@@ -158,7 +158,7 @@ locals {
 
   job_script_keys = { for k, _ in local.jobs : k => "${local.scripts_prefix}/${k}.py" }
   job_sql_keys    = { for k, _ in local.jobs : k => "${local.scripts_prefix}/${k}.sql" }
-  job_log_groups  = { for k, j in local.jobs : k => "/aws-glue/jobs/${j.name}" }
+  job_log_groups  = { for k, j in local.jobs : k => "${local.glue_job_log_group_root}/${j.name}" }
   job_temp_dirs   = { for k, _ in local.jobs : k => "s3://${local.bucket_names.glue_temp}/${k}/" }
   job_output_paths = {
     for k, j in local.jobs : k => "s3://${local.bucket_names[j.output.bucket]}/${j.output.folder}/"
@@ -179,10 +179,9 @@ locals {
     }, j.extra_arguments)
   }
 
-  # Glue still writes the standard driver/executor stdout and stderr to the shared output/error
-  # groups even when continuous logging goes to the job's own group; logs-v2 is Glue's default
-  # continuous-logging group (used if --continuous-log-logGroup is ever dropped).
-  glue_default_job_log_groups = ["/aws-glue/jobs/output", "/aws-glue/jobs/error", "/aws-glue/jobs/logs-v2"]
+  # Every log group a Glue job writes to lives under this path (output, error, logs-v2 and the
+  # job's own continuous-logging group).
+  glue_job_log_group_root = "/aws-glue/jobs"
 
   # --- IAM --------------------------------------------------------------------------------------
   crawler_role_arns = { for k, c in local.crawlers : k => "${local.arn_prefix}:iam::${var.account_id}:role/${c.role_name}" }
