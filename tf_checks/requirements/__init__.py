@@ -89,7 +89,8 @@ _S3_RE = re.compile(r"^s3a?n?://(?P<bucket>[^/]+)(?:/(?P<key>.*))?$")
 def parse_s3_url(url: str, *, what: str = "S3 path") -> tuple[str, str]:
     """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix/")``; bad input -> LakegateError."""
     if not isinstance(url, str):
-        raise LakegateError(f"{what} must be a string, got {type(url).__name__}", where=str(url))
+        raise LakegateError(f"{what} must be a string, got {type(url).__name__}", where=str(url),
+                            fix="write it as s3://<bucket>/<prefix>/")
     m = _S3_RE.match(url.strip())
     if not m or not m.group("bucket"):
         raise LakegateError(f"{what} {url!r} is not an s3://bucket/key URL", where=url,
