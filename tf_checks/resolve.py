@@ -107,6 +107,13 @@ def build_policy_document(statements: list[dict[str, Any]], version: str | None 
     return json.dumps({"Version": version or "2012-10-17", "Statement": out})
 
 
+# Attributes that are, in practice, a plain reference to another resource's attribute.
+REFERENCE_ATTRS = frozenset({
+    "role", "role_arn", "policy_arn", "bucket", "database_name", "workflow_name", "policy",
+    "assume_role_policy", "name",
+})
+
+
 class Resolver:
     """Resolves attribute values of plan resources (see the module docstring)."""
 
@@ -179,12 +186,14 @@ class Resolver:
             except Unresolved:
                 pass
         refs = res.refs(attr)
-        if refs and source_err is None:
+        if refs and source_err is None and len(refs) <= 2 and attr in REFERENCE_ATTRS:
+            # Without the source we only trust a *single* reference (Terraform lists it as
+            # [X.attr, X]); a repeated or mixed list means interpolation or a larger expression.
             target_ref = refs[0]
-            others = {strip_indexes(r) for r in refs}
             base = target_ref.rsplit(".", 1)[0]
-            if len(others - {strip_indexes(target_ref), strip_indexes(base)}) == 0 and "." in target_ref:
-                return self._resolve_ref(res, target_ref)
+            if len(refs) == 1 or refs[1] == base:
+                if attr != "policy" or target_ref.endswith((".json", ".minified_json")):
+                    return self._resolve_ref(res, target_ref)
         if source_err is not None:
             raise Unresolved(f"{res.address}.{attr}: {source_err}")
         if refs:
