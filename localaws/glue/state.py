@@ -213,7 +213,7 @@ class WorkflowRun:
     # action node name ("job:<name>" / "crawler:<name>") -> run ids in this workflow run
     job_runs: dict[str, list[str]] = field(default_factory=dict)
     crawls: dict[str, list[str]] = field(default_factory=dict)
-    error_message: str | None = None
+    errored: list[str] = field(default_factory=list)  # actions that could not start
 
 
 @dataclass
@@ -224,7 +224,6 @@ class GlueState:
     workflow_runs: dict[str, "OrderedDict[str, WorkflowRun]"] = field(default_factory=dict)
     # fault switches (faults.py): names of jobs/crawlers to hold or fail, set by faults
     hold_next_workflow_action: set[str] = field(default_factory=set)
-    fail_jobs: dict[str, str] = field(default_factory=dict)  # job name -> error message
     # listeners called (under lock) when a crawl or job run ends: fn(ctx, kind, name, run_id)
     listeners: list[Callable[..., None]] = field(default_factory=list)
 

@@ -215,3 +215,40 @@ def make_job(clients: dict, short: str, extra: dict[str, str] | None = None, pol
                     Command={"Name": "glueetl", "ScriptLocation": f"s3://{SCRIPTS}/jobs/{short}.py"},
                     DefaultArguments=args, ExecutionProperty={"MaxConcurrentRuns": 1}, Timeout=60)
     return name
+
+
+WORKFLOW = "datalake-pipeline-silver-etl-workflow-dev"
+CRAWLERS = {
+    "bronze": ("datalake-pipeline-bronze-car-data-crawler-dev", BRONZE, "bronze/car_data", "bronze_", "bronze_car_data"),
+    "silver": ("datalake-pipeline-silver-crawler-dev", SILVER, "car_telemetry", "silver_", "silver_car_telemetry"),
+    "gold_state": ("datalake-pipeline-gold-car-current-state-crawler-dev", GOLD, "car_current_state", "gold_", "gold_car_current_state"),
+    "gold_alerts": ("datalake-pipeline-gold-performance-alerts-crawler-dev", GOLD, "performance_alerts_log", "", "performance_alerts_log"),
+}
+
+
+def make_pipeline(clients: dict, tmp_path, rows: int = 300) -> Any:
+    """The terraform/ pipeline mirrored with boto3 (buckets, data, 4 crawlers, 3 jobs, workflow
+    with its 5 triggers)."""
+    res = upload_generated(clients, tmp_path, rows=rows)
+    for name, bucket, folder, prefix, table in CRAWLERS.values():
+        make_crawler(clients, name, bucket, folder, prefix, table)
+    for short in JOB_NAMES:
+        make_job(clients, short)
+    glue = clients["glue"]
+    glue.create_workflow(Name=WORKFLOW)
+    j, c = JOB_NAMES, CRAWLERS
+    glue.create_trigger(Name="start", WorkflowName=WORKFLOW, Type="ON_DEMAND",
+                        Actions=[{"JobName": j["silver_consolidation"]}])
+
+    def cond(name: str, actions: list[dict], job: str | None = None, crawler: str | None = None) -> None:
+        cnd = ({"LogicalOperator": "EQUALS", "JobName": job, "State": "SUCCEEDED"} if job else
+               {"LogicalOperator": "EQUALS", "CrawlerName": crawler, "CrawlState": "SUCCEEDED"})
+        glue.create_trigger(Name=name, WorkflowName=WORKFLOW, Type="CONDITIONAL", StartOnCreation=True,
+                            Predicate={"Logical": "AND", "Conditions": [cnd]}, Actions=actions)
+
+    cond("after-silver-job", [{"CrawlerName": c["silver"][0]}], job=j["silver_consolidation"])
+    cond("after-silver-crawler", [{"JobName": j["gold_car_current_state"]}, {"JobName": j["gold_performance_alerts"]}],
+         crawler=c["silver"][0])
+    cond("after-gold-state", [{"CrawlerName": c["gold_state"][0]}], job=j["gold_car_current_state"])
+    cond("after-gold-alerts", [{"CrawlerName": c["gold_alerts"][0]}], job=j["gold_performance_alerts"])
+    return res
