@@ -152,7 +152,10 @@ def clean_error_lines(text: str, limit: int = 12) -> list[str]:
     blank lines and keeps at most ``limit`` lines.
     """
     lines = [_BOX_RE.sub("", _ANSI_RE.sub("", ln)).rstrip() for ln in text.splitlines()]
-    start = next((i for i, ln in enumerate(lines) if ln.startswith("Error")), 0)
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("Error")]
+    start = starts[0] if starts else 0
+    if len(starts) > 1 and "encountered problems during initiali" in lines[start]:
+        start = starts[1]  # init's generic preamble; the real diagnostic follows
     meaningful = [ln for ln in lines[start:] if ln.strip()]
     return meaningful[:limit]
 
@@ -438,11 +441,18 @@ class TerraformDriver:
         log.info("terraform init (%s target) in %s; %s", self.target, self.copy_dir,
                  self.mirror.describe())
         args = tftest.parse_args(input=False, color=False) + ["-reconfigure"]
-        fix = ("fix the configuration error above; if a provider cannot be installed, "
-               "set LAKEGATE_TF_PROVIDER_MIRROR to a filesystem mirror that holds it")
-        if self.mirror.root is None:
-            fix += " (no mirror is in use: providers are downloaded from the registry)"
-        self._run("init", *args, stage="init", fix=fix)
+        try:
+            self._run("init", *args, stage="init",
+                      fix="fix the configuration error above and re-run")
+        except LakegateError as err:
+            if re.search(r"provider|registry", err.what) and re.search(
+                    r"Failed to (query|install)|Could not retrieve|does not match|no available releases",
+                    err.what):
+                err.fix = ("make the provider available offline: set LAKEGATE_TF_PROVIDER_MIRROR "
+                           "to a filesystem mirror (the folder that holds registry.terraform.io/) "
+                           "with the required version, or allow access to registry.terraform.io; "
+                           + self.mirror.describe())
+            raise
         stamp.write_text(fingerprint)
 
     def plan(self, out_json: Path | None = None) -> dict:
