@@ -75,7 +75,8 @@ def _fire(ctx: Ctx, run: WorkflowRun, trigger: dict[str, Any]) -> None:
                 name = action["JobName"]
                 hold = name in st.hold_next_workflow_action
                 st.hold_next_workflow_action.discard(name)
-                jr = jobs_mod.start_run(ctx, name, action.get("Arguments") or {}, workflow_run_id=run.id,
+                args = {**(action.get("Arguments") or {}), "--WORKFLOW_NAME": run.workflow, "--WORKFLOW_RUN_ID": run.id}
+                jr = jobs_mod.start_run(ctx, name, args, workflow_run_id=run.id,
                                         trigger_name=trigger["Name"], hold=hold, timeout=action.get("Timeout"))
                 run.job_runs.setdefault(name, []).append(jr.id)
             elif action.get("CrawlerName"):
