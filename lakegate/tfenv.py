@@ -15,6 +15,7 @@ because a user's ``TF_CLI_CONFIG_FILE`` may name a file that does not exist.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,11 +61,19 @@ def find_mirror(environ: dict[str, str] | None = None,
         if not _has_aws_provider(root):
             from lakegate.errors import LakegateError
 
+            fix = (f"point {MIRROR_ENV} at the folder that contains 'registry.terraform.io/', "
+                   "or set it to an empty string to download providers from the registry")
+            # a common slip: pointing at registry.terraform.io/ (or below) instead of its parent
+            for parent in root.parents:
+                if parent.name == "registry.terraform.io" and _has_aws_provider(parent.parent):
+                    fix = f"use {parent.parent} (the folder that holds registry.terraform.io/)"
+                    break
+            if root.name == "registry.terraform.io" and _has_aws_provider(root.parent):
+                fix = f"use {root.parent} (the folder that holds registry.terraform.io/)"
             raise LakegateError(
                 f"the provider mirror {root} does not hold {AWS_PROVIDER}",
                 where=f"${MIRROR_ENV}",
-                fix=f"point {MIRROR_ENV} at the folder that contains 'registry.terraform.io/', "
-                "or set it to an empty string to download providers from the registry",
+                fix=fix,
             )
         return MirrorChoice(root, "env")
     for cand in candidates:
@@ -78,7 +87,7 @@ def cli_config_text(mirror_root: Path) -> str:
     return (
         "provider_installation {\n"
         "  filesystem_mirror {\n"
-        f"    path    = \"{mirror_root.as_posix()}\"\n"
+        f"    path    = {json.dumps(mirror_root.as_posix())}\n"
         f"    include = [\"{AWS_PROVIDER}\"]\n"
         "  }\n"
         "  direct {\n"

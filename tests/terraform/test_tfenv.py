@@ -80,3 +80,16 @@ def test_terraform_env_without_mirror_drops_a_missing_cli_config(tmp_path: Path)
     existing.write_text("")
     env = terraform_env(tmp_path, environ={"TF_CLI_CONFIG_FILE": str(existing), MIRROR_ENV: ""})
     assert env["TF_CLI_CONFIG_FILE"] == str(existing)  # a real user config is kept
+
+
+def test_mirror_pointing_inside_the_mirror_suggests_its_root(tmp_path: Path) -> None:
+    root = make_mirror(tmp_path / "plugins")
+    for wrong in (root / "registry.terraform.io", root / AWS_PROVIDER / "5.100.0"):
+        with pytest.raises(LakegateError) as info:
+            find_mirror({MIRROR_ENV: str(wrong)}, candidates=())
+        assert info.value.fix == f"use {root} (the folder that holds registry.terraform.io/)"
+
+
+def test_cli_config_escapes_the_path(tmp_path: Path) -> None:
+    odd = tmp_path / 'we"ird'
+    assert 'path    = "' + odd.as_posix().replace('"', '\\"') + '"' in cli_config_text(odd)
