@@ -1,8 +1,8 @@
 # The six buckets: bronze, silver, gold, Glue scripts, Glue temp, Athena results.
 # All: versioned, encrypted at rest (SSE-S3; the scripts' ETag stays their MD5, which keeps
 # `etag = filemd5(...)` on the script objects stable), all public access blocked, bucket owner
-# enforced, TLS-only, old versions expired. `force_destroy` lets a local or test stack be torn
-# down with its data.
+# enforced, old versions expired, TLS-only when var.deny_insecure_transport is true.
+# `force_destroy` lets a local or test stack be torn down with its data.
 
 resource "aws_s3_bucket" "this" {
   for_each = local.bucket_names
@@ -83,7 +83,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 }
 
 data "aws_iam_policy_document" "bucket_tls_only" {
-  for_each = local.bucket_arns
+  for_each = var.deny_insecure_transport ? local.bucket_arns : {}
 
   statement {
     sid     = "DenyInsecureTransport"
@@ -108,7 +108,7 @@ data "aws_iam_policy_document" "bucket_tls_only" {
 }
 
 resource "aws_s3_bucket_policy" "tls_only" {
-  for_each = aws_s3_bucket.this
+  for_each = var.deny_insecure_transport ? aws_s3_bucket.this : {}
 
   bucket = each.value.bucket
   policy = data.aws_iam_policy_document.bucket_tls_only[each.key].json

@@ -124,3 +124,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "deny_insecure_transport" {
+  description = "Attach a bucket policy to every bucket that denies requests not made over TLS (aws:SecureTransport = false). Recommended for real AWS accounts (set it to true). Off by default because lakegate's embedded local AWS is plain HTTP and enforces bucket policies, so the policy would deny every local request."
+  type        = bool
+  default     = false
+}
