@@ -6,6 +6,7 @@ verdict; the order of rules is fixed so output is deterministic.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from tf_checks.findings import CheckResult, Finding, severity_rank
@@ -35,8 +36,21 @@ def run_rules(plan: Plan, tf_dir: Path | None = None) -> CheckResult:
 
 
 def check_path(path: str | Path, tf_dir: str | Path | None = None) -> CheckResult:
-    plan = load_input(path, tf_dir)
-    return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir)
+    """Load ``path`` and run every rule.
+
+    The cyclic garbage collector is paused meanwhile: loading a large plan allocates millions of
+    acyclic objects and the collector's repeated scans of them cost more than the rules
+    themselves (measured: ~2x on a 10,000-resource plan). Nothing here creates reference cycles
+    that need collecting before we return.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        plan = load_input(path, tf_dir)
+        return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

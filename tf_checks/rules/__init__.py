@@ -117,6 +117,19 @@ class Context:
         return out
 
     @cached_property
+    def unresolved_by_role_address(self) -> dict[str, list[Resource]]:
+        """Role policies/attachments whose role is unknown, by the role address they reference
+        (one pass; lets the IAM rule fail closed for exactly the roles they may belong to)."""
+        out: dict[str, list[Resource]] = {}
+        for res in self.inline_by_role.get("", []) + self.attachments_by_role.get("", []):
+            for ref in set(res.refs("role")):
+                parts = ref.split(".")
+                base = ".".join(parts[:2]).split("[")[0]
+                addr = f"{res.module}.{base}" if res.module else base
+                out.setdefault(addr, []).append(res)
+        return out
+
+    @cached_property
     def policies_by_arn(self) -> dict[str, Resource]:
         out: dict[str, Resource] = {}
         for res in self.plan.of("aws_iam_policy"):

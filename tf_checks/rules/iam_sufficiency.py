@@ -114,10 +114,9 @@ def _role_policies(ctx: Context, iam: Any, role: Resource
         else:
             errs.append(cannot_verify(pol.address, f"the inline policy of role {name}",
                                       why or "policy is not a string", role_address=role.address))
-    for pol in ctx.inline_by_role.get("", []):
-        if any(r.startswith(role.address.split("[")[0]) for r in pol.refs("role")):
-            errs.append(cannot_verify(pol.address, f"which role this policy belongs to ({name}?)",
-                                      "its role is unknown until apply", role_address=role.address))
+    for pol in ctx.unresolved_by_role_address.get(role.address.split("[")[0], []):
+        errs.append(cannot_verify(pol.address, f"which role this policy/attachment belongs to ({name}?)",
+                                  "its role is unknown until apply", role_address=role.address))
     # inline_policy / managed_policy_arns are provider-computed when not configured (they then
     # mirror the aws_iam_role_policy / attachment resources read above): only configured ones count.
     configured = role.config is not None and "inline_policy" in role.config
@@ -141,10 +140,6 @@ def _role_policies(ctx: Context, iam: Any, role: Resource
         if not isinstance(arn, str):
             errs.append(cannot_verify(att.address, f"a policy attached to role {name}",
                                       why or "policy_arn is not a string", role_address=role.address))
-    for att in ctx.attachments_by_role.get("", []):
-        if any(r.startswith(role.address.split("[")[0]) for r in att.refs("role")):
-            errs.append(cannot_verify(att.address, f"which role this attachment belongs to ({name}?)",
-                                      "its role is unknown until apply", role_address=role.address))
     configured = role.config is not None and "managed_policy_arns" in role.config
     managed, why = ctx.resolver.try_value(role, "managed_policy_arns") if configured or \
         (role.values.get("managed_policy_arns") and not role.unknown("managed_policy_arns")) else ([], None)
