@@ -1,0 +1,42 @@
+"""``lakegate smoke``: run the runbook scenarios against an environment and write the sign-off reports.
+
+CLI contract (scripts and CI depend on it): ``lakegate smoke --env NAME [-m TAGS] [--report-dir DIR]``,
+default env ``local``, default dir ``reports/``; writes signoff.html, signoff.md, junit.xml,
+cucumber.json and evidence.json; exit 0 only on GO, 1 on NO-GO, 2 on unusable input.
+The logic lives in :mod:`lakegate.smoke`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "smoke", help="run the runbook scenarios (all or by checklist id) and write the sign-off reports",
+        description="Run the runbook's checklists as scenarios (features/, pytest-bdd) against an environment and "
+                    "write signoff.html, signoff.md, junit.xml, cucumber.json and evidence.json. With --env local "
+                    "(the default) the scenarios bring up their own local AWS, apply terraform/ into it, seed "
+                    "generated data and stop it afterwards. Exit 0 only on GO, 1 on NO-GO, 2 on unusable input.")
+    p.add_argument("--env", default="local", help="environment from lakegate.toml (default: local)")
+    p.add_argument("-m", dest="tags", metavar="TAGS",
+                   help='run only the scenarios matching this expression over checklist ids, e.g. "FV1 or FV8"')
+    p.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                   help="where the evidence and the reports go (default: reports/); the previous run's are replaced")
+    p.add_argument("--rows", type=int, default=None, metavar="N",
+                   help="rows of generated bronze data (local environment only; default 2000)")
+    p.add_argument("--keep", action="store_true",
+                   help="leave the local AWS running afterwards (uses the regular state file of 'lakegate local', "
+                        "reusing a local AWS that is already running there)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lakegate import smoke
+
+    opts = smoke.SmokeOptions(env=args.env, tags=args.tags, report_dir=args.report_dir, rows=args.rows,
+                              keep=args.keep)
+    res = smoke.run_smoke(opts)
+    print(smoke.render_summary(res), flush=True)
+    return res.exit_code

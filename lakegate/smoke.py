@@ -1,0 +1,483 @@
+"""``lakegate smoke``: run the runbook scenarios (features/ + steps/) and render the sign-off reports.
+
+Why a subprocess: the scenarios are a pytest-bdd suite with its own session world (steps/world.py)
+that deploys into the local AWS and tears it down. Running it as ``python -m pytest`` in a child
+process keeps pytest's global state (plugins, markers, sys.modules) out of the CLI, and is exactly
+what a developer or CI would run by hand — one code path. It is never run under xdist: pytest-bdd
+9.0.1 writes an empty Cucumber JSON there, and the expensive actions (crawler and workflow runs)
+are shared through one session world.
+
+Flow of :func:`run_smoke`:
+
+1. validate the input (known environment, a ``-m`` expression over checklist ids, rows > 0, the
+   scenarios exist next to the installed package) — bad input is a :class:`LakegateError` (exit 2)
+   before anything runs;
+2. clear the previous run's evidence in the report directory, write the run metadata;
+3. run pytest through an injectable *runner* (tests use a fake one);
+4. for the local environment: check that no local AWS server started for this run is still alive
+   (the world stops what it starts; if it did not, we stop it by PID and say so);
+5. render the reports (:func:`lakegate.reports.write_all`, idempotent with the conftest's own
+   rendering) and map the decision to an exit code: 0 only on GO with a clean pytest exit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from lakegate import __version__, checklist, evidence
+from lakegate.errors import LakegateError
+
+REPORT_FILES = ("signoff.html", "signoff.md", "junit.xml", "cucumber.json", "evidence.json")
+
+# pytest exit codes (pytest.ExitCode), spelled out so the mapping below reads on its own.
+PYTEST_OK, PYTEST_TESTS_FAILED, PYTEST_INTERRUPTED, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, \
+    PYTEST_NO_TESTS = 0, 1, 2, 3, 4, 5
+
+#: ``runner(cmd, env) -> (exit code, last lines of output)``; the real one streams output live.
+Runner = Callable[[list[str], dict[str, str]], tuple[int, str]]
+
+
+@dataclass
+class SmokeOptions:
+    env: str = "local"
+    tags: str | None = None          # pytest -m expression over checklist ids
+    report_dir: Path = Path("reports")
+    rows: int | None = None          # generated bronze rows (local environment only)
+    keep: bool = False               # leave the local AWS running afterwards
+
+
+@dataclass
+class SmokeResult:
+    decision: str                    # GO | NO-GO
+    exit_code: int                   # 0 GO, 1 NO-GO
+    pytest_rc: int
+    counts: dict[str, int]
+    report_dir: Path
+    files: dict[str, Path]
+    notes: list[str] = field(default_factory=list)   # warnings worth a line in the summary
+    endpoint: str | None = None      # the local AWS the scenarios ran against
+    state_file: Path | None = None   # with --keep: where `lakegate local` finds the kept server
+
+
+# --- locating the scenarios ---------------------------------------------------------------------
+
+def repo_root(package_dir: Path | None = None) -> Path:
+    """The repository holding features/, steps/ and the root conftest.py.
+
+    The scenarios are not part of the wheel (they need terraform/ and the whole repo), so they
+    are found next to the installed package: repo root = parent of the ``lakegate`` package dir.
+    """
+    pkg = (package_dir or Path(__file__).resolve().parent)
+    root = pkg.parent
+    missing = [name for name in ("features", "steps", "conftest.py") if not (root / name).exists()]
+    if missing:
+        raise LakegateError(
+            f"the runbook scenarios are not installed ({', '.join(missing)} missing next to the lakegate package)",
+            where=str(root),
+            fix="run lakegate smoke from a checkout of the lakegate repository "
+                "(pip install -e <checkout>); a wheel install does not ship features/ and steps/")
+    return root
+
+
+# --- the -m expression --------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(?:(\()|(\))|([A-Za-z_][A-Za-z0-9_.-]*)|(\S))")
+
+
+def validate_tags(expr: str) -> str:
+    """Check a ``-m`` expression: ``and``/``or``/``not``/parentheses over checklist ids.
+
+    pytest would silently select nothing for a misspelt id (``-m FV9``) and fails with a terse
+    usage error on bad syntax; we check both up front so the user gets the list of valid ids.
+    Returns the expression stripped.
+    """
+    text = expr.strip()
+    if not text:
+        raise LakegateError("the -m expression is empty", where="-m",
+                            fix='pass checklist ids, e.g. -m "FV1 or FV8" (or leave -m out to run everything)')
+    tokens: list[tuple[str, str, int]] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:  # only trailing whitespace left
+            break
+        if m.group(4):
+            raise LakegateError(f"unexpected character {m.group(4)!r} at column {m.start(4) + 1} of -m {text!r}",
+                                where="-m", fix='use and / or / not / parentheses, e.g. -m "(FV1 or FV8) and not P5"')
+        kind = "(" if m.group(1) else ")" if m.group(2) else "word"
+        tokens.append((kind, m.group(1) or m.group(2) or m.group(3), m.end()))
+        pos = m.end()
+
+    known = ", ".join(checklist.BY_ID)
+    index = 0
+
+    def peek() -> tuple[str, str, int] | None:
+        return tokens[index] if index < len(tokens) else None
+
+    def fail(msg: str) -> LakegateError:
+        return LakegateError(f"{msg} in -m {text!r}", where="-m",
+                             fix='write e.g. -m "FV1 or FV8" or -m "not (P1 or P2)"')
+
+    def expression() -> None:
+        and_expr()
+        while (tok := peek()) is not None and tok[1] == "or":
+            advance()
+            and_expr()
+
+    def and_expr() -> None:
+        not_expr()
+        while (tok := peek()) is not None and tok[1] == "and":
+            advance()
+            not_expr()
+
+    def not_expr() -> None:
+        tok = peek()
+        if tok is None:
+            raise fail("the expression ends too early")
+        if tok[1] == "not":
+            advance()
+            not_expr()
+            return
+        if tok[0] == "(":
+            advance()
+            expression()
+            close = peek()
+            if close is None or close[0] != ")":
+                raise fail("a parenthesis is not closed")
+            advance()
+            return
+        if tok[0] == ")" or tok[1] in ("and", "or"):
+            raise fail(f"unexpected {tok[1]!r}")
+        if tok[1] not in checklist.BY_ID:
+            close = [i for i in checklist.BY_ID if i.lower() == tok[1].lower()]
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise LakegateError(f"unknown checklist id {tok[1]!r} in -m{hint}", where="-m",
+                                fix=f"the scenarios are tagged with: {known}")
+        advance()
+
+    def advance() -> None:
+        nonlocal index
+        index += 1
+
+    expression()
+    if index != len(tokens):
+        raise fail(f"unexpected {tokens[index][1]!r}")
+    return text
+
+
+# --- the pytest command -------------------------------------------------------------------------
+
+def pytest_command(repo: Path, env: str, report_dir: Path, tags: str | None = None, rows: int | None = None,
+                   keep: bool = False, python: str | None = None) -> list[str]:
+    """``python -m pytest <repo>/steps -p no:cacheprovider --lakegate-env ... -q`` (no xdist).
+
+    ``-p no:cacheprovider`` keeps a read-only or shared checkout clean (no .pytest_cache).
+    """
+    cmd = [python or sys.executable, "-m", "pytest", str(repo / "steps"), "-p", "no:cacheprovider",
+           "--lakegate-env", env, "--lakegate-report-dir", str(report_dir)]
+    if rows is not None:
+        cmd += ["--lakegate-rows", str(rows)]
+    if keep:
+        cmd.append("--lakegate-keep")
+    if tags:
+        cmd += ["-m", tags]
+    cmd.append("-q")
+    return cmd
+
+
+def child_env(base: dict[str, str], local_state: Path | None) -> dict[str, str]:
+    """Environment of the pytest child.
+
+    PYTEST_ADDOPTS is dropped so a developer's ``-n 4`` or ``-x`` cannot change what a sign-off
+    means; LAKEGATE_LOCAL_STATE points the world at the state file we watch (local only).
+    """
+    env = dict(base)
+    env.pop("PYTEST_ADDOPTS", None)
+    env["CHECKPOINT_DISABLE"] = "1"
+    if local_state is not None:
+        env["LAKEGATE_LOCAL_STATE"] = str(local_state)
+    return env
+
+
+def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``cmd``, streaming its output to our stdout, and keep the last lines for error messages."""
+    tail: list[str] = []
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace", bufsize=1)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            tail.append(line.rstrip("\n"))
+            del tail[:-40]
+        return proc.wait(), "\n".join(tail)
+    except KeyboardInterrupt:
+        # pytest got the same SIGINT (same process group) and runs its finalizers (the world stops
+        # the local AWS); give it the time to do so before we give up on it.
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+
+
+# --- run metadata -------------------------------------------------------------------------------
+
+def git_commit(repo: Path) -> str | None:
+    """``git rev-parse HEAD`` of ``repo`` (``+dirty`` when the work tree has changes); None without git."""
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return None
+        commit = head.stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=20)
+        return commit + ("+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def run_metadata(env_name: str, kind: str, repo: Path, tags: str | None, commit: str | None,
+                 plan_summary: str | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "env": env_name,
+        "env_kind": kind,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "lakegate_version": __version__,
+        "tags": tags or "(all)",
+    }
+    if commit:
+        meta["commit"] = commit
+    if plan_summary:
+        meta["plan_summary"] = plan_summary
+    return meta
+
+
+# --- the local AWS started for this run ---------------------------------------------------------
+
+class StateWatcher:
+    """Polls the isolated local-AWS state file while the scenarios run.
+
+    The world fixture starts and stops the server inside the pytest child and removes the state
+    file on stop, so the only way to learn the endpoint (for the report) and the PIDs (to check
+    the teardown) is to look while it runs.
+    """
+
+    def __init__(self, path: Path, interval: float = 0.2) -> None:
+        self.path = path
+        self.interval = interval
+        self.endpoint: str | None = None
+        self.pids: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lakegate-smoke-watch", daemon=True)
+
+    def __enter__(self) -> "StateWatcher":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._look()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._look()
+
+    def _look(self) -> None:
+        from lakegate import localenv
+
+        try:
+            st = localenv.read_state(self.path)
+        except LakegateError:   # half-written or foreign file: look again next time
+            return
+        if st is not None:
+            self.endpoint = st.endpoint
+            self.pids.add(st.pid)
+
+
+def servers_for_state(state_file: Path, proc: Path = Path("/proc")) -> list[int]:
+    """PIDs of ``python -m localaws serve --state-file <state_file>`` processes still alive.
+
+    ``lakegate.localenv.start`` passes the resolved state file on the server's command line, so
+    this finds exactly the servers started for our isolated state file — never a user's own.
+    """
+    wanted = str(state_file.resolve()).encode()
+    found = []
+    for entry in proc.glob("[0-9]*"):
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            status = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if status == "Z":
+            continue
+        if b"localaws" in args and b"serve" in args and "--state-file".encode() in args:
+            i = args.index(b"--state-file")
+            if i + 1 < len(args) and args[i + 1] == wanted:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def stop_leaked(state_file: Path, grace: float = 5.0) -> list[str]:
+    """Stop servers the world left behind for ``state_file`` (by PID, re-checked to be ours).
+
+    Returns one note per server stopped; an empty list is the expected outcome."""
+    from lakegate import localenv
+
+    notes = []
+    if state_file.exists():
+        try:
+            msg = localenv.stop(state_file)
+            if msg.startswith("stopped"):
+                notes.append("the local AWS started for this run was still running after the scenarios "
+                             f"(a teardown bug in steps/world.py); {msg}")
+        except LakegateError as err:
+            notes.append(f"could not stop the local AWS via its state file: {err.what}")
+    for pid in servers_for_state(state_file):
+        try:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and pid in servers_for_state(state_file):
+                time.sleep(0.05)
+            if pid in servers_for_state(state_file):
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        notes.append(f"the local AWS (pid {pid}) started for this run was left running by the scenarios; "
+                     "stopped it (a teardown bug in steps/world.py)")
+    return notes
+
+
+# --- decision -----------------------------------------------------------------------------------
+
+def exit_code_for(decision: str, pytest_rc: int) -> int:
+    """0 only when the reports say GO *and* pytest exited cleanly; everything else is NO-GO (1).
+
+    A GO decision next to a non-zero pytest exit means something failed outside the checklist
+    scenarios (or the run was cut short) — fail closed.
+    """
+    return 0 if decision == "GO" and pytest_rc == PYTEST_OK else 1
+
+
+def _pytest_usage_error(rc: int, tail: str, tags: str | None) -> LakegateError | None:
+    last = next((ln for ln in reversed(tail.splitlines()) if ln.strip()), "")
+    if rc == PYTEST_USAGE_ERROR:
+        return LakegateError(f"pytest rejected the arguments (exit 4): {last or 'no message'}",
+                             where="-m" if tags else "lakegate smoke",
+                             fix='check the -m expression (checklist ids joined with and/or/not, e.g. -m "FV1 or FV8")')
+    if rc == PYTEST_NO_TESTS:
+        return LakegateError("no scenario was selected (pytest exit 5)",
+                             where=f"-m {tags!r}" if tags else "features/",
+                             fix="select at least one tagged scenario" if tags
+                             else "the checkout's features/ or steps/ is broken: no scenario was collected")
+    return None
+
+
+def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path | None = None,
+              base_env: dict[str, str] | None = None, git: Callable[[Path], str | None] = git_commit) -> SmokeResult:
+    """Run the scenarios for ``opts`` and render the reports. Raises :class:`LakegateError` on unusable input."""
+    from lakegate import context, localenv
+    from lakegate.envconfig import get_environment
+    from lakegate.reports import write_all
+
+    env = get_environment(opts.env)
+    tags = validate_tags(opts.tags) if opts.tags is not None else None
+    if opts.rows is not None and opts.rows <= 0:
+        raise LakegateError(f"--rows must be positive (got {opts.rows})", where="--rows", fix="e.g. --rows 2000")
+    if opts.rows is not None and not env.is_local:
+        raise LakegateError("--rows only applies to the local environment (live data is not generated)",
+                            where="--rows", fix=f"drop --rows for --env {env.name}")
+    if opts.keep and not env.is_local:
+        raise LakegateError("--keep only applies to the local environment", where="--keep",
+                            fix=f"drop --keep for --env {env.name}")
+    if not env.is_local:
+        context.load_names(env)   # a missing/unreadable outputs file is unusable input, not a NO-GO
+    root = repo if repo is not None else repo_root()
+
+    report_dir = opts.report_dir.resolve()
+    if report_dir.exists() and not report_dir.is_dir():
+        raise LakegateError("the report directory is a file", where=str(report_dir),
+                            fix="pass --report-dir DIR with a directory (it is created if missing)")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    evidence.reset(report_dir)
+    for name in REPORT_FILES:   # never leave a previous run's sign-off next to this run's evidence
+        (report_dir / name).unlink(missing_ok=True)
+    meta = run_metadata(env.name, env.kind, root, tags, git(root))
+    evidence.write_meta(report_dir, meta)
+
+    scratch: Path | None = None
+    state_file: Path | None = None
+    if env.is_local:
+        if opts.keep:   # the user's own state file: reuse a running local AWS or leave ours there
+            state_file = localenv.state_path().resolve()
+        else:           # an isolated one: never touch a local AWS the user is running
+            scratch = Path(tempfile.mkdtemp(prefix="lakegate-smoke-"))
+            state_file = scratch / "local" / "state.json"
+    cmd = pytest_command(root, env.name, report_dir, tags, opts.rows, opts.keep)
+    child = child_env(dict(os.environ if base_env is None else base_env), state_file)
+
+    notes: list[str] = []
+    endpoint: str | None = None
+    try:
+        if state_file is not None:
+            with StateWatcher(state_file) as watch:
+                rc, tail = runner(cmd, child)
+            endpoint = watch.endpoint
+            if not opts.keep:
+                notes += stop_leaked(state_file)
+        else:
+            rc, tail = runner(cmd, child)
+    finally:
+        if scratch is not None:
+            log = scratch / "local" / "server.log"
+            if log.exists():
+                shutil.copyfile(log, report_dir / "local-aws.log")
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    usage = _pytest_usage_error(rc, tail, tags)
+    if usage is not None:
+        raise usage
+    if rc not in (PYTEST_OK, PYTEST_TESTS_FAILED):
+        last = next((ln for ln in reversed(tail.splitlines()) if ln.strip()), "")
+        notes.append(f"pytest did not finish normally (exit {rc}{': ' + last if last else ''}); "
+                     "items it did not reach are NOT RUN")
+
+    meta.update({"finished": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "pytest_exit": rc})
+    if endpoint:
+        meta["endpoint"] = endpoint
+    evidence.write_meta(report_dir, meta)
+    summary = write_all(report_dir)
+    return SmokeResult(decision=summary.decision, exit_code=exit_code_for(summary.decision, rc), pytest_rc=rc,
+                       counts=summary.counts, report_dir=report_dir,
+                       files={name: report_dir / name for name in REPORT_FILES}, notes=notes,
+                       endpoint=endpoint, state_file=state_file if opts.keep else None)
+
+
+def render_summary(res: SmokeResult) -> str:
+    """The short text printed after a run: decision, counts, the report files."""
+    counts = ", ".join(f"{k} {v}" for k, v in res.counts.items())
+    lines = [f"lakegate smoke: {res.decision} ({counts})"]
+    if res.pytest_rc not in (PYTEST_OK,) and res.decision == "GO":
+        lines.append(f"  NO-GO anyway: pytest exited {res.pytest_rc} (something failed outside the checklist)")
+    lines += [f"  note: {n}" for n in res.notes]
+    if res.state_file is not None and res.endpoint:
+        lines.append(f"  local AWS kept running at {res.endpoint} (state file {res.state_file}); "
+                     "stop it with 'lakegate local down'")
+    lines.append("  reports:")
+    lines += [f"    {path}" for path in res.files.values()]
+    return "\n".join(lines)
