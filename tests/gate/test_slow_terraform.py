@@ -47,3 +47,17 @@ def test_real_pipeline_plan_is_clean():
         ("datalake-pipeline-silver-etl-workflow-dev", 6)]
     assert result.workflows[0].parallel_groups == [[
         "datalake-pipeline-gold-car-current-state-dev", "datalake-pipeline-gold-performance-alerts-dev"]]
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+@needs_tf
+def test_directory_input_plans_offline_and_resolves(tmp_path: Path, capsys):
+    from lakegate.cli import main
+
+    dst = tmp_path / "pipeline"
+    shutil.copytree(FIXTURES / "pipeline", dst)
+    assert main(["check", str(dst), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["resources"] == 21 and out["inputs"]["tf_dir"] == str(dst)
+    assert not [f for f in out["findings"] if f["rule_id"] == "LG-RESOLVE-001"]
