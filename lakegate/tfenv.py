@@ -114,7 +114,10 @@ def terraform_env(work_dir: Path, environ: dict[str, str] | None = None,
         cfg = work_dir / "terraform-cli.tfrc"
         text = cli_config_text(choice.root)
         if not cfg.exists() or cfg.read_text() != text:
-            cfg.write_text(text)
+            # atomic: concurrent runs (one per target) may write the same file at once
+            tmp = cfg.with_name(f".{cfg.name}.{os.getpid()}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, cfg)
         env["TF_CLI_CONFIG_FILE"] = str(cfg)
     else:
         cfg_path = env.get("TF_CLI_CONFIG_FILE")

@@ -9,9 +9,7 @@ local AWS state file) and ``aws`` (your real credentials and backend).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -21,29 +19,21 @@ LOCAL_STATE_ENV = "LAKEGATE_LOCAL_STATE"
 DEFAULT_LOCAL_STATE = Path(".lakegate") / "local" / "state.json"
 
 
-def local_state_path(environ: dict[str, str] | None = None) -> Path:
-    """Where ``lakegate local up`` records its endpoint: ``$LAKEGATE_LOCAL_STATE`` or the default."""
-    env = os.environ if environ is None else environ
-    value = env.get(LOCAL_STATE_ENV, "").strip()
-    return Path(value).expanduser() if value else DEFAULT_LOCAL_STATE
+def endpoint_from_local_state() -> str:
+    """The endpoint of the running local AWS (``lakegate local up``).
 
+    Read from its state file (``$LAKEGATE_LOCAL_STATE``, default ``.lakegate/local/state.json``)
+    through :mod:`lakegate.localenv`, which also checks that the server answering there is ours
+    (PID alive, health token); a missing or stale state file is a LakegateError whose fix names
+    both ways out.
+    """
+    from lakegate import localenv
 
-def endpoint_from_local_state(environ: dict[str, str] | None = None) -> str:
-    """The endpoint of the running local AWS, from its state file; LakegateError when unknown."""
-    path = local_state_path(environ)
-    fix = "run `lakegate local up` or pass --endpoint URL"
-    if not path.is_file():
-        raise LakegateError("--target local needs an endpoint and no local AWS is recorded as running",
-                            where=str(path), fix=fix)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise LakegateError(f"cannot read the local AWS state file: {err}", where=str(path),
-                            fix=fix) from None
-    endpoint = data.get("endpoint") if isinstance(data, dict) else None
-    if not isinstance(endpoint, str) or not endpoint.strip():
-        raise LakegateError("the local AWS state file has no \"endpoint\"", where=str(path), fix=fix)
-    return endpoint.strip()
+        return localenv.load_state().endpoint
+    except LakegateError as err:
+        raise LakegateError(f"--target local needs an endpoint: {err.what}", where=err.where,
+                            fix="run `lakegate local up` or pass --endpoint URL") from None
 
 
 def parse_vars(items: list[str] | None) -> dict[str, str]:
@@ -58,13 +48,12 @@ def parse_vars(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def resolve_target(target: str | None, endpoint: str | None,
-                   environ: dict[str, str] | None = None) -> tuple[str, str | None]:
+def resolve_target(target: str | None, endpoint: str | None) -> tuple[str, str | None]:
     """Default target and endpoint: ``local`` when an endpoint is given, else ``offline``."""
     if target is None:
         target = "local" if endpoint else "offline"
     if target == "local" and not endpoint:
-        endpoint = endpoint_from_local_state(environ)
+        endpoint = endpoint_from_local_state()
     if target != "local" and endpoint:
         raise LakegateError(f"--endpoint only applies to --target local (got --target {target})",
                             where="--endpoint", fix="drop --endpoint or use --target local")

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -196,6 +197,27 @@ def test_driver_override_covers_provider_aliases(tmp_path: Path) -> None:
     assert len(s3_lines) == 2 and all('"http://127.0.0.1:4566"' in ln for ln in s3_lines)
 
 
+def test_aws_target_keeps_the_users_state_and_backend(tmp_path: Path) -> None:
+    src = small_config(tmp_path / "tf")
+    drv = TerraformDriver(src, target="aws", work_dir=tmp_path / "w")
+    drv._sync()
+    text = (drv.copy_dir / OVERRIDE_FILE).read_text()
+    assert json.dumps(str(src / "terraform.tfstate")) in text and "provider" not in text
+    (src / "backend.tf").write_text('terraform {\n  backend "s3" {\n    bucket = "b"\n  }\n}\n')
+    drv = TerraformDriver(src, target="aws", work_dir=tmp_path / "w")
+    drv._sync()
+    assert not (drv.copy_dir / OVERRIDE_FILE).exists()  # their backend, untouched
+    off = TerraformDriver(src, target="offline", work_dir=tmp_path / "w")
+    off._sync()  # offline/local replace that backend by a local file in the copy
+    assert 'path = "terraform.tfstate"' in (off.copy_dir / OVERRIDE_FILE).read_text()
+
+
+def test_out_that_is_a_directory(tmp_path: Path, capsys) -> None:
+    src = small_config(tmp_path / "tf")
+    code, _, err = run_cli(["plan", str(src), "--out", str(tmp_path)], capsys)
+    assert code == 2 and "is a directory" in err
+
+
 # --------------------------------------------------------------------------- working copy
 def test_working_copy_mirrors_the_source_and_leaves_it_untouched(tmp_path: Path) -> None:
     src = small_config(tmp_path / "tf")
@@ -310,25 +332,36 @@ def test_parse_vars() -> None:
         parse_vars(["novalue"])
 
 
-def test_resolve_target_defaults_and_local_state(tmp_path: Path) -> None:
-    assert resolve_target(None, None, {}) == ("offline", None)
-    assert resolve_target(None, "http://h:1", {}) == ("local", "http://h:1")
-    assert resolve_target("aws", None, {}) == ("aws", None)
+def test_resolve_target_defaults(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(LOCAL_STATE_ENV, str(tmp_path / "none.json"))
+    assert resolve_target(None, None) == ("offline", None)
+    assert resolve_target(None, "http://h:1") == ("local", "http://h:1")
+    assert resolve_target("local", "http://h:1") == ("local", "http://h:1")
+    assert resolve_target("aws", None) == ("aws", None)
     with pytest.raises(LakegateError, match="only applies to --target local"):
-        resolve_target("aws", "http://h:1", {})
+        resolve_target("aws", "http://h:1")
+
+
+def test_local_target_reads_the_running_local_aws(tmp_path: Path, monkeypatch) -> None:
+    from lakegate import localenv
+
     state = tmp_path / "state.json"
-    env = {LOCAL_STATE_ENV: str(state)}
-    with pytest.raises(LakegateError) as info:
-        resolve_target("local", None, env)
-    assert "lakegate local up" in info.value.fix and info.value.where == str(state)
-    state.write_text('{"endpoint": "http://127.0.0.1:4599"}')
-    assert resolve_target("local", None, env) == ("local", "http://127.0.0.1:4599")
+    monkeypatch.setenv(LOCAL_STATE_ENV, str(state))
+    with pytest.raises(LakegateError) as info:          # nothing recorded
+        resolve_target("local", None)
+    assert "lakegate local up" in info.value.fix and "--endpoint" in info.value.fix
+    assert info.value.where == str(state)
+    record = {"endpoint": "http://127.0.0.1:4599", "pid": 2 ** 22 + 7, "port": 4599,
+              "token": "t", "started_at": 0}
+    state.write_text(json.dumps(record))
+    with pytest.raises(LakegateError, match="not answering"):   # stale: that PID is not running
+        resolve_target("local", None)
+    monkeypatch.setattr(localenv, "is_running", lambda st, timeout=2.0: st.token == "t")
+    assert resolve_target("local", None) == ("local", "http://127.0.0.1:4599")
+    assert endpoint_from_local_state() == "http://127.0.0.1:4599"
     state.write_text("{not json")
-    with pytest.raises(LakegateError, match="cannot read"):
-        endpoint_from_local_state(env)
-    state.write_text('{"pid": 1}')
-    with pytest.raises(LakegateError, match="no \"endpoint\""):
-        endpoint_from_local_state(env)
+    with pytest.raises(LakegateError, match="unreadable"):
+        endpoint_from_local_state()
 
 
 def test_plan_help_is_accurate(capsys) -> None:
@@ -412,7 +445,21 @@ def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path) -> 
         def drv() -> TerraformDriver:
             return TerraformDriver(src, target="local", endpoint=endpoint, work_dir=tmp_path / "w")
 
+        # a local apply and an offline plan of the same directory at the same time
+        offline_result: dict = {}
+
+        def offline_plan() -> None:
+            try:
+                offline_result["plan"] = TerraformDriver(src, work_dir=tmp_path / "w").plan()
+            except LakegateError as err:  # pragma: no cover - reported by the assert below
+                offline_result["error"] = err.render()
+
+        worker = threading.Thread(target=offline_plan)
+        worker.start()
         drv().apply()
+        worker.join(timeout=300)
+        assert "error" not in offline_result, offline_result.get("error")
+        assert len(offline_result["plan"]["resource_changes"]) == 2
         assert drv().outputs() == {"bucket": "lgtest-bronze-dev", "database": "lgtest-catalog-dev"}
         state = drv().show_state()
         addresses = {r["address"] for r in state["values"]["root_module"]["resources"]}
