@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from lakegate.errors import LakegateError
-from tf_checks.findings import SEVERITIES, Finding
+from dataclasses import replace
+
+from tf_checks.findings import SEVERITIES, CheckResult, Finding
 
 RULE_CHECKOV_FAILED = "LG-CHECKOV-001"
 CHECKOV_SPEC = "checkov>=3.2,<4"
@@ -341,6 +343,16 @@ def run_checkov(plan_path: Path, *, external_checks_dir: Path | None = None,
                                 plan_has_resources=_plan_has_resources(plan_path),
                                 default_severity=default_severity,
                                 severity_overrides=severity_overrides)
+
+
+def merge_checkov(result: CheckResult, plan_path: Path, **kwargs: Any) -> CheckResult:
+    """``result`` plus checkov's findings on ``plan_path`` (keyword arguments go to
+    :func:`run_checkov`). Records ``inputs["checkov"]`` so reports show that checkov ran (the
+    JUnit output then adds a passing "checkov" testcase when it found nothing). Apply
+    suppressions *after* this, so checkov findings can be suppressed with a reason too."""
+    findings = run_checkov(plan_path, **kwargs)
+    inputs = {**result.inputs, "checkov": {"plan": str(plan_path), "findings": len(findings)}}
+    return replace(result, findings=list(result.findings) + findings, inputs=inputs)
 
 
 def checkov_env() -> dict[str, str]:

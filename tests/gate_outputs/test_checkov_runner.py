@@ -174,3 +174,23 @@ def test_real_checkov_run_and_crashing_custom_check() -> None:
     crashed = run_checkov(PLAN, external_checks_dir=CRASH_CHECK_DIR, timeout=300)
     assert RULE_CHECKOV_FAILED in _ids(crashed)
     assert "CKV_LG_CRASH" in next(f for f in crashed if f.rule_id == RULE_CHECKOV_FAILED).message
+
+
+def test_merge_checkov_then_suppress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tf_checks.findings import CheckResult, Finding
+    from tf_checks.output import junit
+    from tf_checks.suppress import apply_suppressions
+
+    fake = _fake_checkov(tmp_path, FIX / "clean_stdout.json", "", 1)
+    monkeypatch.setenv(cr.ENV_BINARY, str(fake))
+    base = CheckResult([Finding("LG-IAM-001", "high", "aws_glue_crawler.bronze", "m")], resources=5)
+    merged = cr.merge_checkov(base, PLAN)
+    assert len(merged.findings) == 9 and merged.inputs["checkov"]["findings"] == 8
+    assert len(base.findings) == 1  # not mutated
+    bl = tmp_path / "baseline.json"
+    bl.write_text(json.dumps([{"rule_id": "CKV2_AWS_6", "address": "aws_s3_bucket.bronze",
+                               "reason": "public access blocked at the account level"}]))
+    final = apply_suppressions(merged, None, bl)
+    ckv6 = next(f for f in final.findings if f.rule_id == "CKV2_AWS_6")
+    assert ckv6.suppressed == "public access blocked at the account level"
+    assert "lakegate-check.checkov" in junit.render(final)
