@@ -34,17 +34,19 @@ Why tftest, and why not for everything
     error at CRITICAL level, which would print terraform's output a second time. Its
     ``setup()`` also deletes ``.terraform`` and the state when the object is garbage-collected,
     which would break ``apply`` → ``outputs`` → ``destroy`` across driver instances.
-    python-terraform 0.10.1 is not used: it is abandoned and passes ``-state``/``-input`` style
-    flags and positional directory arguments that Terraform >= 0.15 rejects.
+    python-terraform 0.10.1 is not used: it is abandoned and its defaults (``destroy -force``, the
+    configuration directory as a positional argument) are rejected by Terraform >= 0.15.
 
 Targets
     ``offline``: fake credentials, no network, ``skip_requesting_account_id`` (plans only; a data
     source that calls AWS fails with terraform's own error). ``local``: every service endpoint of
     :data:`LOCAL_SERVICES` points at ``endpoint`` (like tflocal), fake credentials ``test/test``,
-    path-style S3; the account id *is* looked up (STS at the endpoint). ``aws``: no override of
-    the provider; the user's credentials/profile and backend. When the config declares no
-    backend, the ``aws`` state file is the user's own ``<tf_dir>/terraform.tfstate`` (that is
-    where a plain ``terraform apply`` would have kept it).
+    path-style S3; the account id *is* looked up (at the endpoint). ``aws``: no override of
+    the provider; the user's credentials/profile and backend. The configuration's own ``region``
+    is never overridden (it often comes from ``var.region``, which also builds names and ARNs);
+    the driver's ``region`` is the ``AWS_REGION`` fallback for a provider block without one.
+    When the config declares no backend, the ``aws`` state file is the user's own
+    ``<tf_dir>/terraform.tfstate`` (where a plain ``terraform apply`` would have kept it).
 """
 
 from __future__ import annotations
@@ -198,11 +200,14 @@ def declares_backend(tf_files: list[Path]) -> bool:
     return any(_BACKEND_RE.search(p.read_text(encoding="utf-8", errors="replace")) for p in tf_files)
 
 
-def override_text(target: str, *, region: str, endpoint: str | None = None,
+def override_text(target: str, *, endpoint: str | None = None,
                   aliases: tuple[str, ...] | list[str] = (), state_path: str | None = None) -> str:
     """The ``lakegate_override.tf`` for ``target`` ('' when nothing is overridden).
 
     ``state_path``: when given, a ``backend "local"`` with that path replaces the config's backend.
+    The region is deliberately *not* overridden: the configuration's own ``region`` (often
+    ``var.region``, which also feeds names and ARNs) must stay consistent with the provider; the
+    driver's ``region`` is only the ``AWS_REGION`` fallback for configurations that set none.
     """
     parts: list[str] = []
     if state_path is not None:
@@ -217,8 +222,6 @@ def override_text(target: str, *, region: str, endpoint: str | None = None,
         lines = ["provider \"aws\" {"]
         if alias:
             lines.append(f"  alias                       = {_quote(alias)}")
-        else:
-            lines.append(f"  region                      = {_quote(region)}")
         lines += [
             f"  access_key                  = {_quote(FAKE_ACCESS_KEY)}",
             f"  secret_key                  = {_quote(FAKE_SECRET_KEY)}",
@@ -313,7 +316,7 @@ class TerraformDriver:
             state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
         else:
             state = "terraform.tfstate"
-        return override_text(self.target, region=self.region, endpoint=self.endpoint,
+        return override_text(self.target, endpoint=self.endpoint,
                              aliases=_provider_aliases(self.tf_files), state_path=state)
 
     def _source_entries(self) -> list[Path]:
@@ -388,6 +391,9 @@ class TerraformDriver:
                         "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
                 env.pop(key, None)
             env["AWS_EC2_METADATA_DISABLED"] = "true"
+            env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = self.region
+        else:
+            env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION") or self.region)
         return env
 
     def _run(self, command: str, *args: str, stage: str, fix: str) -> subprocess.CompletedProcess:

@@ -109,7 +109,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--var", action="append", metavar="NAME=VALUE",
                         help="set a Terraform variable (repeatable)")
     parser.add_argument("--region", default="us-east-1",
-                        help="AWS region for the offline/local targets (default: us-east-1)")
+                        help="AWS region used when the configuration's provider block sets none "
+                             "(default: us-east-1; a region set in the configuration, e.g. "
+                             "region = var.region, always wins: use --var region=... for that)")
     parser.add_argument("--work-dir", metavar="DIR",
                         help="where lakegate keeps its working copies and their state "
                              "(default: .lakegate/terraform/<name>/ next to TF_DIR)")

@@ -159,31 +159,43 @@ def test_bad_driver_arguments(tmp_path: Path, kwargs: dict, message: str) -> Non
 
 # --------------------------------------------------------------------------- override file
 def test_local_override_has_every_endpoint_and_looks_up_the_account() -> None:
-    text = override_text("local", region="eu-west-1", endpoint="http://127.0.0.1:4566",
-                         state_path="terraform.tfstate")
+    text = override_text("local", endpoint="http://127.0.0.1:4566", state_path="terraform.tfstate")
     for svc in ("s3", "glue", "iam", "sts", "athena", "logs", "cloudwatch", "kms", "lambda", "events"):
         assert svc in LOCAL_SERVICES
     for svc in LOCAL_SERVICES:
         assert any(ln.split("=")[0].strip() == svc and '"http://127.0.0.1:4566"' in ln
                    for ln in text.splitlines()), svc
     assert "skip_requesting_account_id" not in text
+    # the config's own region (var.region) stays in charge
+    assert not any(ln.split("=")[0].strip() == "region" for ln in text.splitlines())
     for needed in ('access_key                  = "test"', 'secret_key                  = "test"',
                    "skip_credentials_validation = true", "skip_metadata_api_check     = true",
-                   "s3_use_path_style           = true", 'region                      = "eu-west-1"',
+                   "s3_use_path_style           = true",
                    'backend "local"', 'path = "terraform.tfstate"'):
         assert needed in text, needed
 
 
 def test_offline_override_skips_account_id_and_has_no_endpoints() -> None:
-    text = override_text("offline", region="us-east-1", aliases=["west"])
+    text = override_text("offline", aliases=["west"])
     assert text.count("skip_requesting_account_id  = true") == 2  # default + alias "west"
     assert 'alias                       = "west"' in text
     assert "endpoints" not in text and "backend" not in text
 
 
 def test_aws_override_touches_no_provider() -> None:
-    assert override_text("aws", region="us-east-1") == ""
-    assert "provider" not in override_text("aws", region="us-east-1", state_path="/x/terraform.tfstate")
+    assert override_text("aws") == ""
+    assert "provider" not in override_text("aws", state_path="/x/terraform.tfstate")
+
+
+def test_region_is_a_fallback_not_an_override(tmp_path: Path, monkeypatch) -> None:
+    src = small_config(tmp_path / "tf")
+    monkeypatch.setenv("AWS_REGION", "ap-south-1")
+    monkeypatch.setenv("AWS_PROFILE", "prod")
+    off = TerraformDriver(src, region="eu-west-1", work_dir=tmp_path / "w")._env()
+    assert off["AWS_REGION"] == off["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert "AWS_PROFILE" not in off  # no real profile next to the fake credentials
+    aws = TerraformDriver(src, target="aws", region="eu-west-1", work_dir=tmp_path / "w")._env()
+    assert aws["AWS_REGION"] == "ap-south-1" and aws["AWS_PROFILE"] == "prod"
 
 
 def test_driver_override_covers_provider_aliases(tmp_path: Path) -> None:
