@@ -438,11 +438,11 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             with StateWatcher(state_file) as watch:
                 rc, tail = runner(cmd, child)
             endpoint = watch.endpoint
-            if not opts.keep:
-                notes += stop_leaked(state_file)
         else:
             rc, tail = runner(cmd, child)
-    finally:
+    finally:   # also on Ctrl-C: never leave this run's local AWS behind
+        if state_file is not None and not opts.keep:
+            notes += stop_leaked(state_file)
         if scratch is not None:
             log = scratch / "local" / "server.log"
             if log.exists():
@@ -472,7 +472,7 @@ def render_summary(res: SmokeResult) -> str:
     """The short text printed after a run: decision, counts, the report files."""
     counts = ", ".join(f"{k} {v}" for k, v in res.counts.items())
     lines = [f"lakegate smoke: {res.decision} ({counts})"]
-    if res.pytest_rc not in (PYTEST_OK,) and res.decision == "GO":
+    if res.pytest_rc != PYTEST_OK and res.decision == "GO":
         lines.append(f"  NO-GO anyway: pytest exited {res.pytest_rc} (something failed outside the checklist)")
     lines += [f"  note: {n}" for n in res.notes]
     if res.state_file is not None and res.endpoint:
@@ -481,3 +481,13 @@ def render_summary(res: SmokeResult) -> str:
     lines.append("  reports:")
     lines += [f"    {path}" for path in res.files.values()]
     return "\n".join(lines)
+
+
+def checklist_markdown() -> str:
+    """The checklist ids as a Markdown table (the ``-m`` vocabulary), generated from
+    :mod:`lakegate.checklist` for docs/runbook-as-code.md — a test keeps the doc in sync."""
+    lines = ["| id | section | what is checked | runbook line |", "|---|---|---|---|"]
+    for item in checklist.ITEMS:
+        cells = [item.id, item.section, item.title, item.runbook]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -403,3 +403,27 @@ def test_git_commit_of_this_checkout():
 
 def test_git_commit_outside_a_repository_is_none(tmp_path):
     assert smoke.git_commit(tmp_path) is None
+
+
+def test_interrupt_still_stops_the_runs_local_aws(tmp_path):
+    started = []
+
+    def interrupted_world(cmd, env):
+        state = Path(env["LAKEGATE_LOCAL_STATE"])
+        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "localaws", "serve",
+                                 "--state-file", str(state.resolve())])
+        started.append(proc)
+        deadline = time.time() + 5
+        while time.time() < deadline and proc.pid not in smoke.servers_for_state(state):
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _run(tmp_path, FakePytest(during=interrupted_world))
+        assert started[0].wait(timeout=10) is not None
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
