@@ -90,9 +90,12 @@ LOCAL_SERVICES: tuple[str, ...] = (
 FAKE_ACCESS_KEY = "test"
 FAKE_SECRET_KEY = "test"
 
-# Entries of the user's directory never copied into the working copy.
-_SKIP_DIRS = {".terraform", ".git", ".lakegate", "terraform.tfstate.d", "__pycache__",
-              ".tftest-cache", ".pytest_cache"}
+# Entries of the user's directory never copied into the working copy (plus every hidden folder:
+# .terraform, .git, .venv, .lakegate, ...).
+_SKIP_DIRS = {"terraform.tfstate.d", "__pycache__", "node_modules"}
+# A Terraform root module is small; more than this means the wrong folder was passed.
+MAX_COPY_FILES = 5000
+MAX_COPY_BYTES = 200 * 1024 * 1024
 _SKIP_FILE_RE = re.compile(r"(\.tfstate(\..*)?$|\.tfplan$|^\.terraform\.tfstate\.lock\.info$|"
                            rf"^{re.escape(OVERRIDE_FILE)}$)")
 # Entries of the working copy that belong to the copy and survive a re-sync.
@@ -321,14 +324,23 @@ class TerraformDriver:
 
     def _source_entries(self) -> list[Path]:
         entries: list[Path] = []
+        total = 0
         skip_root = self.work_root
         for dirpath, dirnames, filenames in os.walk(self.tf_dir):
             here = Path(dirpath)
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
                                  and not _is_within(here / d, skip_root))
             for name in sorted(filenames):
                 if not _SKIP_FILE_RE.search(name):
                     entries.append((here / name).relative_to(self.tf_dir))
+                    total += (here / name).stat().st_size
+            if len(entries) > MAX_COPY_FILES or total > MAX_COPY_BYTES:
+                raise LakegateError(
+                    f"{self.tf_dir} holds more than {MAX_COPY_FILES} files or "
+                    f"{MAX_COPY_BYTES // 2**20} MiB outside hidden folders; lakegate copies the "
+                    "Terraform directory for every run", where=str(self.tf_dir),
+                    fix="pass the Terraform root module folder itself (not a repository root), "
+                        "or move large data out of it")
         return entries
 
     def _sync(self) -> str:

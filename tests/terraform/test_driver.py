@@ -258,6 +258,21 @@ def test_working_copy_mirrors_the_source_and_leaves_it_untouched(tmp_path: Path)
     assert drv._sync() == first and not (copy / "extra.tf").exists()
 
 
+def test_hidden_and_huge_folders(tmp_path: Path, monkeypatch) -> None:
+    import lakegate.terraform as tfmod
+
+    src = small_config(tmp_path / "tf")
+    (src / ".venv" / "lib").mkdir(parents=True)
+    (src / ".venv" / "lib" / "big.py").write_text("x" * 1000)
+    drv = TerraformDriver(src, work_dir=tmp_path / "w")
+    drv._sync()
+    assert not (drv.copy_dir / ".venv").exists()
+    monkeypatch.setattr(tfmod, "MAX_COPY_FILES", 1)
+    with pytest.raises(LakegateError, match="more than 1 files") as info:
+        drv._sync()
+    assert "root module folder" in info.value.fix
+
+
 def test_targets_get_separate_copies(tmp_path: Path) -> None:
     src = small_config(tmp_path / "tf")
     off = TerraformDriver(src, target="offline", work_dir=tmp_path / "w")
