@@ -251,7 +251,7 @@ def git_commit(repo: Path) -> str | None:
         return None
 
 
-def run_metadata(env_name: str, kind: str, repo: Path, tags: str | None, commit: str | None,
+def run_metadata(env_name: str, kind: str, tags: str | None, commit: str | None,
                  plan_summary: str | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "env": env_name,
@@ -417,7 +417,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     evidence.reset(report_dir)
     for name in REPORT_FILES:   # never leave a previous run's sign-off next to this run's evidence
         (report_dir / name).unlink(missing_ok=True)
-    meta = run_metadata(env.name, env.kind, root, tags, git(root))
+    meta = run_metadata(env.name, env.kind, tags, git(root))
     evidence.write_meta(report_dir, meta)
 
     scratch: Path | None = None
