@@ -326,7 +326,8 @@ class TerraformDriver:
         entries: list[Path] = []
         total = 0
         skip_root = self.work_root
-        for dirpath, dirnames, filenames in os.walk(self.tf_dir):
+        # symlinked folders are followed (e.g. glue_jobs -> ../scripts); a loop hits the limit
+        for dirpath, dirnames, filenames in os.walk(self.tf_dir, followlinks=True):
             here = Path(dirpath)
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith(".")
                                  and not _is_within(here / d, skip_root))

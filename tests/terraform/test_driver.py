@@ -234,6 +234,9 @@ def test_out_that_is_a_directory(tmp_path: Path, capsys) -> None:
 def test_working_copy_mirrors_the_source_and_leaves_it_untouched(tmp_path: Path) -> None:
     src = small_config(tmp_path / "tf")
     (src / "dev.tfvars").write_text('project = "x"\n')
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "linked.sql").write_text("select 1")
+    (src / "sql").symlink_to(tmp_path / "scripts", target_is_directory=True)
     (src / ".terraform").mkdir()
     (src / ".terraform" / "junk").write_text("user's own init")
     (src / "terraform.tfstate").write_text('{"real": "state"}')
@@ -244,6 +247,7 @@ def test_working_copy_mirrors_the_source_and_leaves_it_untouched(tmp_path: Path)
     copy = tmp_path / "w" / "offline"
     assert (copy / "main.tf").read_text() == SMALL_CONFIG
     assert (copy / "glue_jobs" / "job.py").is_file() and (copy / "dev.tfvars").is_file()
+    assert (copy / "sql" / "linked.sql").read_text() == "select 1"  # symlinked folder followed
     assert not (copy / "terraform.tfstate").exists() and not (copy / ".terraform").exists()
     assert "skip_requesting_account_id" in (copy / OVERRIDE_FILE).read_text()
     assert tree_digest(src) == before
