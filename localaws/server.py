@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -36,11 +37,14 @@ from typing import Any, Callable, Iterable
 
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
-from localaws import dispatch  # noqa: E402
+from localaws import compat, dispatch  # noqa: E402  (compat patches moto on import)
 from localaws.dispatch import AwsError, Ctx  # noqa: E402
 from localaws.runtime import Runtime  # noqa: E402
 
 log = logging.getLogger("localaws.server")
+
+#: ``LOCALAWS_TRACE=1`` logs every forwarded request/response body (debugging compatibility).
+TRACE = os.environ.get("LOCALAWS_TRACE", "") not in ("", "0", "false")
 
 #: behaviour modules imported at start-up, in order. A module that is not there (not written
 #: yet) is skipped with a log line; a module that is there but fails to import stops the server.
@@ -148,9 +152,30 @@ class LocalAwsApp:
                 handler = dispatch.lookup(service, operation)
                 if handler is not None:
                     return self._handle(environ, start_response, service, operation, handler)
+        start_response = compat.wrap_start_response(environ, start_response)
+        if TRACE:
+            return self._traced(environ, start_response)
         with self.runtime.lock:
             # Materialise the body inside the lock: moto builds it lazily in some paths.
             return list(self.moto(environ, start_response))
+
+    def _traced(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """Forward to moto logging request and response bodies (``LOCALAWS_TRACE=1``)."""
+        raw = self._read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        seen: dict[str, Any] = {}
+
+        def capture(status: str, headers: list, exc_info: Any = None) -> Any:
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        with self.runtime.lock:
+            body = list(self.moto(environ, capture))
+        log.info("TRACE %s %s?%s\n  > %s\n  < %s %s\n  < %s", environ.get("REQUEST_METHOD"),
+                 environ.get("PATH_INFO"), environ.get("QUERY_STRING", ""), raw[:3000],
+                 seen.get("status"), seen.get("headers"), b"".join(body)[:3000])
+        return body
 
     def _read_body(self, environ: dict[str, Any]) -> bytes:
         try:
@@ -158,7 +183,11 @@ class LocalAwsApp:
         except ValueError:
             length = 0
         stream = environ["wsgi.input"]
-        return stream.read(length) if length else stream.read()
+        if length:
+            return stream.read(length)
+        # No Content-Length: only a terminated (de-chunked) stream may be read to EOF; reading a
+        # raw socket would block until the client gives up.
+        return stream.read() if environ.get("wsgi.input_terminated") else b""
 
     def _handle(self, environ: dict[str, Any], start_response: StartResponse, service: str,
                 operation: str, handler: dispatch.Handler) -> list[bytes]:
