@@ -116,8 +116,23 @@ def _node_pos(sql: str, node: exp.Expression) -> tuple[int, int]:
     return 1, 1
 
 
+_STARTS = {"ALTER", "ANALYZE", "CALL", "CREATE", "DEALLOCATE", "DELETE", "DESC", "DESCRIBE",
+           "DROP", "EXECUTE", "EXPLAIN", "GRANT", "INSERT", "MERGE", "MSCK", "PREPARE", "REFRESH",
+           "RESET", "REVOKE", "ROLLBACK", "SELECT", "SET", "SHOW", "START", "UNLOAD", "UPDATE",
+           "USE", "VALUES", "WITH", "TABLE", "("}
+_STATEMENT_STARTS = ", ".join(f"'{s}'" for s in sorted(_STARTS - {"("})) + ", <query>"
+
+
 def parse(sql: str) -> exp.Expression:
     """Parse Athena (Trino) SQL; syntax errors become Athena-style messages."""
+    stripped = sql.lstrip()
+    first = re.match(r"[A-Za-z_]+|\S", stripped)
+    if first is None:
+        raise QueryError("line 1:1: mismatched input '<EOF>'. Expecting: " + _STATEMENT_STARTS)
+    if first.group(0).upper() not in _STARTS:
+        line, col = _pos(sql, len(sql) - len(stripped))
+        raise QueryError(f"line {line}:{col}: mismatched input '{first.group(0)}'. Expecting: "
+                         + _STATEMENT_STARTS)
     try:
         statements = [s for s in sqlglot.parse(sql, read="trino") if s is not None]
     except sqlglot.errors.ParseError as err:
@@ -134,14 +149,6 @@ def parse(sql: str) -> exp.Expression:
     if len(statements) > 1:
         raise QueryError("Only one sql statement is allowed. Got: " + str(len(statements)))
     stmt = statements[0]
-    if isinstance(stmt, (exp.Alias, exp.Column, exp.Identifier)) or stmt.key in ("alias", "column"):
-        first = sql.strip().split()[0] if sql.strip() else "<EOF>"
-        line, col = _pos(sql, sql.find(first))
-        raise QueryError(f"line {line}:{col}: mismatched input '{first}'. Expecting: 'ALTER', "
-                         "'ANALYZE', 'CALL', 'CREATE', 'DEALLOCATE', 'DELETE', 'DESC', 'DESCRIBE', "
-                         "'DROP', 'EXECUTE', 'EXPLAIN', 'GRANT', 'INSERT', 'MERGE', 'PREPARE', "
-                         "'REFRESH', 'RESET', 'REVOKE', 'ROLLBACK', 'SELECT', 'SET', 'SHOW', "
-                         "'START', 'UPDATE', 'USE', 'VALUES', 'WITH', <query>")
     if not isinstance(stmt, exp.Query):
         kind = stmt.key.upper()
         raise QueryError(f"NOT_SUPPORTED: {kind} statements are not supported by the local "

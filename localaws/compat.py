@@ -160,7 +160,11 @@ def update_trigger(ctx: Ctx, params: dict) -> dict:
             raise AwsError("InvalidInputException", "UpdateTrigger: Actions must not be empty")
         trigger.actions = [Action(a) for a in actions]
     if "Predicate" in update:
-        trigger.predicate = Predicate(update["Predicate"]) if update["Predicate"] else None
+        pred = update["Predicate"]
+        if pred:
+            pred = dict(pred)
+            pred.setdefault("Logical", "AND")  # AWS's default; moto's Predicate requires it
+        trigger.predicate = Predicate(pred) if pred else None
     if "Description" in update:
         trigger.description = update["Description"]
     if "Schedule" in update:

@@ -1,0 +1,131 @@
+"""What Terraform needs and moto lacks: updates, workgroup tags, versioned bucket delete, policies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def test_update_job_replaces_definition(aws, uid: str) -> None:
+    glue = aws("glue")
+    name = f"job-{uid}"
+    glue.create_job(Name=name, Role="arn:aws:iam::123456789012:role/r", Command={
+        "Name": "glueetl", "ScriptLocation": "s3://b/a.py"}, DefaultArguments={"--a": "1"},
+        Timeout=60, MaxRetries=2, GlueVersion="4.0")
+    assert glue.update_job(JobName=name, JobUpdate={
+        "Role": "arn:aws:iam::123456789012:role/r2",
+        "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/b.py"},
+        "DefaultArguments": {"--b": "2"}, "Timeout": 30})["JobName"] == name
+    job = glue.get_job(JobName=name)["Job"]
+    assert job["Role"].endswith("role/r2") and job["Command"]["ScriptLocation"] == "s3://b/b.py"
+    assert job["DefaultArguments"] == {"--b": "2"} and job["Timeout"] == 30
+    assert job.get("MaxRetries", 0) == 0  # unspecified → reset, as AWS documents
+    with pytest.raises(ClientError) as err:
+        glue.update_job(JobName=f"ghost-{uid}", JobUpdate={"Role": "r", "Command": {"Name": "x"}})
+    assert err.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
+def test_update_crawler_changes_given_fields(aws, uid: str) -> None:
+    glue = aws("glue")
+    db = f"db-{uid}"
+    glue.create_database(DatabaseInput={"Name": db})
+    name = f"cr-{uid}"
+    glue.create_crawler(Name=name, Role="r", DatabaseName=db, TablePrefix="bronze_",
+                        Targets={"S3Targets": [{"Path": "s3://b/x/"}]})
+    glue.update_crawler(Name=name, Targets={"S3Targets": [{"Path": "s3://b/y/"}]},
+                        Configuration='{"Version":1.0}')
+    c = glue.get_crawler(Name=name)["Crawler"]
+    assert c["Targets"]["S3Targets"][0]["Path"] == "s3://b/y/"
+    assert c["TablePrefix"] == "bronze_" and c["Configuration"] == '{"Version":1.0}'
+    assert c["Version"] == 2
+    with pytest.raises(ClientError) as err:
+        glue.update_crawler(Name=f"ghost-{uid}", Role="r")
+    assert err.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
+def test_update_trigger(aws, uid: str) -> None:
+    glue = aws("glue")
+    for j in ("a", "b"):
+        glue.create_job(Name=f"{j}-{uid}", Role="r", Command={"Name": "glueetl"})
+    name = f"tr-{uid}"
+    glue.create_trigger(Name=name, Type="CONDITIONAL", Actions=[{"JobName": f"b-{uid}"}],
+                        Predicate={"Logical": "AND", "Conditions": [{"LogicalOperator": "EQUALS", "JobName": f"a-{uid}",
+                                                   "State": "SUCCEEDED"}]})
+    out = glue.update_trigger(Name=name, TriggerUpdate={
+        "Description": "changed", "Actions": [{"JobName": f"a-{uid}", "Arguments": {"--x": "1"}}]})
+    assert out["Trigger"]["Description"] == "changed"
+    t = glue.get_trigger(Name=name)["Trigger"]
+    assert t["Actions"] == [{"JobName": f"a-{uid}", "Arguments": {"--x": "1"}}]
+    assert t["Predicate"]["Conditions"][0]["State"] == "SUCCEEDED"
+
+
+def test_update_workgroup_and_tags(aws, uid: str) -> None:
+    athena = aws("athena")
+    wg = f"wg-{uid}"
+    athena.create_work_group(Name=wg, Configuration={
+        "ResultConfiguration": {"OutputLocation": "s3://r/one/"}})  # created WITHOUT tags
+    arn = f"arn:aws:athena:us-east-1:123456789012:workgroup/{wg}"
+    assert athena.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+    athena.tag_resource(ResourceARN=arn, Tags=[{"Key": "Env", "Value": "dev"}, {"Key": "T", "Value": "1"}])
+    athena.untag_resource(ResourceARN=arn, TagKeys=["T"])
+    assert athena.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "Env", "Value": "dev"}]
+    athena.update_work_group(WorkGroup=wg, Description="d", ConfigurationUpdates={
+        "EnforceWorkGroupConfiguration": True, "PublishCloudWatchMetricsEnabled": True,
+        "ResultConfigurationUpdates": {"OutputLocation": "s3://r/two/"}})
+    got = athena.get_work_group(WorkGroup=wg)["WorkGroup"]
+    assert got["Description"] == "d"
+    assert got["Configuration"]["ResultConfiguration"]["OutputLocation"] == "s3://r/two/"
+    assert got["Configuration"]["PublishCloudWatchMetricsEnabled"] is True
+    with pytest.raises(ClientError, match="not found"):
+        athena.update_work_group(WorkGroup=f"ghost-{uid}", Description="x")
+    with pytest.raises(ClientError) as err:
+        athena.list_tags_for_resource(ResourceARN=arn.replace(wg, f"ghost-{uid}"))
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_versioned_bucket_can_be_emptied_and_deleted(aws, uid: str) -> None:
+    s3 = aws("s3")
+    b = f"ver-{uid}"
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=b, Key="k", Body=b"1")
+    s3.put_object(Bucket=b, Key="k", Body=b"2")
+    s3.delete_object(Bucket=b, Key="k")  # creates a delete marker
+    versions = s3.list_object_versions(Bucket=b)
+    objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])]
+    assert len(objs) == 3
+    out = s3.delete_objects(Bucket=b, Delete={"Objects": objs})
+    assert not out.get("Errors")
+    s3.delete_bucket(Bucket=b)
+    assert b not in [x["Name"] for x in s3.list_buckets()["Buckets"]]
+
+
+def test_tls_only_bucket_policy_does_not_block_requests(aws, uid: str) -> None:
+    s3 = aws("s3")
+    b = f"tls-{uid}"
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="k", Body=b"x")
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    assert s3.head_object(Bucket=b, Key="k")["ContentLength"] == 1
+    # an unconditional deny still denies
+    s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{b}/*"}]}))
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket=b, Key="k")
+    assert err.value.response["Error"]["Code"] in ("403", "AccessDenied")
+
+
+def test_lifecycle_put_returns_transition_header(local_aws, aws, uid: str) -> None:
+    s3 = aws("s3")
+    b = f"lc-{uid}"
+    s3.create_bucket(Bucket=b)
+    out = s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "x", "Status": "Enabled", "Filter": {},
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
+    assert out["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
