@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,10 +115,16 @@ def terraform_env(work_dir: Path, environ: dict[str, str] | None = None,
         cfg = work_dir / "terraform-cli.tfrc"
         text = cli_config_text(choice.root)
         if not cfg.exists() or cfg.read_text() != text:
-            # atomic: concurrent runs (one per target) may write the same file at once
-            tmp = cfg.with_name(f".{cfg.name}.{os.getpid()}.tmp")
-            tmp.write_text(text)
-            os.replace(tmp, cfg)
+            # atomic, with a unique temp name: concurrent runs (one per target, possibly threads
+            # of one process) may write the same file at once
+            fd, tmp = tempfile.mkstemp(prefix=f".{cfg.name}.", suffix=".tmp", dir=work_dir)
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(text)
+                os.replace(tmp, cfg)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         env["TF_CLI_CONFIG_FILE"] = str(cfg)
     else:
         cfg_path = env.get("TF_CLI_CONFIG_FILE")

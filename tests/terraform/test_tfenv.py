@@ -93,3 +93,31 @@ def test_mirror_pointing_inside_the_mirror_suggests_its_root(tmp_path: Path) -> 
 def test_cli_config_escapes_the_path(tmp_path: Path) -> None:
     odd = tmp_path / 'we"ird'
     assert 'path    = "' + odd.as_posix().replace('"', '\\"') + '"' in cli_config_text(odd)
+
+
+def test_terraform_env_is_safe_to_call_from_many_threads_at_once(tmp_path: Path) -> None:
+    """Targets run concurrently (threads of one process too) and share the CLI config file."""
+    import threading
+
+    mirror = MirrorChoice(make_mirror(tmp_path / "mirror"), "env")
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def call(i: int) -> None:
+        start.wait()
+        try:
+            for _ in range(20):
+                terraform_env(tmp_path / "work", environ={}, mirror=mirror)
+                (tmp_path / "work" / "terraform-cli.tfrc").write_text(f"stale {i}")  # force rewrites
+        except BaseException as err:  # noqa: BLE001 - collected for the assert
+            errors.append(err)
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    env = terraform_env(tmp_path / "work", environ={}, mirror=mirror)
+    assert Path(env["TF_CLI_CONFIG_FILE"]).read_text() == cli_config_text(mirror.root)
+    assert [p.name for p in (tmp_path / "work").iterdir()] == ["terraform-cli.tfrc"]  # no temp left
