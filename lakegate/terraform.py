@@ -473,6 +473,8 @@ class TerraformDriver:
                            "with the required version, or allow access to registry.terraform.io; "
                            + self.mirror.describe())
             raise
+        # a config without providers/modules gets no .terraform/ from init
+        stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(fingerprint)
 
     def plan(self, out_json: Path | None = None) -> dict:

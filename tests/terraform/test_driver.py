@@ -325,6 +325,81 @@ def test_init_failure_shows_terraforms_words(tmp_path: Path, monkeypatch) -> Non
     assert "LAKEGATE_TF_PROVIDER_MIRROR" in info.value.fix
 
 
+RECORDING_TF = """#!/bin/sh
+echo "$@" >> "%(log)s"
+case "$1" in
+  version) echo '{"terraform_version": "1.11.4"}'; exit 0 ;;
+  "$FAKE_TF_FAIL") echo "Error: $1 went wrong" >&2; echo "" >&2; echo "  on main.tf line 7:" >&2; exit 1 ;;
+  show) echo '{"format_version": "1.2", "resource_changes": []}'; exit 0 ;;
+  output) echo '{"bucket": {"value": "b", "type": "string", "sensitive": false}}'; exit 0 ;;
+esac
+exit 0
+"""
+
+
+def recording_terraform(tmp_path: Path, monkeypatch) -> Path:
+    """A fake terraform that logs its arguments; ``$FAKE_TF_FAIL`` names a subcommand that fails."""
+    log = tmp_path / "calls.log"
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir(parents=True, exist_ok=True)
+    fake.write_text(RECORDING_TF % {"log": log})
+    fake.chmod(0o755)
+    monkeypatch.setenv(TERRAFORM_ENV, str(fake))
+    monkeypatch.delenv("FAKE_TF_FAIL", raising=False)
+    return log
+
+
+def calls(log: Path, command: str) -> list[str]:
+    return [ln for ln in log.read_text().splitlines() if ln.split()[0] == command] if log.exists() else []
+
+
+def test_init_is_cached_until_the_config_changes(tmp_path: Path, monkeypatch, caplog) -> None:
+    log = recording_terraform(tmp_path, monkeypatch)
+    src = small_config(tmp_path / "tf")
+    with caplog.at_level("INFO", logger="lakegate.terraform"):
+        drv = TerraformDriver(src, work_dir=tmp_path / "w")
+        drv.init()
+    assert "provider mirror:" in caplog.text  # the driver says which mirror it uses
+    assert calls(log, "init") == ["init -no-color -input=false -reconfigure"]
+    TerraformDriver(src, work_dir=tmp_path / "w").init()
+    (src / "glue_jobs" / "job.py").write_text("print('changed')\n")  # not init-relevant
+    drv.init()
+    assert len(calls(log, "init")) == 1
+    (src / "main.tf").write_text(SMALL_CONFIG + "\n# edited\n")
+    drv.init()
+    assert len(calls(log, "init")) == 2
+    (src / ".terraform.lock.hcl").write_text("# lock\n")
+    drv.init()
+    assert len(calls(log, "init")) == 3
+    TerraformDriver(src, target="local", endpoint="http://127.0.0.1:9", work_dir=tmp_path / "w").init()
+    assert len(calls(log, "init")) == 4  # another target: its own copy and init
+
+
+def test_commands_and_their_failures(tmp_path: Path, monkeypatch) -> None:
+    log = recording_terraform(tmp_path, monkeypatch)
+    src = small_config(tmp_path / "tf")
+    drv = TerraformDriver(src, work_dir=tmp_path / "w", variables={"project": "p", "flag": True,
+                                                                   "tags": {"a": "b"}})
+    plan = drv.plan(out_json=tmp_path / "out.json")
+    assert plan["format_version"] == "1.2" and json.loads((tmp_path / "out.json").read_text()) == plan
+    plan_call = calls(log, "plan")[0]
+    assert "-var project=p -var flag=true" in plan_call and '-var tags={"a": "b"}' in plan_call
+    assert "-out=lakegate.tfplan" in plan_call and "-input=false" in plan_call
+    assert calls(log, "show") == ["show -json -no-color lakegate.tfplan"]
+    assert drv.outputs() == {"bucket": "b"}
+    drv.apply()
+    drv.destroy()
+    assert calls(log, "apply")[0].startswith("apply -auto-approve -no-color -input=false -var project=p")
+    assert calls(log, "destroy")[0].startswith("destroy -auto-approve")
+    for stage in ("plan", "apply", "destroy", "output"):
+        monkeypatch.setenv("FAKE_TF_FAIL", stage)
+        with pytest.raises(LakegateError) as info:
+            getattr(drv, {"output": "outputs"}.get(stage, stage))()
+        assert f"terraform {stage} failed (offline target)" in info.value.what
+        assert f"Error: {stage} went wrong" in info.value.what
+        assert info.value.where == f"{src / 'main.tf'}:7" and info.value.fix
+
+
 def test_too_old_terraform_is_refused(tmp_path: Path, monkeypatch) -> None:
     import lakegate.terraform as tfmod
 
