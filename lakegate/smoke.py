@@ -22,6 +22,7 @@ Flow of :func:`run_smoke`:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -55,6 +56,7 @@ class SmokeOptions:
     report_dir: Path = Path("reports")
     rows: int | None = None          # generated bronze rows (local environment only)
     keep: bool = False               # leave the local AWS running afterwards
+    gate_result: Path | None = None  # `lakegate check --format json` output, for the plan summary
 
 
 @dataclass
@@ -267,6 +269,31 @@ def run_metadata(env_name: str, kind: str, tags: str | None, commit: str | None,
     return meta
 
 
+def plan_summary(gate_json: Path) -> str:
+    """One line for the report header from ``lakegate check --format json`` output.
+
+    The sign-off should say what the gate saw of the plan that was applied; an unreadable file is
+    unusable input (fail closed), not a missing line.
+    """
+    fix = "pass the file written by `lakegate check PLAN --tf-dir terraform --format json --out FILE`"
+    try:
+        doc = json.loads(gate_json.read_text())
+    except FileNotFoundError:
+        raise LakegateError(f"{gate_json} does not exist", where="--gate-result", fix=fix) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise LakegateError(f"cannot read the gate result: {err}", where=str(gate_json), fix=fix) from None
+    summary = doc.get("summary") if isinstance(doc, dict) else None
+    if not isinstance(summary, dict) or not isinstance(summary.get("by_severity"), dict) or not all(
+            isinstance(summary.get(k), int) for k in ("resources", "findings")):
+        raise LakegateError("the gate result has no summary with resources, findings and by_severity",
+                            where=str(gate_json), fix=fix)
+    severities = ", ".join(f"{sev} {n}" for sev, n in summary["by_severity"].items() if n) or "none"
+    line = f"{summary['resources']} resources checked; {summary['findings']} finding(s) ({severities})"
+    if summary.get("suppressed"):
+        line += f"; {summary['suppressed']} suppressed"
+    return line
+
+
 # --- the local AWS started for this run ---------------------------------------------------------
 
 class StateWatcher:
@@ -408,6 +435,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     if not env.is_local:
         context.load_names(env)   # a missing/unreadable outputs file is unusable input, not a NO-GO
     root = repo if repo is not None else repo_root()
+    summary_line = plan_summary(opts.gate_result) if opts.gate_result is not None else None
 
     report_dir = opts.report_dir.resolve()
     if report_dir.exists() and not report_dir.is_dir():
@@ -417,7 +445,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     evidence.reset(report_dir)
     for name in REPORT_FILES:   # never leave a previous run's sign-off next to this run's evidence
         (report_dir / name).unlink(missing_ok=True)
-    meta = run_metadata(env.name, env.kind, tags, git(root))
+    meta = run_metadata(env.name, env.kind, tags, git(root), summary_line)
     evidence.write_meta(report_dir, meta)
 
     scratch: Path | None = None

@@ -77,7 +77,9 @@ def test_github_actions_jobs():
     assert "recovery-plan.json" in uploaded and "plan.json" not in uploaded   # a plan can hold secrets
 
     post_calls = _lakegate_calls(_github_runs(doc, "post-deploy"))
-    assert ["lakegate", "smoke", "--env", "prod", "--report-dir", "reports"] in post_calls
+    assert ["lakegate", "smoke", "--env", "prod", "--report-dir", "reports", "--gate-result", "gate.json"] in post_calls
+    gate_again = next(c for c in post_calls if c[:2] == ["lakegate", "check"])
+    assert gate_again[gate_again.index("--out") + 1] == "gate.json" and "json" in gate_again
     summary = next(s for s in post["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
     assert "reports/signoff.md" in summary["run"] and summary["if"] == "always()"
     upload = next(s for s in post["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
@@ -99,8 +101,9 @@ def test_gitlab_ci_stages():
     assert doc["gate"]["script"][-1] == "exit $status"      # the gate's exit code decides
     assert doc["smoke"]["artifacts"]["reports"]["junit"] == "reports/junit.xml"
     assert doc["smoke"]["artifacts"]["paths"] == ["reports/"] and doc["smoke"]["artifacts"]["when"] == "always"
-    assert ["lakegate", "smoke", "--env", "prod", "--report-dir", "reports"] in _lakegate_calls(
-        _gitlab_script(doc, "smoke"))
+    assert ["lakegate", "smoke", "--env", "prod", "--report-dir", "reports", "--gate-result", "gate.json"] in \
+        _lakegate_calls(_gitlab_script(doc, "smoke"))
+    assert "gate.json" in doc["gate"]["artifacts"]["paths"]
     assert "deploy" in doc["smoke"]["needs"]
 
 

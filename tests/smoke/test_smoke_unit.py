@@ -427,3 +427,46 @@ def test_interrupt_still_stops_the_runs_local_aws(tmp_path):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+# --- plan summary from the gate's JSON -----------------------------------------------------------
+
+def _gate_json(tmp_path, result) -> Path:
+    path = tmp_path / "gate.json"
+    path.write_text(json.dumps(result.to_json()))
+    return path
+
+
+def test_plan_summary_from_a_real_check_result(tmp_path):
+    from tf_checks.findings import CheckResult
+
+    line = smoke.plan_summary(_gate_json(tmp_path, CheckResult(findings=[], resources=37)))
+    assert line == "37 resources checked; 0 finding(s) (none)"
+
+
+def test_plan_summary_lists_severities_and_suppressed(tmp_path):
+    path = tmp_path / "gate.json"
+    path.write_text(json.dumps({"summary": {"resources": 5, "findings": 3, "suppressed": 1,
+                                            "by_severity": {"critical": 1, "high": 2, "low": 0}}}))
+    assert smoke.plan_summary(path) == "5 resources checked; 3 finding(s) (critical 1, high 2); 1 suppressed"
+
+
+@pytest.mark.parametrize("content, words", [(None, "does not exist"), ("{not json", "cannot read"),
+                                            ('{"findings": []}', "no summary"), ("[]", "no summary"),
+                                            ('{"summary": {"resources": "5", "findings": 0, "by_severity": {}}}',
+                                             "no summary")])
+def test_unreadable_gate_result_is_unusable_input(tmp_path, content, words):
+    path = tmp_path / "gate.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(LakegateError) as err:
+        _run(tmp_path, FakePytest(), gate_result=path)
+    assert words in err.value.what and "lakegate check" in err.value.fix
+
+
+def test_plan_summary_reaches_the_signoff(tmp_path):
+    from tf_checks.findings import CheckResult
+
+    res = _run(tmp_path, FakePytest(), gate_result=_gate_json(tmp_path, CheckResult(findings=[], resources=12)))
+    assert evidence.read_meta(res.report_dir)["plan_summary"] == "12 resources checked; 0 finding(s) (none)"
+    assert "12 resources checked" in res.files["signoff.html"].read_text()
