@@ -40,6 +40,7 @@ from lakegate import __version__, checklist, evidence
 from lakegate.errors import LakegateError
 
 REPORT_FILES = ("signoff.html", "signoff.md", "junit.xml", "cucumber.json", "evidence.json")
+LOCAL_LOG = "local-aws.log"      # the log of the local AWS a local run used (kept for debugging)
 
 # pytest exit codes (pytest.ExitCode), spelled out so the mapping below reads on its own.
 PYTEST_OK, PYTEST_TESTS_FAILED, PYTEST_INTERRUPTED, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, \
@@ -443,7 +444,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
                             fix="pass --report-dir DIR with a directory (it is created if missing)")
     report_dir.mkdir(parents=True, exist_ok=True)
     evidence.reset(report_dir)
-    for name in REPORT_FILES:   # never leave a previous run's sign-off next to this run's evidence
+    for name in (*REPORT_FILES, LOCAL_LOG):   # never leave a previous run's output next to this run's evidence
         (report_dir / name).unlink(missing_ok=True)
     meta = run_metadata(env.name, env.kind, tags, git(root), summary_line)
     evidence.write_meta(report_dir, meta)
@@ -474,7 +475,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
         if scratch is not None:
             log = scratch / "local" / "server.log"
             if log.exists():
-                shutil.copyfile(log, report_dir / "local-aws.log")
+                shutil.copyfile(log, report_dir / LOCAL_LOG)
             shutil.rmtree(scratch, ignore_errors=True)
 
     usage = _pytest_usage_error(rc, tail, tags)

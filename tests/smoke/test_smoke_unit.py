@@ -230,11 +230,13 @@ def test_previous_evidence_and_reports_are_cleared(tmp_path):
                                                 failure="old"))
     evidence.write_meta(report_dir, {"env": "old-env"})
     (report_dir / "signoff.html").write_text("<p>PLANTED-OLD-REPORT</p>")
+    (report_dir / "local-aws.log").write_text("old server log")
     res = _run(tmp_path, FakePytest(records={"FV5": "PASS"}))
     records = evidence.load(report_dir)
     assert [(r.item_id, r.status) for r in records] == [("FV5", "PASS")]
     assert res.decision == "GO" and res.exit_code == 0
     assert "PLANTED-OLD-REPORT" not in (report_dir / "signoff.html").read_text()
+    assert not (report_dir / "local-aws.log").exists()   # the fake world wrote no server log
     assert evidence.read_meta(report_dir)["env"] == "local"
 
 
