@@ -5,7 +5,9 @@ Feature: Diagnosis
   @P1
   Scenario: Problem 1 - "Column does not exist" after a schema change
     Given the deployed pipeline
+    And the bronze crawler has run
     When the fault "stale-schema" is injected
+    And new bronze data arrives
     And the workflow is run once more
     Then the workflow run is not healthy
     And the diagnosis names problem "P1" with a cause mentioning "catalog schema"

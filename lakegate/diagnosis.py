@@ -254,8 +254,13 @@ def gather(clients: Any, names: PipelineNames, *, stuck_after_s: float = 3600.0)
     for crawler in names.crawlers.values():
         last = clients.glue.get_crawler(Name=crawler)["Crawler"]
         lc = last.get("LastCrawl") or {}
+        # The crawler's live configuration, not the expected one: a wrong path is the problem itself.
+        live = [t.get("Path") for t in (last.get("Targets") or {}).get("S3Targets", []) if t.get("Path")]
+        if live:
+            facts.crawler_targets[crawler] = live[0]
         target = facts.crawler_targets.get(crawler)
-        found_data = _has_objects(clients, target) if target else None
+        found_data = any(_has_objects(clients, t) for t in live) if live else (
+            _has_objects(clients, target) if target else None)
         if (("CRAWLER", crawler) not in seen and lc) or found_data is False:
             facts.runs = [r for r in facts.runs if not (r.kind == "CRAWLER" and r.name == crawler)]
             facts.runs.append(RunFact("CRAWLER", crawler, lc.get("Status") or last.get("State"), lc.get("ErrorMessage"),
