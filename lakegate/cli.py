@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lakegate.commands.plan",
     "tf_checks.cli",
     "lakegate.commands.local",
+    "lakegate.commands.deploy",
     "lakegate.commands.recover",
     "lakegate.commands.smoke",
     "lakegate.commands.data",

@@ -115,7 +115,7 @@ _JOB_FIELDS = {
     "NotificationProperty": ("notification_property", None),
     "GlueVersion": ("glue_version", None),
     "CodeGenConfigurationNodes": ("code_gen_configuration_nodes", None),
-    "ExecutionClass": ("execution_class", "STANDARD"),
+    "ExecutionClass": ("execution_class", None),
     "SourceControlDetails": ("source_control_details", None),
 }
 
@@ -174,6 +174,55 @@ def update_trigger(ctx: Ctx, params: dict) -> dict:
     if trigger.trigger_type == "CONDITIONAL" and trigger.predicate is None:
         raise AwsError("InvalidInputException", "UpdateTrigger: a CONDITIONAL trigger needs a Predicate")
     return {"Trigger": trigger.as_dict()}
+
+
+@override("glue", "StartTrigger")
+@moto_errors
+def start_trigger(ctx: Ctx, params: dict) -> dict:
+    """ON_DEMAND triggers stay CREATED (moto makes them ACTIVATED).
+
+    The provider calls StartTrigger after creating an enabled ON_DEMAND trigger and reads
+    ``enabled`` back as ``state == CREATED``; moto's ACTIVATED makes every plan show
+    ``enabled: false -> true``. On AWS StartTrigger *fires* an on-demand trigger once; we do not
+    fire it here (a deploy must not run the pipeline behind the runbook's back) — a deliberate,
+    documented difference. Other trigger types are ACTIVATED as on AWS.
+    """
+    name = _require(params, "Name", "StartTrigger")
+    trigger = ctx.backend("glue").get_trigger(name)
+    if trigger.trigger_type != "ON_DEMAND":
+        trigger.start_trigger()
+    return {"Name": name}
+
+
+def _patch_moto_glue() -> None:
+    """GetJob must not report ``ExecutionClass`` the caller never set (moto defaults it to
+    STANDARD; the provider's ``execution_class`` is not computed, so every plan would show
+    ``"STANDARD" -> null``)."""
+    from moto.glue import models as gm
+
+    if getattr(gm, "_lakegate_patched", False):
+        return
+    orig_init = gm.FakeJob.__init__
+    orig_as_dict = gm.FakeJob.as_dict
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        given = kwargs.get("execution_class", args[20] if len(args) > 20 else None)
+        orig_init(self, *args, **kwargs)
+        if not given:
+            self.execution_class = None
+
+    def as_dict(self: Any) -> dict[str, Any]:
+        out = orig_as_dict(self)
+        if out.get("ExecutionClass") is None:
+            out.pop("ExecutionClass", None)
+        return out
+
+    gm.FakeJob.__init__ = init  # type: ignore[method-assign]
+    gm.FakeJob.as_dict = as_dict  # type: ignore[method-assign]
+    gm._lakegate_patched = True  # type: ignore[attr-defined]
+
+
+_patch_moto_glue()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -129,3 +129,23 @@ def test_lifecycle_put_returns_transition_header(local_aws, aws, uid: str) -> No
         {"ID": "x", "Status": "Enabled", "Filter": {},
          "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
     assert out["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+
+
+def test_job_execution_class_only_when_set(aws, uid: str) -> None:
+    glue = aws("glue")
+    glue.create_job(Name=f"plain-{uid}", Role="r", Command={"Name": "glueetl"})
+    assert "ExecutionClass" not in glue.get_job(JobName=f"plain-{uid}")["Job"]
+    glue.create_job(Name=f"flex-{uid}", Role="r", Command={"Name": "glueetl"}, ExecutionClass="FLEX")
+    assert glue.get_job(JobName=f"flex-{uid}")["Job"]["ExecutionClass"] == "FLEX"
+
+
+def test_on_demand_trigger_stays_created_after_start(aws, uid: str) -> None:
+    glue = aws("glue")
+    glue.create_job(Name=f"j-{uid}", Role="r", Command={"Name": "glueetl"})
+    glue.create_trigger(Name=f"od-{uid}", Type="ON_DEMAND", Actions=[{"JobName": f"j-{uid}"}])
+    glue.start_trigger(Name=f"od-{uid}")
+    assert glue.get_trigger(Name=f"od-{uid}")["Trigger"]["State"] == "CREATED"
+    glue.create_trigger(Name=f"sch-{uid}", Type="SCHEDULED", Schedule="cron(0 1 * * ? *)",
+                        Actions=[{"JobName": f"j-{uid}"}])
+    glue.start_trigger(Name=f"sch-{uid}")
+    assert glue.get_trigger(Name=f"sch-{uid}")["Trigger"]["State"] == "ACTIVATED"
