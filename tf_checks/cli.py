@@ -2,6 +2,13 @@
 
 Exit codes (contract): 0 no finding at or above ``--fail-on``; 1 findings at or above it;
 2 unusable input (:class:`~lakegate.errors.LakegateError`, printed by ``lakegate.cli``).
+
+Pipeline (fixed order, so checkov findings can be suppressed like ours and suppressions are
+applied exactly once): :func:`tf_checks.engine.check_path` → with ``--checkov``
+:func:`tf_checks.checkov_runner.merge_checkov` on the plan JSON (for a directory INPUT, the plan
+JSON the driver wrote) → :func:`tf_checks.suppress.apply_suppressions` (inline
+``# lakegate:ignore RULE reason: ...`` comments of the Terraform directory + the baseline file)
+→ render. Suppressed findings stay in every output; they only stop counting for the exit code.
 """
 
 from __future__ import annotations
@@ -14,13 +21,16 @@ from pathlib import Path
 from lakegate.errors import LakegateError
 from tf_checks.findings import SEVERITIES
 from tf_checks.output import FORMATS, render
+from tf_checks.suppress import BASELINE_FILENAME, apply_suppressions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check", help="static gate: IAM sufficiency, workflow graph, consistency, change impact",
         description="Check a Terraform plan JSON, state JSON/terraform.tfstate or Terraform "
-                    "directory. Exit 0 clean, 1 findings at or above --fail-on, 2 unusable input.")
+                    "directory. Exit 0 clean, 1 findings at or above --fail-on, 2 unusable input. "
+                    "Findings can be accepted only with a reason (inline '# lakegate:ignore "
+                    "RULE reason: ...' or --baseline); suppressed findings stay in the report.")
     p.add_argument("input", metavar="INPUT", help="plan JSON, state JSON, terraform.tfstate or Terraform directory")
     p.add_argument("--tf-dir", type=Path, default=None,
                    help="the Terraform directory of the plan (resolves unknown values, checks scripts)")
@@ -29,6 +39,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fail-on", choices=SEVERITIES, default="high", type=str.lower)
     p.add_argument("--recovery-plan", type=Path, default=None,
                    help="write the post-apply recovery plan (JSON) here")
+    p.add_argument("--baseline", type=Path, default=None, metavar="FILE",
+                   help="suppressions JSON: [{\"rule_id\", \"address\", \"reason\"}]; default "
+                        f"<tf-dir>/{BASELINE_FILENAME} when present. Entries without a reason "
+                        "suppress nothing and are reported (LG-SUPPRESS-001); suppressed findings "
+                        "are still shown in every format. Inline '# lakegate:ignore RULE reason: "
+                        "...' comments are read from the Terraform directory (--tf-dir or a "
+                        "directory INPUT)")
+    p.add_argument("--checkov", action="store_true",
+                   help="also run checkov (isolated venv .venv-checkov, or the executable named by "
+                        "$LAKEGATE_CHECKOV) on the plan JSON and merge its findings; a crash, "
+                        "'Failed to run check' or unreadable output is finding LG-CHECKOV-001 "
+                        "(fail closed). Needs a plan input (plan JSON or Terraform directory)")
     p.set_defaults(func=run)
 
 
@@ -40,6 +62,18 @@ def run(args: argparse.Namespace) -> int:
                             fix="pass the folder holding the .tf files")
     result = check_path(args.input, args.tf_dir)
     tf_dir = args.tf_dir or (Path(args.input) if Path(args.input).is_dir() else None)
+    if args.checkov:
+        from tf_checks.checkov_runner import merge_checkov
+
+        if result.inputs.get("kind") != "plan":
+            raise LakegateError(
+                f"--checkov needs a plan, but {args.input} is a {result.inputs.get('kind')} input",
+                where=str(args.input),
+                fix="pass the plan JSON ('terraform show -json plan.bin') or the Terraform "
+                    "directory, or drop --checkov")
+        # For a directory INPUT the loader records the driver's plan JSON as the source.
+        result = merge_checkov(result, Path(result.inputs["source"]))
+    result = apply_suppressions(result, tf_dir, args.baseline)
     text = render(result, args.format, tf_dir)
     if args.recovery_plan is not None:
         _write(args.recovery_plan, json.dumps(result.recovery_plan, indent=2) + "\n")
