@@ -1,0 +1,76 @@
+"""End to end: `lakegate local up` → `lakegate deploy --target local` of the real terraform/ →
+plan shows no changes → an in-place change (UpdateJob, tags, bucket policy) applies → plan clean
+→ destroy. Slow (terraform + provider start-up, the provider's lifecycle-settling wait)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lakegate import localenv
+from lakegate.commands.deploy import deploy_local
+from lakegate.terraform import TerraformDriver, summarize_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+TF_DIR = ROOT / "terraform"
+
+
+def _changes(plan: dict) -> list[str]:
+    return [f"{rc['address']} {rc['change']['actions']}" for rc in plan.get("resource_changes", [])
+            if rc["change"]["actions"] != ["no-op"]]
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_deploy_plan_clean_change_destroy(tmp_path: Path) -> None:
+    state = tmp_path / "local" / "state.json"
+    st = localenv.start(path=state, timeout=60)
+    work = tmp_path / "tf"
+    try:
+        res = deploy_local(TF_DIR, rows=300, seed=1, state_path=state, work_dir=work)
+        out = res.outputs
+        s3, glue, athena = (localenv.client(s, st) for s in ("s3", "glue", "athena"))
+        # what Terraform made is really there
+        assert glue.get_database(Name=out["database_name"])["Database"]["Name"] == out["database_name"]
+        assert {j for j in out["job_names"].values()} <= set(glue.list_jobs()["JobNames"])
+        wg = athena.get_work_group(WorkGroup=out["athena_workgroup_name"])["WorkGroup"]
+        assert wg["Configuration"]["ResultConfiguration"]["OutputLocation"].startswith("s3://")
+        # bronze data uploaded under the output path
+        assert res.uploaded and all(k.startswith(res.bronze_prefix) for k in res.uploaded)
+        listed = s3.list_objects_v2(Bucket=res.bronze_bucket, Prefix=res.bronze_prefix)
+        assert listed["KeyCount"] == len(res.uploaded)
+        assert (state.parent / "deploy.json").exists()
+
+        driver = TerraformDriver(TF_DIR, target="local", endpoint=st.endpoint, work_dir=work)
+        plan = driver.plan()
+        assert _changes(plan) == [], _changes(plan)
+
+        changed = TerraformDriver(TF_DIR, target="local", endpoint=st.endpoint, work_dir=work,
+                                  variables={"job_timeout_minutes": 30, "engine_temp_limit": 95,
+                                             "tags": {"Owner": "lakegate"},
+                                             "deny_insecure_transport": True})
+        plan = changed.plan()
+        assert summarize_plan(plan)["change"] > 0 and summarize_plan(plan)["destroy"] == 0
+        changed.apply()
+        job = glue.get_job(JobName=out["gold_alerts_job_name"])["Job"]
+        assert job["Timeout"] == 30 and job["DefaultArguments"]["--engine_temp_limit"] == "95"
+        arn = (f"arn:aws:athena:us-east-1:{out['account_id']}:workgroup/"
+               f"{out['athena_workgroup_name']}")
+        tags = {t["Key"]: t["Value"] for t in athena.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+        assert tags.get("Owner") == "lakegate"
+        # TLS-only bucket policies are in place and do not block (TLS on AWS)
+        assert s3.get_bucket_policy(Bucket=res.bronze_bucket)["Policy"]
+        assert s3.head_object(Bucket=res.bronze_bucket, Key=res.uploaded[0])["ContentLength"] > 0
+        plan = changed.plan()
+        assert _changes(plan) == [], _changes(plan)
+
+        changed.destroy()  # versioned buckets with data, force_destroy
+        names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        assert res.bronze_bucket not in names
+        assert out["database_name"] not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]
+        assert localenv.health(st.endpoint)["background_errors"] == []
+    finally:
+        localenv.stop(path=state)
