@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Literal, Mapping, Protocol, Sequence
 
 from .matching import (UNKNOWN, Tri, action_covers, action_touches, arn_covers, arn_touches,
@@ -80,6 +81,8 @@ class Missing:
 def as_documents(policies: Policies) -> list[PolicyDocument]:
     """Normalise ``{name: doc}`` or an iterable of parsed documents into documents.
     Raises :class:`~tf_checks.iam.policy.PolicyParseError` on a malformed document."""
+    if type(policies) is list and all(type(d) is PolicyDocument for d in policies):
+        return policies  # already normalised (the hot path: missing_permissions -> evaluate)
     if isinstance(policies, PolicyDocument):
         return [policies]
     if isinstance(policies, Mapping):
@@ -126,9 +129,41 @@ def _condition_value(stmt: Statement, context: Mapping[str, str]) -> bool | None
 # ---------------------------------------------------------------- statement matching
 
 def _action_applies(stmt: Statement, action: str) -> bool:
-    if stmt.actions is not None:
-        return any(action_covers(p, action) for p in stmt.actions)
-    return not any(action_touches(p, action) for p in stmt.not_actions or ())
+    return _actions_apply(stmt.actions, stmt.not_actions, action)
+
+
+@lru_cache(maxsize=1 << 16)
+def _actions_apply(actions: tuple[str, ...] | None, not_actions: tuple[str, ...] | None,
+                   action: str) -> bool:
+    """Keyed by the action lists themselves: the inline policies of every crawler/job role in a
+    large plan repeat the same lists (only their ARNs differ), so one answer serves them all."""
+    if actions is not None:
+        return any(action_covers(p, action) for p in actions)
+    return not any(action_touches(p, action) for p in not_actions or ())
+
+
+# Per parsed document: action -> the statements whose Action/NotAction applies to it. Keyed by
+# id() with the document itself kept in the entry (so the id cannot be reused while cached and
+# a stale entry is detected by identity). Bounded: cleared when it grows past the limit.
+_APPLICABLE: dict[int, tuple[PolicyDocument, dict[str, tuple[Statement, ...]]]] = {}
+_APPLICABLE_LIMIT = 4096
+
+
+def _applicable(doc: PolicyDocument, action: str) -> tuple[Statement, ...]:
+    """The statements of ``doc`` whose Action/NotAction applies to ``action`` (in order)."""
+    entry = _APPLICABLE.get(id(doc))
+    if entry is None or entry[0] is not doc:
+        if len(_APPLICABLE) >= _APPLICABLE_LIMIT:
+            _APPLICABLE.clear()
+        entry = (doc, {})
+        _APPLICABLE[id(doc)] = entry
+    by_action = entry[1]
+    stmts = by_action.get(action)
+    if stmts is None:
+        stmts = tuple(st for st in doc.statements
+                      if _actions_apply(st.actions, st.not_actions, action))
+        by_action[action] = stmts
+    return stmts
 
 
 def _resource_allow(stmt: Statement, resource: str) -> Tri:
@@ -181,17 +216,18 @@ def evaluate(policies: Policies, action: str, resource: str, *,
     ``resource`` may be a pattern (``arn:aws:s3:::b/prefix*`` = all objects under the prefix) and
     may contain ``${placeholder}`` parts for values unknown at plan time.
     """
-    docs = as_documents(policies)
-    ctx = dict(context or {})
+    return _evaluate(as_documents(policies), action, resource, dict(context) if context else {})
+
+
+def _evaluate(docs: list[PolicyDocument], action: str, resource: str,
+              ctx: Mapping[str, str]) -> Decision:
     denies: list[tuple[str, str]] = []
     maybe_denies: list[tuple[str, str]] = []
     allows: list[tuple[str, str]] = []
     maybe_allows: list[tuple[str, str]] = []
     reasons: list[str] = []
     for doc in docs:
-        for stmt in doc.statements:
-            if not _action_applies(stmt, action):
-                continue
+        for stmt in _applicable(doc, action):
             label = (doc.name, stmt.label)
             cond = _condition_value(stmt, ctx) if stmt.has_condition else True
             if cond is False:
@@ -242,7 +278,7 @@ def missing_permissions(policies: Policies, requirements: Iterable[RequirementLi
     out: list[Missing] = []
     for req in requirements:
         ctx = getattr(req, "context", None) or {}
-        d = evaluate(docs, req.action, req.resource, context=dict(ctx))
+        d = _evaluate(docs, req.action, req.resource, dict(ctx))
         if d.allowed:
             continue
         if d.decision == "explicit_deny":

@@ -164,10 +164,20 @@ def _star_placeholders(s: str) -> str:
     return "".join("*" if _is_ph(c) else c for c in s)
 
 
+# Why the caches: matching is pure and the gate asks the same (pattern, resource) and
+# (pattern, action) questions many times - every required action on one ARN meets the same
+# statements, and every crawler/job role of a large plan carries the same action lists and the
+# same AWS managed policies. Bounded, keyed by the strings themselves (no identity tricks).
+_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def arn_covers(pattern: str, resource: str) -> Tri:
     """Does policy resource ``pattern`` cover every resource named by ``resource``?"""
     if pattern == "*":
         return True
+    if "${" not in pattern and "${" not in resource:
+        return _covers_plain(pattern, resource)  # no placeholder: _tokenize is the identity
     p, r, has_ph = _tokenize(pattern, resource)
     if _covers_plain(p, r):
         return True
@@ -176,10 +186,15 @@ def arn_covers(pattern: str, resource: str) -> Tri:
     return False
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def arn_touches(pattern: str, resource: str) -> Tri:
     """Could policy resource ``pattern`` match some resource named by ``resource``?"""
     if pattern == "*":
         return True
+    if "${" not in pattern and "${" not in resource and pattern.isascii() and resource.isascii():
+        # no placeholder (and no private-use character that _star_placeholders would rewrite):
+        # _tokenize is the identity, so the UNKNOWN branch below would ask the same question
+        return _touches_plain(pattern, resource)
     p, r, has_ph = _tokenize(pattern, resource)
     # With placeholders as opaque symbols an intersection holds whatever they stand for.
     if _touches_plain(p, r):
@@ -189,6 +204,7 @@ def arn_touches(pattern: str, resource: str) -> Tri:
     return False
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def action_covers(pattern: str, action: str) -> bool:
     """Case-insensitive: does action pattern cover every action named by ``action``?"""
     p, a = pattern.lower(), action.lower()
@@ -200,6 +216,7 @@ def action_covers(pattern: str, action: str) -> bool:
         glob_covers(p, a)
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def action_touches(pattern: str, action: str) -> bool:
     """Case-insensitive: could action pattern match some action named by ``action``?"""
     p, a = pattern.lower(), action.lower()
