@@ -13,6 +13,15 @@ Athena (JSON overrides)
   * ``UpdateWorkGroup``: not implemented in moto.
   * ``TagResource`` / ``UntagResource`` / ``ListTagsForResource``: moto answers "workgroup does
     not exist" for a workgroup created without tags, which fails ``aws_athena_workgroup``.
+IAM (query protocol, answered by the server via :data:`QUERY_OVERRIDES`)
+  * ``SimulatePrincipalPolicy``: not implemented in moto; the recovery's IAM-propagation wait
+    (runbook PASSO 4) polls it. Decided by the gate's evaluator (``tf_checks.iam``) over the
+    role's/user's inline, attached and AWS managed policies; an undecidable condition is
+    ``implicitDeny`` (fail closed). Context entries are ignored.
+Glue (moto patched in-process)
+  * ``StartTrigger`` on an ON_DEMAND trigger keeps it CREATED (see :func:`start_trigger`) and
+    ``GetJob`` omits an ``ExecutionClass`` never set — otherwise every plan after apply shows
+    changes.
 S3 (moto patched in-process, minimal)
   * ``FakeDeleteMarker`` has no ``dispose`` → destroying a versioned bucket with
     ``force_destroy`` fails with ``'FakeDeleteMarker' object has no attribute 'dispose'``. A
@@ -368,6 +377,109 @@ def _patch_moto_s3() -> None:
 
 
 _patch_moto_s3()
+
+
+# ---------------------------------------------------------------------------------------------
+# IAM SimulatePrincipalPolicy (query protocol; moto: not implemented)
+# ---------------------------------------------------------------------------------------------
+
+_IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
+_DECISIONS = {"allow": "allowed", "explicit_deny": "explicitDeny", "implicit_deny": "implicitDeny",
+              "conditional": "implicitDeny"}  # a condition we cannot decide: fail closed
+
+
+def _xml_escape(text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return escape(text, {'"': "&quot;"})
+
+
+def _iam_error(code: str, message: str, status: int) -> tuple[int, str]:
+    import uuid
+
+    return status, (f'<ErrorResponse xmlns="{_IAM_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+                    f"<Message>{_xml_escape(message)}</Message></Error>"
+                    f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+
+
+def principal_policies(ctx: Ctx, arn: str) -> dict[str, Any]:
+    """``{source id: document}`` of a role's or user's inline and attached (incl. AWS managed,
+    falling back to the gate's snapshot) policies, plus a user's groups' policies."""
+    from tf_checks.iam import managed_policy
+
+    iam = ctx.backend("iam")
+    kind = arn.split(":", 5)[-1].split("/", 1)[0] if arn.startswith("arn:") else ""
+    name = arn.rsplit("/", 1)[-1]
+    if kind == "role":
+        principals = [iam.get_role(name)]
+    elif kind == "user":
+        user = iam.get_user(name)
+        principals = [user] + [g for g in iam.groups.values() if user in g.users]
+    else:
+        raise AwsError("InvalidInput", f"Invalid ARN: {arn} (a role or user ARN is required)")
+    docs: dict[str, Any] = {}
+    for p in principals:
+        for pname, doc in p.policies.items():
+            docs[f"{p.name}_{pname}"] = doc
+        for parn, pol in p.managed_policies.items():
+            version = next((v for v in pol.versions if v.is_default), None)
+            doc = version.document if version is not None and version.document else managed_policy(parn)
+            if doc is not None:
+                docs[parn] = doc
+    return docs
+
+
+def simulate_principal_policy(ctx: Ctx, form: dict[str, list[str]]) -> tuple[int, str]:
+    """Answer ``SimulatePrincipalPolicy`` with the gate's IAM evaluator (``tf_checks.iam``)."""
+    import uuid
+
+    from moto.core.exceptions import ServiceException, _RESTError
+
+    from tf_checks.iam import evaluate
+
+    def members(prefix: str) -> list[str]:
+        keys = sorted((k for k in form if k.startswith(prefix + ".member.")),
+                      key=lambda k: int(k.rsplit(".", 1)[-1]))
+        return [form[k][0] for k in keys]
+
+    arn = (form.get("PolicySourceArn") or [""])[0]
+    actions = members("ActionNames")
+    if not arn or not actions:
+        return _iam_error("InvalidInput", "PolicySourceArn and ActionNames are required", 400)
+    resources = members("ResourceArns") or ["*"]
+    try:
+        policies = principal_policies(ctx, arn)
+    except AwsError as err:
+        return _iam_error(err.code, err.message, 400)
+    except (ServiceException, _RESTError):
+        return _iam_error("NoSuchEntity", f"The principal {arn} cannot be found.", 404)
+    results = []
+    for action in actions:
+        for resource in resources:
+            d = evaluate(policies, action, resource) if policies else None
+            decision = _DECISIONS[d.decision] if d is not None else "implicitDeny"
+            matched = "".join(
+                f"<member><SourcePolicyId>{_xml_escape(str(src))}</SourcePolicyId>"
+                f"<SourcePolicyType>{'aws-managed' if str(src).startswith('arn:aws:iam::aws:') else 'IAM Policy'}"
+                f"</SourcePolicyType></member>"
+                for src, _stmt in (d.matched if d is not None and d.allowed else []))
+            results.append(
+                f"<member><EvalActionName>{_xml_escape(action)}</EvalActionName>"
+                f"<EvalResourceName>{_xml_escape(resource)}</EvalResourceName>"
+                f"<EvalDecision>{decision}</EvalDecision>"
+                f"<MatchedStatements>{matched}</MatchedStatements>"
+                f"<MissingContextValues/></member>")
+    body = (f'<SimulatePrincipalPolicyResponse xmlns="{_IAM_NS}"><SimulatePrincipalPolicyResult>'
+            f"<IsTruncated>false</IsTruncated><EvaluationResults>{''.join(results)}</EvaluationResults>"
+            f"</SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>{uuid.uuid4()}"
+            f"</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>")
+    return 200, body
+
+
+#: query-protocol (form-encoded) actions answered here instead of moto: Action -> handler
+QUERY_OVERRIDES: dict[str, Callable[[Ctx, dict[str, list[str]]], tuple[int, str]]] = {
+    "SimulatePrincipalPolicy": simulate_principal_policy,
+}
 
 
 def wrap_start_response(environ: dict[str, Any], start_response: Callable[..., Any]) -> Callable[..., Any]:

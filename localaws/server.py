@@ -152,12 +152,46 @@ class LocalAwsApp:
                 handler = dispatch.lookup(service, operation)
                 if handler is not None:
                     return self._handle(environ, start_response, service, operation, handler)
+        if (not target and environ.get("REQUEST_METHOD") == "POST"
+                and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")):
+            answered = self._query_override(environ, start_response)
+            if answered is not None:
+                return answered
         start_response = compat.wrap_start_response(environ, start_response)
         if TRACE:
             return self._traced(environ, start_response)
         with self.runtime.lock:
             # Materialise the body inside the lock: moto builds it lazily in some paths.
             return list(self.moto(environ, start_response))
+
+    def _query_override(self, environ: dict[str, Any],
+                        start_response: StartResponse) -> list[bytes] | None:
+        """Answer a query-protocol action from :data:`compat.QUERY_OVERRIDES`; else put the body
+        back for moto and return None."""
+        from urllib.parse import parse_qs
+
+        raw = self._read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        environ["CONTENT_LENGTH"] = str(len(raw))
+        form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+        handler = compat.QUERY_OVERRIDES.get((form.get("Action") or [""])[0])
+        if handler is None:
+            return None
+        account, region = request_identity(environ)
+        ctx = Ctx(service="iam", operation=form["Action"][0], account_id=account, region=region,
+                  runtime=self.runtime)
+        try:
+            with self.runtime.lock:
+                status, body = handler(ctx, form)
+        except Exception as err:  # noqa: BLE001 - same policy as JSON handlers
+            log.error("query handler %s failed:\n%s", ctx.operation, traceback.format_exc())
+            status, body = compat._iam_error("InternalFailure", f"localaws {ctx.operation} failed: "
+                                             f"{type(err).__name__}: {err}", 400)
+        data = body.encode()
+        start_response(f"{status} {_REASONS.get(status, 'Status')}",
+                       [("Content-Type", "text/xml"), ("Content-Length", str(len(data))),
+                        ("x-amzn-RequestId", str(uuid.uuid4()))])
+        return [data]
 
     def _traced(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         """Forward to moto logging request and response bodies (``LOCALAWS_TRACE=1``)."""

@@ -149,3 +149,32 @@ def test_on_demand_trigger_stays_created_after_start(aws, uid: str) -> None:
                         Actions=[{"JobName": f"j-{uid}"}])
     glue.start_trigger(Name=f"sch-{uid}")
     assert glue.get_trigger(Name=f"sch-{uid}")["Trigger"]["State"] == "ACTIVATED"
+
+
+def test_simulate_principal_policy(aws, uid: str) -> None:
+    iam = aws("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+        "Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName=f"crawler-{uid}", AssumeRolePolicyDocument=trust)["Role"]
+    iam.put_role_policy(RoleName=f"crawler-{uid}", PolicyName="inline", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::bronze/*"},
+            {"Effect": "Deny", "Action": "glue:DeleteTable", "Resource": "*"}]}))
+    iam.attach_role_policy(RoleName=f"crawler-{uid}",
+                           PolicyArn="arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole")
+    res = iam.simulate_principal_policy(
+        PolicySourceArn=role["Arn"],
+        ActionNames=["s3:GetObject", "glue:BatchGetPartition", "glue:DeleteTable", "kms:Decrypt"],
+        ResourceArns=["arn:aws:s3:::bronze/x.parquet"])["EvaluationResults"]
+    got = {r["EvalActionName"]: r["EvalDecision"] for r in res}
+    assert got == {"s3:GetObject": "allowed", "glue:BatchGetPartition": "allowed",  # managed policy
+                   "glue:DeleteTable": "explicitDeny", "kms:Decrypt": "implicitDeny"}
+    assert any(m["SourcePolicyId"].endswith("AWSGlueServiceRole")
+               for r in res if r["EvalActionName"] == "glue:BatchGetPartition"
+               for m in r["MatchedStatements"])
+    with pytest.raises(ClientError) as err:
+        iam.simulate_principal_policy(PolicySourceArn=role["Arn"].replace(uid, "ghost"),
+                                      ActionNames=["s3:GetObject"])
+    assert err.value.response["Error"]["Code"] == "NoSuchEntity"
+    # other IAM query calls still reach moto
+    assert iam.get_role(RoleName=f"crawler-{uid}")["Role"]["Arn"] == role["Arn"]
