@@ -81,7 +81,9 @@ def load_input(path: str | Path, tf_dir: str | Path | None = None) -> Plan:
     if p.is_dir():
         return load_dir(p)
     try:
-        text = p.read_text(encoding="utf-8")
+        # bytes + one decode: same text as read_text(encoding="utf-8") for JSON (newline
+        # translation only touches whitespace), without TextIOWrapper's slower decoding path
+        text = p.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"cannot read input: {err}", where=str(p),
                          fix="pass a UTF-8 JSON file written by 'terraform show -json'") from None
@@ -164,15 +166,23 @@ def _load_plan(top: dict[str, Any], source: str) -> Plan:
     changes = top.get("resource_changes")
     if changes is not None:
         for i, rc in enumerate(_list(changes, source, "$.resource_changes")):
-            path = f"$.resource_changes[{i}]"
-            rc = _obj(rc, source, path)
+            # hot loop: inline type checks, paths formatted only on failure (or when needed)
+            if type(rc) is not dict:
+                _obj(rc, source, f"$.resource_changes[{i}]")
             if rc.get("deposed"):
                 continue
-            address = _str(rc.get("address"), source, f"{path}.address")
-            change = _obj(rc.get("change"), source, f"{path}.change")
-            actions = _list(change.get("actions"), source, f"{path}.change.actions")
+            address = rc.get("address")
+            if type(address) is not str or not address:
+                _str(address, source, f"$.resource_changes[{i}].address")
+            change = rc.get("change")
+            if type(change) is not dict:
+                _obj(change, source, f"$.resource_changes[{i}].change")
+            actions = change.get("actions")
+            if type(actions) is not list:
+                _list(actions, source, f"$.resource_changes[{i}].change.actions")
             if not all(isinstance(a, str) for a in actions):
-                raise _fail(source, f"{path}.change.actions", "actions must be strings")
+                raise _fail(source, f"$.resource_changes[{i}].change.actions", "actions must be strings")
+            path = f"$.resource_changes[{i}]"
             res = seen.get(address)
             unknown = change.get("after_unknown")
             if unknown is not None and not isinstance(unknown, dict):
@@ -267,21 +277,29 @@ def _walk_module(mod: dict[str, Any], source: str, path: str, module: str,
     """Collect the resources of one ``*_module`` object and recurse into ``child_modules``."""
     if depth > 50:
         raise _fail(source, path, "modules nested more than 50 levels")
+    # The hot loop of loading (one pass per resource): types are checked inline and a JSON
+    # path is only formatted when a check fails.
     for i, r in enumerate(_list(mod.get("resources") or [], source, f"{path}.resources")):
-        rpath = f"{path}.resources[{i}]"
-        r = _obj(r, source, rpath)
-        mode = _str(r.get("mode"), source, f"{rpath}.mode")
+        if type(r) is not dict:
+            _obj(r, source, f"{path}.resources[{i}]")
+        mode = r.get("mode")
+        if type(mode) is not str or not mode:
+            _str(mode, source, f"{path}.resources[{i}].mode")
         if data_only and mode != "data":
             continue
         if mode not in ("managed", "data"):
-            raise _fail(source, f"{rpath}.mode", f"unknown mode {mode!r} (managed or data)")
-        address = _str(r.get("address"), source, f"{rpath}.address")
-        rtype = _str(r.get("type"), source, f"{rpath}.type")
-        name = _str(r.get("name"), source, f"{rpath}.name")
+            raise _fail(source, f"{path}.resources[{i}].mode", f"unknown mode {mode!r} (managed or data)")
+        address, rtype, name = r.get("address"), r.get("type"), r.get("name")
+        for key, val in (("address", address), ("type", rtype), ("name", name)):
+            if type(val) is not str or not val:
+                _str(val, source, f"{path}.resources[{i}].{key}")
         values = r.get("values")
-        values = {} if values is None else _obj(values, source, f"{rpath}.values")
+        if values is None:
+            values = {}
+        elif type(values) is not dict:
+            _obj(values, source, f"{path}.resources[{i}].values")
         res = Resource(address, mode, rtype, name, module, r.get("index"), values,
-                       json_path=f"{rpath}.values")
+                       json_path=f"{path}.resources[{i}].values")
         res.config = configs.get(_config_key(module, mode, rtype, name))
         if address in seen:
             raise _fail(source, f"{rpath}.address", f"duplicate resource address {address!r}")

