@@ -105,3 +105,15 @@ def test_up_fails_clearly_when_the_port_is_taken(tmp_path: Path) -> None:
         sock.close()
     assert out.returncode == 2
     assert "exited during start-up" in out.stderr and "Address already in use" in out.stderr
+
+
+def test_deploy_needs_a_running_local_aws_and_valid_rows(tmp_path: Path) -> None:
+    env = dict(os.environ, LAKEGATE_LOCAL_STATE=str(tmp_path / "state.json"))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "lakegate", "deploy", *a],  # noqa: E731
+                                    capture_output=True, text=True, env=env, timeout=60)
+    out = run("--target", "local", "--rows", "10")
+    assert out.returncode == 2 and "not running" in out.stderr and "lakegate local up" in out.stderr
+    out = run("--target", "local", "--rows", "-1")
+    assert out.returncode == 2 and "--rows must be >= 0" in out.stderr
+    out = run("--target", "aws")
+    assert out.returncode == 2
