@@ -178,3 +178,28 @@ def test_simulate_principal_policy(aws, uid: str) -> None:
     assert err.value.response["Error"]["Code"] == "NoSuchEntity"
     # other IAM query calls still reach moto
     assert iam.get_role(RoleName=f"crawler-{uid}")["Role"]["Arn"] == role["Arn"]
+
+
+def test_compat_operations_through_the_aws_cli(aws_cli, uid: str) -> None:
+    aws_cli("glue", "create-job", "--name", f"clijob-{uid}", "--role", "r", "--command",
+            "Name=glueetl,ScriptLocation=s3://b/a.py")
+    aws_cli("glue", "update-job", "--job-name", f"clijob-{uid}", "--job-update",
+            json.dumps({"Role": "r2", "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/c.py"},
+                        "Timeout": 15}))
+    job = json.loads(aws_cli("glue", "get-job", "--job-name", f"clijob-{uid}").stdout)["Job"]
+    assert job["Role"] == "r2" and job["Timeout"] == 15
+    aws_cli("athena", "create-work-group", "--name", f"cliwg-{uid}")
+    aws_cli("athena", "update-work-group", "--work-group", f"cliwg-{uid}", "--description", "via cli")
+    wg = json.loads(aws_cli("athena", "get-work-group", "--work-group", f"cliwg-{uid}").stdout)
+    assert wg["WorkGroup"]["Description"] == "via cli"
+    arn = f"arn:aws:athena:us-east-1:123456789012:workgroup/cliwg-{uid}"
+    aws_cli("athena", "tag-resource", "--resource-arn", arn, "--tags", "Key=Team,Value=data")
+    tags = json.loads(aws_cli("athena", "list-tags-for-resource", "--resource-arn", arn).stdout)
+    assert tags["Tags"] == [{"Key": "Team", "Value": "data"}]
+    aws_cli("iam", "create-role", "--role-name", f"clirole-{uid}", "--assume-role-policy-document",
+            json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {
+                "Service": "glue.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    sim = json.loads(aws_cli("iam", "simulate-principal-policy", "--policy-source-arn",
+                             f"arn:aws:iam::123456789012:role/clirole-{uid}",
+                             "--action-names", "glue:GetTable").stdout)
+    assert sim["EvaluationResults"][0]["EvalDecision"] == "implicitDeny"
