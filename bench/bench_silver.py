@@ -116,8 +116,12 @@ def bench_local_aws(bronze_dir: Path) -> dict:
         if run["JobRunState"] != "SUCCEEDED":
             raise SystemExit(f"job run {run['JobRunState']}: {run.get('ErrorMessage')}")
         objects = sum(len(p.get("Contents", [])) for p in s3.get_paginator("list_objects_v2").paginate(Bucket="silver"))
+        logs = localenv.client("logs", state)
+        events = logs.get_log_events(logGroupName=run.get("LogGroupName") or "/aws-glue/jobs/bench-silver",
+                                     logStreamName=f"{run_id}-driver")["events"]
+        phases = next((e["message"].split("timing ", 1)[1] for e in events if "INFO: timing " in e["message"]), "n/a")
         return {"crawl_s": crawl_s, "job_wall_s": wall, "execution_time_s": run.get("ExecutionTime"),
-                "silver_objects": objects}
+                "silver_objects": objects, "phases": phases}
     finally:
         localenv.stop(path=state_file)
 
@@ -161,6 +165,7 @@ def main() -> int:
     if local:
         print(f"local-aws : job {local['job_wall_s']:.2f}s wall (ExecutionTime {local['execution_time_s']}s), "
               f"crawl {local['crawl_s']:.2f}s, {local['silver_objects']} silver objects")
+        print(f"            run phases: {local['phases']}")
     spark = bench_pyspark(work, args.spark_python)
     if spark is None:
         print("pyspark   : unavailable (pass --spark-python with a Python that has pyspark)")

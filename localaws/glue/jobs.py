@@ -120,6 +120,7 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
     from localaws import iam_enforce, tabledata
     from localaws.glue import naming
 
+    t_begin = time.monotonic()
     logs: list[str] = []
     args = run.arguments
     with lock(ctx):
@@ -163,6 +164,7 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
             raise RunFailed(f"AnalysisException: Table or view not found: {db}.{table}") from exc
         raise
 
+    t_read = time.monotonic()
     con = duckdb.connect()
     processed: dict[str, list[Any]] = {}
     incremental_rows = 0
@@ -194,6 +196,7 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
         logs.append("INFO: no new data since the last bookmark; nothing to write")
         run.processed = processed
         return logs, 0
+    t_sql = time.monotonic()
     try:
         result = run_job_sql(con, job_sql)
     except (LakegateError, duckdb.Error) as exc:
@@ -201,12 +204,16 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
         raise RunFailed(glue_error(str(cause), job_sql.body, columns)) from exc
     finally:
         con.close()
+    t_write = time.monotonic()
     out = job_sql.output
     try:
         written = tabledata.write_parquet(ctx, out.path, result, out.partition_by, out.mode)
     except tabledata.TableDataError as exc:
         raise RunFailed(f"AnalysisException: {exc}") from exc
     logs.append(f"INFO: wrote {result.num_rows} rows in {len(written)} files to {out.path} (mode {out.mode})")
+    # Phase timings: where a run's time goes (bench/bench_silver.py reports them).
+    logs.append(f"INFO: timing setup={t_read - t_begin:.3f}s read_inputs={t_sql - t_read:.3f}s sql={t_write - t_sql:.3f}s "
+                f"write={time.monotonic() - t_write:.3f}s")
     run.processed = processed
     return logs, result.num_rows
 

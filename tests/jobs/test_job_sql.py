@@ -112,6 +112,66 @@ def test_silver_rerun_is_idempotent() -> None:
     assert again.num_rows == first.num_rows == 3
 
 
+# Ties and NULLs in the ranking key. The expected winners were checked against PySpark running
+# the window form (ROW_NUMBER() OVER (... ORDER BY ... DESC NULLS LAST)) on the same rows.
+TIES = [
+    bronze_row("N1", None, f"{D29} 10:00:00", source_file="a"),  # NULL mileage loses to any value
+    bronze_row("N1", 5, f"{D29} 09:00:00", source_file="b"),
+    bronze_row("N2", None, f"{D29} 10:00:00", source_file="a"),  # all NULL: latest timestamp wins
+    bronze_row("N2", None, f"{D29} 11:00:00", source_file="b"),
+    bronze_row("T1", 7, f"{D29} 10:00:00", ingestion="2025-10-29T12:00:00Z", source_file="z"),
+    bronze_row("T1", 7, f"{D29} 10:00:00", ingestion="2025-10-29T13:00:00Z", source_file="b"),
+    bronze_row("T2", 7, f"{D29} 10:00:00", ingestion=None, source_file="z"),  # NULL ingestion loses
+    bronze_row("T2", 7, f"{D29} 10:00:00", ingestion="2025-10-29T13:00:00Z", source_file="a"),
+    bronze_row("T3", 7, f"{D29} 10:00:00", source_file="a"),  # all equal up to source_file
+    bronze_row("T3", 7, f"{D29} 10:00:00", source_file="c"),
+    bronze_row("T3", 7, f"{D29} 10:00:00", source_file="b"),
+    bronze_row("T4", 7, f"{D29} 10:00:00", source_file=None),  # NULL source_file loses
+    bronze_row("T4", 7, f"{D29} 10:00:00", source_file="a"),
+    bronze_row("T5", 7, f"{D29} 10:00:00", source_file="a"),  # exact duplicates: one row
+    bronze_row("T5", 7, f"{D29} 10:00:00", source_file="a"),
+    bronze_row("T6", -3, f"{D29} 10:00:00", source_file="a"),  # negative beats NULL
+    bronze_row("T6", None, f"{D29} 23:59:59", source_file="b"),
+]
+TIES_WINNERS = [
+    ("N1", 5, ts(29, 9), 12, "b"),
+    ("N2", None, ts(29, 11), 12, "b"),
+    ("T1", 7, ts(29, 10), 13, "b"),
+    ("T2", 7, ts(29, 10), 13, "a"),
+    ("T3", 7, ts(29, 10), 12, "c"),
+    ("T4", 7, ts(29, 10), 12, "a"),
+    ("T5", 7, ts(29, 10), 12, "a"),
+    ("T6", -3, ts(29, 10), 12, "a"),
+]
+
+
+def winners(table: pa.Table) -> list[tuple]:
+    return sorted((r["carChassis"], r["currentMileage"], r["metric_timestamp"],
+                   r["ingestion_timestamp"].hour if r["ingestion_timestamp"] else None,
+                   r["source_file"]) for r in table.to_pylist())
+
+
+def test_silver_ties_and_nulls_follow_the_ranking_order() -> None:
+    out = silver_of(TIES)
+    assert winners(out) == TIES_WINNERS
+    assert out.num_rows == len(TIES_WINNERS)
+
+
+def test_silver_ties_and_nulls_against_existing_rows() -> None:
+    existing = silver_of([
+        bronze_row("N1", None, f"{D29} 23:00:00", source_file="old"),  # NULL mileage: batch's 5 wins
+        bronze_row("T1", 7, f"{D29} 10:00:00", ingestion="2025-10-29T14:00:00Z",
+                   source_file="old"),  # later ingestion: the existing row wins
+        bronze_row("T3", 7, f"{D29} 10:00:00", source_file="d"),  # higher source_file wins
+        bronze_row("E1", 3, f"{D29} 10:00:00", source_file="old"),  # same day, not in batch: kept
+    ])
+    out = run("silver_consolidation", {"bronze_batch": bronze_table(TIES), "silver_existing": existing})
+    expected = [w for w in TIES_WINNERS if w[0] not in ("T1", "T3")] + [
+        ("E1", 3, ts(29, 10), 12, "old"), ("T1", 7, ts(29, 10), 14, "old"),
+        ("T3", 7, ts(29, 10), 12, "d")]
+    assert winners(out) == sorted(expected, key=lambda w: w[0])
+
+
 # ----------------------------------------------------------------------------- gold state
 
 def test_gold_current_state_one_row_per_car_latest_state() -> None:
