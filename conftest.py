@@ -18,6 +18,7 @@ import time
 import pytest
 
 from lakegate import checklist
+from steps.keys import REPORT_DIR_KEY
 
 pytest_plugins = ["steps.world", "steps.common_steps", "steps.before_steps", "steps.after_steps",
                   "steps.diagnosis_steps"]
@@ -139,5 +140,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             env=world.env.name if world is not None else item.config.getoption("--lakegate-env")))
     return report
 
-
-REPORT_DIR_KEY = pytest.StashKey[object]()

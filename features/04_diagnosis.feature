@@ -7,7 +7,7 @@ Feature: Diagnosis
     Given the deployed pipeline
     And the bronze crawler has run
     When the fault "stale-schema" is injected
-    And new bronze data arrives
+    And the bookmark of the silver job is reset so that it reads all bronze data again
     And the workflow is run once more
     Then the workflow run is not healthy
     And the diagnosis names problem "P1" with a cause mentioning "catalog schema"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pytest_bdd import parsers, then, when
 
 from lakegate import recovery, runbook, seed
@@ -43,6 +44,11 @@ def bronze_table(lake, evidence):
 @when("the bookmarks of the jobs named by the recovery plan, or else the runbook's three jobs, are reset",
       target_fixture="resets")
 def reset_planned(lake, evidence):
+    import os
+
+    if lake.env.protected and os.environ.get("LAKEGATE_ALLOW_BOOKMARK_RESET") != "1":
+        pytest.skip(f"environment {lake.env.name} is protected: resetting bookmarks reprocesses all data; "
+                    "set LAKEGATE_ALLOW_BOOKMARK_RESET=1 to run this scenario there")
     planned = [j for j in lake.recovery_plan().get("bookmarks_to_reset", []) if j in lake.names.all_jobs]
     # A first deployment creates its jobs: nothing has a bookmark yet, so the plan names none and the
     # runbook's PASSO 3 list applies (never-run jobs then answer EntityNotFoundException).

@@ -65,6 +65,15 @@ def new_data(lake, evidence):
     evidence["new_objects"] = res.objects[:5]
 
 
+@when("the bookmark of the silver job is reset so that it reads all bronze data again")
+def reset_silver(lake, evidence):
+    """The runbook's own advice after a schema change (PASSO 3) — with a stale catalog this is
+    exactly when Problem 1 surfaces: the job reads data through a table definition that lacks
+    the column its SQL uses."""
+    res = runbook.reset_bookmarks(lake.clients, [lake.names.silver_job])
+    evidence["reset"] = [r.__dict__ for r in res]
+
+
 @when("the bronze crawler is run once more", target_fixture="crawl")
 def crawl_again(lake, evidence):
     res = runbook.run_crawler(lake.clients, lake.names.bronze_crawler, timeout=900, progress=lake.note)

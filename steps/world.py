@@ -11,6 +11,7 @@ credentials (lakegate.toml); nothing is deployed.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -83,7 +84,10 @@ class World:
 
             tf_dir = self.env.tf_dir if self.env.tf_dir.is_absolute() else REPO / self.env.tf_dir
             out = self.state_dir / "plan.json"
-            TerraformDriver(tf_dir, target="offline").plan(out)
+            # The local world plans offline (a static review of the configuration); a live
+            # environment plans against its real state with the user's credentials.
+            TerraformDriver(tf_dir, target="offline" if self.env.is_local else "aws",
+                            region=self.env.region).plan(out)
             return check_path(out, tf_dir)
         return self.once("gate", run)
 
@@ -96,6 +100,8 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World
     from lakegate.terraform import TerraformDriver
 
     state_dir = Path(tempfile.mkdtemp(prefix="lakegate-local-"))
+    if not config.getoption("--lakegate-keep"):
+        request.addfinalizer(lambda: shutil.rmtree(state_dir, ignore_errors=True))
     own_state = "LAKEGATE_LOCAL_STATE" not in os.environ
     if own_state:
         os.environ["LAKEGATE_LOCAL_STATE"] = str(state_dir / "state.json")
@@ -125,7 +131,12 @@ def lake(request: pytest.FixtureRequest) -> World:
     if env.is_local:
         return _local_world(config, request)
     ctx = context.resolve(env.name)
-    return World(ctx.env, ctx.clients, ctx.names)
+    # Backups and baselines of a live environment must outlive the run: keep them with the reports.
+    from steps.keys import REPORT_DIR_KEY
+
+    keep = Path(config.stash[REPORT_DIR_KEY]) / "state"
+    keep.mkdir(parents=True, exist_ok=True)
+    return World(ctx.env, ctx.clients, ctx.names, state_dir=keep)
 
 
 @pytest.fixture

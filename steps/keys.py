@@ -1,0 +1,5 @@
+"""Stash keys shared by the root conftest and the step plugins (one module, one key object)."""
+
+import pytest
+
+REPORT_DIR_KEY = pytest.StashKey[object]()
