@@ -174,10 +174,20 @@ _CACHE_SIZE = 1 << 16
 @lru_cache(maxsize=_CACHE_SIZE)
 def arn_covers(pattern: str, resource: str) -> Tri:
     """Does policy resource ``pattern`` cover every resource named by ``resource``?"""
-    if pattern == "*":
-        return True
+    if pattern == "*" or pattern == resource:
+        return True  # identical strings: identical segments (and placeholders) on both sides
     if "${" not in pattern and "${" not in resource:
-        return _covers_plain(pattern, resource)  # no placeholder: _tokenize is the identity
+        # no placeholder: _tokenize is the identity. A pattern without wildcards covers only
+        # itself (checked above), whatever the segment alignment.
+        if "*" not in pattern and "?" not in pattern:
+            return False
+        stem = pattern[:-1]
+        if pattern[-1] == "*" and "*" not in stem and "?" not in stem and stem.count(":") >= 5:
+            # 'arn:p:s:r:a:res-prefix*': five literal segments + one prefix glob in the resource
+            # part. The resource's first five colons are the pattern's iff it starts with the
+            # stem, so this equals _covers_plain (which a shorter resource never satisfies).
+            return resource.startswith(stem)
+        return _covers_plain(pattern, resource)
     p, r, has_ph = _tokenize(pattern, resource)
     if _covers_plain(p, r):
         return True

