@@ -149,8 +149,12 @@ def _log_tail(log: Path, lines: int = 20) -> str:
 
 
 def start(path: str | Path | None = None, port: int = 0, timing: str = "fast",
-          time_scale: float = 1.0, timeout: float = 30.0, python: str | None = None) -> LocalState:
-    """Start ``python -m localaws serve`` detached; return once it answers with our token."""
+          time_scale: float = 1.0, timeout: float = 30.0, python: str | None = None,
+          exit_with_pid: int | None = None) -> LocalState:
+    """Start ``python -m localaws serve`` detached; return once it answers with our token.
+
+    ``exit_with_pid``: the server stops by itself when that process ends (test fixtures pass
+    their own PID so an interrupted test run leaves no server behind)."""
     if timing not in ("fast", "realistic"):
         raise LakegateError(f"unknown timing profile {timing!r}", where="--timing",
                             fix="use 'fast' or 'realistic'")
@@ -175,6 +179,8 @@ def start(path: str | Path | None = None, port: int = 0, timing: str = "fast",
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     cmd = [python or sys.executable, "-m", "localaws", "serve", "--port", str(port),
            "--state-file", str(p.resolve()), "--timing", timing, "--time-scale", str(time_scale)]
+    if exit_with_pid:
+        cmd += ["--exit-with-pid", str(exit_with_pid)]
     with open(log, "ab") as logfh:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logfh, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True, close_fds=True)

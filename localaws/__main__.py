@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--time-scale", type=float, default=1.0,
                    help="multiply every duration by this factor (e.g. 0.1)")
     s.add_argument("--token", default=None, help=argparse.SUPPRESS)
+    s.add_argument("--exit-with-pid", type=int, default=None,
+                   help="shut down when this process exits (used by test fixtures)")
     s.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
@@ -36,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     from localaws.server import serve
 
     serve(port=args.port, timing=args.timing, time_scale=args.time_scale,
-          state_file=args.state_file, token=args.token or os.environ.get("LOCALAWS_TOKEN"))
+          state_file=args.state_file, token=args.token or os.environ.get("LOCALAWS_TOKEN"),
+          exit_with_pid=args.exit_with_pid)
     return 0
 
 

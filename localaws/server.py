@@ -331,8 +331,10 @@ def write_state_file(path: Path, data: dict[str, Any]) -> None:
 
 def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
           state_file: Path | None = None, token: str | None = None,
-          host: str = "127.0.0.1") -> None:
-    """Run the server until ``POST /_lakegate/shutdown`` or SIGTERM/SIGINT."""
+          host: str = "127.0.0.1", exit_with_pid: int | None = None) -> None:
+    """Run the server until ``POST /_lakegate/shutdown`` or SIGTERM/SIGINT (or, with
+    ``exit_with_pid``, until that process is gone — test fixtures use it so a killed test run
+    never leaves a server behind)."""
     import signal
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -350,6 +352,20 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     app.shutdown_hook = stop
+    if exit_with_pid:
+        def watch() -> None:
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(exit_with_pid, 0)
+                except ProcessLookupError:
+                    log.warning("owner process %s is gone; shutting down", exit_with_pid)
+                    stop()
+                    return
+                except PermissionError:
+                    pass
+
+        threading.Thread(target=watch, name="localaws-owner-watch", daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: stop())
     signal.signal(signal.SIGINT, lambda *_: stop())
     info = {"endpoint": endpoint, "pid": os.getpid(), "port": real_port, "token": token,

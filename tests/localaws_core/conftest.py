@@ -5,6 +5,7 @@ subprocess) and stopped by PID at the end. Tests use unique resource names so th
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -19,7 +20,7 @@ from lakegate import localenv
 @pytest.fixture(scope="session")
 def local_aws(tmp_path_factory: pytest.TempPathFactory) -> localenv.LocalState:
     state_file = tmp_path_factory.mktemp("localaws") / "state.json"
-    st = localenv.start(path=state_file, timeout=60)
+    st = localenv.start(path=state_file, timeout=60, exit_with_pid=os.getpid())
     yield st
     localenv.stop(path=state_file)
     assert not localenv.pid_alive(st.pid), "the server must be gone after stop"

@@ -117,3 +117,21 @@ def test_deploy_needs_a_running_local_aws_and_valid_rows(tmp_path: Path) -> None
     assert out.returncode == 2 and "--rows must be >= 0" in out.stderr
     out = run("--target", "aws")
     assert out.returncode == 2
+
+
+def test_server_exits_with_its_owner(tmp_path: Path) -> None:
+    import time
+
+    owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        st = localenv.start(path=tmp_path / "state.json", exit_with_pid=owner.pid)
+        assert localenv.is_running(st)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and localenv.pid_alive(st.pid):
+        localenv._reap(st.pid)
+        time.sleep(0.1)
+    assert not localenv.pid_alive(st.pid)
+    assert not (tmp_path / "state.json").exists()  # the server removes its own state file

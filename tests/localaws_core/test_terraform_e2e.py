@@ -4,6 +4,7 @@ plan shows no changes → an in-place change (UpdateJob, tags, bucket policy) ap
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def _changes(plan: dict) -> list[str]:
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
 def test_deploy_plan_clean_change_destroy(tmp_path: Path) -> None:
     state = tmp_path / "local" / "state.json"
-    st = localenv.start(path=state, timeout=60)
+    st = localenv.start(path=state, timeout=60, exit_with_pid=os.getpid())
     work = tmp_path / "tf"
     try:
         res = deploy_local(TF_DIR, rows=300, seed=1, state_path=state, work_dir=work)
