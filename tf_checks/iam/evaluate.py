@@ -145,10 +145,14 @@ def _actions_apply(actions: tuple[str, ...] | None, not_actions: tuple[str, ...]
 # Per parsed document: action -> (the statements whose Action/NotAction applies to it, in
 # order; and, when none of them is a Deny or has a Condition, those same statements as the
 # "plain allows", else None). Keyed by id() with the document itself kept in the entry (so the
-# id cannot be reused while cached and a stale entry is detected by identity). Bounded: cleared
-# when it grows past the limit.
+# id cannot be reused while cached and a stale entry is detected by identity). Which statement
+# positions apply to an action depends only on the documents' Action/NotAction lists, which
+# the roles of a large plan repeat (only their ARNs differ), so those positions are shared
+# between documents with the same lists (_BY_ACTION_LISTS). Both caches are bounded: cleared
+# when they grow past the limit.
 _Applicable = tuple[tuple[Statement, ...], "tuple[Statement, ...] | None"]
-_APPLICABLE: dict[int, tuple[PolicyDocument, dict[str, _Applicable]]] = {}
+_APPLICABLE: dict[int, tuple[PolicyDocument, dict[str, _Applicable], dict[str, tuple[int, ...]]]] = {}
+_BY_ACTION_LISTS: dict[tuple[Any, ...], dict[str, tuple[int, ...]]] = {}
 _APPLICABLE_LIMIT = 4096
 
 
@@ -157,13 +161,21 @@ def _applicable_entry(doc: PolicyDocument, action: str) -> _Applicable:
     if entry is None or entry[0] is not doc:
         if len(_APPLICABLE) >= _APPLICABLE_LIMIT:
             _APPLICABLE.clear()
-        entry = (doc, {})
+        if len(_BY_ACTION_LISTS) >= _APPLICABLE_LIMIT:
+            _BY_ACTION_LISTS.clear()
+        lists = tuple((st.actions, st.not_actions) for st in doc.statements)
+        entry = (doc, {}, _BY_ACTION_LISTS.setdefault(lists, {}))
         _APPLICABLE[id(doc)] = entry
     by_action = entry[1]
     found = by_action.get(action)
     if found is None:
-        stmts = tuple(st for st in doc.statements
-                      if _actions_apply(st.actions, st.not_actions, action))
+        statements = doc.statements
+        positions = entry[2].get(action)
+        if positions is None:
+            positions = entry[2][action] = tuple(
+                i for i, st in enumerate(statements)
+                if _actions_apply(st.actions, st.not_actions, action))
+        stmts = tuple(statements[i] for i in positions)
         plain = None if any(st.effect == "Deny" or st.condition for st in stmts) else stmts
         found = by_action[action] = (stmts, plain)
     return found
