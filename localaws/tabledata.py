@@ -363,7 +363,11 @@ def conform(arr: pa.Array, target: pa.DataType, path: str = "") -> pa.Array:
     """``arr`` reshaped to ``target``: struct fields matched by name (case-insensitive), extra
     fields dropped, missing ones null; primitives cast. Raises :class:`TableDataError`."""
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+        # Chunk by chunk: a column already in the catalog's type is returned as it is (no copy);
+        # combining the chunks first copied every column of every file (the bulk of a job's read).
+        if arr.type == target:
+            return arr
+        return pa.chunked_array([conform(chunk, target, path) for chunk in arr.chunks], type=target)
     src = arr.type
     if src == target:
         return arr
@@ -418,7 +422,7 @@ def _partition_array(value: str | None, n: int, dtype: pa.DataType, name: str) -
         scalar = pc.cast(pa.array([value]), dtype)[0]
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise TableDataError(f"partition value {name}={value!r} is not a {dtype}") from err
-    return pa.array([scalar.as_py()] * n, type=dtype)
+    return pa.repeat(scalar, n)
 
 
 def parse_object(data: bytes, where: str) -> pa.Table:

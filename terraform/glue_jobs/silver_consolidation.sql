@@ -18,83 +18,87 @@
 --     there are no silver files yet). Its columns are the output columns in output order, with
 --     the partition columns last, as Spark reads a partitioned Parquet folder back.
 --
--- How the winner is picked (speed: this runs over every bronze row of the batch):
+-- How the winner is picked (speed: the first step runs over every bronze row of the batch):
 --   * The order "currentMileage DESC, metric_timestamp DESC, ingestion_timestamp DESC,
---     source_file DESC, NULLs last" is written as an ordering struct for max_by: a boolean
+--     source_file DESC, NULLs last" is an ordering struct compared with max/max_by: a boolean
 --     '<x>_set' (x IS NOT NULL) before each nullable field makes a NULL lose to any value in
 --     Spark AND in DuckDB (their struct comparisons disagree on where a NULL field sorts; with the
---     flag a NULL field is only ever compared with another NULL). Equal keys tie as in the
---     window form (ROW_NUMBER() ... = 1), which also picks any one of fully equal rows.
---   * Two levels give the same winner as one (the max of per-group maxima is the maximum):
---     batch_best reduces the bronze batch to one raw row per car and event day carrying only
---     the key columns computed; the rest is flattened and parsed for those winners only. The
---     second level merges them with the existing silver rows of the affected days.
---   * max_by (not max over a struct holding the row) because max_by only needs the ordering
---     struct to be orderable, whatever the bronze payload holds (maps are not orderable in Spark).
-WITH keyed AS (
+--     flag a NULL field is only ever compared with another NULL).
+--   * batch_max: the best key per car and event day of the batch, from the key columns only (a
+--     narrow aggregate). batch: the bronze rows whose key equals it (null-safe <=>), flattened and
+--     parsed for those rows only. Rows equal in the whole key all match; the second level keeps
+--     one of them, as ROW_NUMBER() ... = 1 would.
+--   * winners: the same order over the batch's best rows and the existing silver rows of the
+--     affected days (the max of per-group maxima is the maximum, so two levels pick the same
+--     row as one ranking over everything). max_by, not max over a struct holding the row:
+--     max_by only needs the ordering struct to be orderable, whatever else the row holds.
+WITH batch_max AS (
   SELECT
-    CAST(b.carChassis AS STRING) AS carChassis,
-    CAST(b.currentMileage AS BIGINT) AS currentMileage,
-    to_timestamp(substring(b.metrics.metricTimestamp, 6), 'dd MMM yyyy HH:mm:ss') AS metric_timestamp,
-    CAST(b.ingestion_timestamp AS TIMESTAMP) AS ingestion_timestamp,
-    CAST(b.source_file AS STRING) AS source_file,
-    b.Model, b.Manufacturer, b.year, b.ModelYear, b.gasType, b.color, b.horsePower,
-    b.fuelCapacityLiters, b.metrics, b.carInsurance, b.market, b.source_bucket
-  FROM bronze_batch AS b
-),
-batch_best AS (
-  SELECT
-    max_by(struct(k.carChassis, k.currentMileage, k.metric_timestamp, k.ingestion_timestamp, k.source_file,
-                  k.Model, k.Manufacturer, k.year, k.ModelYear, k.gasType, k.color, k.horsePower,
-                  k.fuelCapacityLiters, k.metrics, k.carInsurance, k.market, k.source_bucket),
-           named_struct('cm_set', k.currentMileage IS NOT NULL, 'cm', k.currentMileage,
-                        'mt', k.metric_timestamp,
-                        'it_set', k.ingestion_timestamp IS NOT NULL, 'it', k.ingestion_timestamp,
-                        'sf_set', k.source_file IS NOT NULL, 'sf', k.source_file)) AS b
-  FROM keyed AS k
+    k.carChassis,
+    k.metric_date,
+    max(named_struct('cm_set', k.currentMileage IS NOT NULL, 'cm', k.currentMileage,
+                     'mt', k.metric_timestamp,
+                     'it_set', k.ingestion_timestamp IS NOT NULL, 'it', k.ingestion_timestamp,
+                     'sf_set', k.source_file IS NOT NULL, 'sf', k.source_file)) AS best
+  FROM (
+    SELECT
+      CAST(b.carChassis AS STRING) AS carChassis,
+      CAST(b.currentMileage AS BIGINT) AS currentMileage,
+      to_timestamp(substring(b.metrics.metricTimestamp, 6), 'dd MMM yyyy HH:mm:ss') AS metric_timestamp,
+      date_format(to_timestamp(substring(b.metrics.metricTimestamp, 6), 'dd MMM yyyy HH:mm:ss'), 'yyyy-MM-dd') AS metric_date,
+      CAST(b.ingestion_timestamp AS TIMESTAMP) AS ingestion_timestamp,
+      CAST(b.source_file AS STRING) AS source_file
+    FROM bronze_batch AS b
+  ) AS k
   WHERE k.carChassis IS NOT NULL AND k.metric_timestamp IS NOT NULL
-  GROUP BY k.carChassis, date_format(k.metric_timestamp, 'yyyy-MM-dd')
+  GROUP BY k.carChassis, k.metric_date
 ),
 batch AS (
   SELECT
-    w.b.carChassis AS carChassis,
-    CAST(w.b.Model AS STRING) AS Model,
-    CAST(w.b.Manufacturer AS STRING) AS Manufacturer,
-    CAST(w.b.year AS BIGINT) AS year,
-    CAST(w.b.ModelYear AS BIGINT) AS ModelYear,
-    CAST(w.b.gasType AS STRING) AS gasType,
-    CAST(w.b.color AS STRING) AS color,
-    CAST(w.b.horsePower AS BIGINT) AS horsePower,
-    CAST(w.b.fuelCapacityLiters AS BIGINT) AS fuelCapacityLiters,
-    w.b.currentMileage AS currentMileage,
-    CAST(w.b.metrics.engineTempCelsius AS DOUBLE) AS engineTempCelsius,
-    CAST(w.b.metrics.oilTempCelsius AS DOUBLE) AS oilTempCelsius,
-    CAST(w.b.metrics.batteryChargePerc AS DOUBLE) AS batteryChargePerc,
-    CAST(w.b.metrics.fuelAvailableLiters AS DOUBLE) AS fuelAvailableLiters,
-    CAST(w.b.metrics.coolantCelsius AS DOUBLE) AS coolantCelsius,
-    CAST(w.b.metrics.trip.tripMileage AS DOUBLE) AS tripMileage,
-    CAST(w.b.metrics.trip.tripTimeMinutes AS DOUBLE) AS tripTimeMinutes,
-    CAST(w.b.metrics.trip.tripFuelLiters AS DOUBLE) AS tripFuelLiters,
-    CAST(w.b.metrics.trip.tripMaxSpeedKm AS DOUBLE) AS tripMaxSpeedKm,
-    CAST(w.b.metrics.trip.tripAverageSpeedKm AS DOUBLE) AS tripAverageSpeedKm,
-    CAST(w.b.carInsurance.number AS STRING) AS insuranceNumber,
-    CAST(w.b.carInsurance.provider AS STRING) AS insuranceProvider,
-    CAST(w.b.carInsurance.validUntil AS STRING) AS insuranceValidUntil,
-    CAST(w.b.market.currentPrice AS DOUBLE) AS marketCurrentPrice,
-    CAST(w.b.market.currency AS STRING) AS marketCurrency,
-    CAST(w.b.market.location AS STRING) AS marketLocation,
-    CAST(w.b.market.dealer AS STRING) AS marketDealer,
-    CAST(w.b.market.evaluator AS STRING) AS marketEvaluator,
-    CAST(w.b.market.warrantyYears AS DOUBLE) AS marketWarrantyYears,
-    w.b.metric_timestamp AS metric_timestamp,
-    to_timestamp(substring(w.b.metrics.trip.tripStartTimestamp, 6), 'dd MMM yyyy HH:mm:ss') AS trip_start_timestamp,
-    w.b.ingestion_timestamp AS ingestion_timestamp,
-    w.b.source_file AS source_file,
-    CAST(w.b.source_bucket AS STRING) AS source_bucket,
-    date_format(w.b.metric_timestamp, 'yyyy') AS event_year,
-    date_format(w.b.metric_timestamp, 'MM') AS event_month,
-    date_format(w.b.metric_timestamp, 'dd') AS event_day
-  FROM batch_best AS w
+    m.carChassis AS carChassis,
+    CAST(b.Model AS STRING) AS Model,
+    CAST(b.Manufacturer AS STRING) AS Manufacturer,
+    CAST(b.year AS BIGINT) AS year,
+    CAST(b.ModelYear AS BIGINT) AS ModelYear,
+    CAST(b.gasType AS STRING) AS gasType,
+    CAST(b.color AS STRING) AS color,
+    CAST(b.horsePower AS BIGINT) AS horsePower,
+    CAST(b.fuelCapacityLiters AS BIGINT) AS fuelCapacityLiters,
+    m.best.cm AS currentMileage,
+    CAST(b.metrics.engineTempCelsius AS DOUBLE) AS engineTempCelsius,
+    CAST(b.metrics.oilTempCelsius AS DOUBLE) AS oilTempCelsius,
+    CAST(b.metrics.batteryChargePerc AS DOUBLE) AS batteryChargePerc,
+    CAST(b.metrics.fuelAvailableLiters AS DOUBLE) AS fuelAvailableLiters,
+    CAST(b.metrics.coolantCelsius AS DOUBLE) AS coolantCelsius,
+    CAST(b.metrics.trip.tripMileage AS DOUBLE) AS tripMileage,
+    CAST(b.metrics.trip.tripTimeMinutes AS DOUBLE) AS tripTimeMinutes,
+    CAST(b.metrics.trip.tripFuelLiters AS DOUBLE) AS tripFuelLiters,
+    CAST(b.metrics.trip.tripMaxSpeedKm AS DOUBLE) AS tripMaxSpeedKm,
+    CAST(b.metrics.trip.tripAverageSpeedKm AS DOUBLE) AS tripAverageSpeedKm,
+    CAST(b.carInsurance.number AS STRING) AS insuranceNumber,
+    CAST(b.carInsurance.provider AS STRING) AS insuranceProvider,
+    CAST(b.carInsurance.validUntil AS STRING) AS insuranceValidUntil,
+    CAST(b.market.currentPrice AS DOUBLE) AS marketCurrentPrice,
+    CAST(b.market.currency AS STRING) AS marketCurrency,
+    CAST(b.market.location AS STRING) AS marketLocation,
+    CAST(b.market.dealer AS STRING) AS marketDealer,
+    CAST(b.market.evaluator AS STRING) AS marketEvaluator,
+    CAST(b.market.warrantyYears AS DOUBLE) AS marketWarrantyYears,
+    m.best.mt AS metric_timestamp,
+    to_timestamp(substring(b.metrics.trip.tripStartTimestamp, 6), 'dd MMM yyyy HH:mm:ss') AS trip_start_timestamp,
+    m.best.it AS ingestion_timestamp,
+    m.best.sf AS source_file,
+    CAST(b.source_bucket AS STRING) AS source_bucket,
+    date_format(m.best.mt, 'yyyy') AS event_year,
+    date_format(m.best.mt, 'MM') AS event_month,
+    date_format(m.best.mt, 'dd') AS event_day
+  FROM bronze_batch AS b
+  INNER JOIN batch_max AS m
+    ON CAST(b.carChassis AS STRING) = m.carChassis
+   AND to_timestamp(substring(b.metrics.metricTimestamp, 6), 'dd MMM yyyy HH:mm:ss') = m.best.mt
+   AND CAST(b.currentMileage AS BIGINT) <=> m.best.cm
+   AND CAST(b.ingestion_timestamp AS TIMESTAMP) <=> m.best.it
+   AND CAST(b.source_file AS STRING) <=> m.best.sf
 ),
 affected_days AS (
   SELECT DISTINCT event_year, event_month, event_day FROM batch
