@@ -59,17 +59,21 @@ import gc, json, sys, time
 if sys.argv[2:] == ["nogc"]:
     gc.disable()
 t = time.perf_counter()
+c = time.process_time()
 with open(sys.argv[1], "rb") as fh:
     data = json.load(fh)
-print(json.dumps({"work": time.perf_counter() - t, "n": len(data.get("resource_changes", []))}))
+cpu = time.process_time() - c
+print(json.dumps({"work": time.perf_counter() - t, "cpu": cpu, "n": len(data.get("resource_changes", []))}))
 """
 LAKEGATE_CHILD = """
 import json, sys, time
 from tf_checks.engine import check_path
 t = time.perf_counter()
+c = time.process_time()
 result = check_path(sys.argv[1])
+cpu = time.process_time() - c
 work = time.perf_counter() - t
-print(json.dumps({"work": work, "resources": result.resources, "findings": len(result.active()),
+print(json.dumps({"work": work, "cpu": cpu, "resources": result.resources, "findings": len(result.active()),
                   "by_rule": sorted({f.rule_id for f in result.active()})}))
 """
 
@@ -114,6 +118,7 @@ def _run_wait4(cmd: list[str], env: dict[str, str] | None = None, timeout: float
 
 def measure_child(program: str, plan: Path, repeat: int, *extra: str) -> Run:
     best: Run | None = None
+    cpus: list[float] = []
     for _ in range(repeat):
         run, out, err, rc = _run_wait4([sys.executable, "-c", program, str(plan), *extra])
         if rc != 0:
@@ -123,7 +128,11 @@ def measure_child(program: str, plan: Path, repeat: int, *extra: str) -> Run:
         run.info = info
         if best is None or run.work < best.work:
             best = run
+        cpus.append(float(info.get("cpu", run.work)))
     assert best is not None
+    # CPU seconds of the work (best run): less sensitive than wall time to other processes
+    # competing for the cores, which is the usual state of this shared machine
+    best.info["cpu_min"] = min(cpus)
     return best
 
 
@@ -218,8 +227,8 @@ def main(argv: list[str] | None = None) -> int:
 def render_table(rows) -> str:
     head = ("| resources | plan MB | json.load s | json.load gc-off s | lakegate work s | "
             "lakegate process s | checkov process s | lakegate MB | checkov MB | "
-            "lakegate/json.load | lakegate/json.load gc-off | checkov/lakegate (process) | "
-            "lakegate findings | checkov summary |")
+            "lakegate/json.load | lakegate/json.load gc-off | lakegate/json.load gc-off (CPU s) | "
+            "checkov/lakegate (process) | lakegate findings | checkov summary |")
     sep = "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"
     lines = [head, sep]
     for n, mb, js, js_nogc, lg, ck in rows:
@@ -234,8 +243,16 @@ def render_table(rows) -> str:
         lines.append(
             f"| {n:,} | {mb:.1f} | {fmt_s(js.work)} | {fmt_s(js_nogc.work)} | {fmt_s(lg.work)} | "
             f"{fmt_s(lg.wall)} | {ck_wall} | {lg.mb:.0f} | {ck_mb} | {ratio_json:.2f}x | "
-            f"{ratio_nogc:.2f}x | {ratio_ck} | {lg.info.get('findings')} | {ck_sum} |")
+            f"{ratio_nogc:.2f}x | {_cpu_ratio(lg, js_nogc)} | {ratio_ck} | "
+            f"{lg.info.get('findings')} | {ck_sum} |")
     return "\n".join(lines)
+
+
+def _cpu_ratio(lg: Run, js: Run) -> str:
+    a, b = lg.info.get("cpu_min"), js.info.get("cpu_min")
+    if not a or not b:
+        return "-"
+    return f"{a / b:.2f}x ({a:.3f}/{b:.3f})"
 
 
 def targets(rows) -> str:
@@ -246,7 +263,8 @@ def targets(rows) -> str:
     out.append(f"- lakegate work <= {TARGET_VS_JSON:.0f}x json.load: {r_json:.2f}x -> "
                f"{'met' if r_json <= TARGET_VS_JSON else 'MISSED'} (vs json.load with the garbage "
                f"collector off, as lakegate runs: {r_nogc:.2f}x -> "
-               f"{'met' if r_nogc <= TARGET_VS_JSON else 'MISSED'})")
+               f"{'met' if r_nogc <= TARGET_VS_JSON else 'MISSED'}; in CPU seconds, fastest run "
+               f"of each: {_cpu_ratio(lg, js_nogc)})")
     if ck is not None:
         r_ck = ck.wall / lg.wall
         state = "met" if r_ck >= TARGET_VS_CHECKOV else "MISSED"
