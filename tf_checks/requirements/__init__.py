@@ -115,15 +115,25 @@ def _instantiate_cached(entry_key: str, items: tuple[tuple[str, str], ...]) -> t
     """Why cached: the crawlers/jobs of a large plan share most values (account, region,
     database, log groups), and Requirement is immutable, so equal inputs can share the result."""
     values = dict(items)
-    e = permission_table()[entry_key]
+    why, source, grants = _compiled_entry(entry_key)
     out = []
-    for g in e["grants"]:
-        ctx = tuple(sorted((k, v.format(**values)) for k, v in g.get("context", {}).items()))
-        for res in g["resources"]:
+    for ctx_items, resources, actions in grants:
+        ctx = tuple((k, v.format(**values)) for k, v in ctx_items)
+        for res in resources:
             resource = res.format(**values)
-            for action in g["actions"]:
-                out.append(Requirement(action, resource, e["why"], e["source"], ctx, entry_key))
+            out += [Requirement(action, resource, why, source, ctx, entry_key) for action in actions]
     return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def _compiled_entry(entry_key: str) -> tuple[str, str, tuple[tuple[tuple[tuple[str, str], ...],
+                                                                  tuple[str, ...], tuple[str, ...]], ...]]:
+    """An entry of permissions.json as tuples; context keys sorted once (keys are unique, so
+    sorting (key, value) pairs is sorting by key)."""
+    e = permission_table()[entry_key]
+    return e["why"], e["source"], tuple(
+        (tuple(sorted(g.get("context", {}).items())), tuple(g["resources"]), tuple(g["actions"]))
+        for g in e["grants"])
 
 
 def _dedupe(reqs: Iterable[Requirement]) -> list[Requirement]:
