@@ -3,7 +3,8 @@ and the pipeline names (from Terraform outputs — never hard-coded).
 
 Where the names come from, first match wins:
 1. the environment's ``outputs`` file (``lakegate.toml``);
-2. for the local environment, ``.lakegate/local/outputs.json`` (written by ``lakegate deploy``);
+2. for the local environment, ``outputs.json`` next to the local state file (written by
+   ``lakegate deploy``);
 3. ``terraform output`` through the driver, for the environment's Terraform directory.
 """
 
@@ -18,9 +19,6 @@ from lakegate.envconfig import Clients, Environment, get_environment
 from lakegate.errors import LakegateError
 from lakegate.names import PipelineNames
 
-LOCAL_OUTPUTS = Path(".lakegate/local/outputs.json")
-
-
 @dataclass
 class Context:
     env: Environment
@@ -32,15 +30,6 @@ def local_outputs_path() -> Path:
     from lakegate import localenv
 
     return localenv.state_path().parent / "outputs.json"
-
-
-def save_local_outputs(outputs: dict[str, Any]) -> Path:
-    path = local_outputs_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(outputs, indent=2, default=str))
-    tmp.replace(path)
-    return path
 
 
 def load_names(env: Environment) -> PipelineNames:

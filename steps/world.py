@@ -96,8 +96,8 @@ class World:
 
 
 def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World:
-    from lakegate import localenv, seed
-    from lakegate.terraform import TerraformDriver
+    from lakegate import localenv
+    from lakegate.deploy import deploy_local
 
     state_dir = Path(tempfile.mkdtemp(prefix="lakegate-local-"))
     if not config.getoption("--lakegate-keep"):
@@ -109,18 +109,16 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World
     if existing is not None and localenv.is_running(existing):
         state = existing          # e.g. started by `lakegate smoke`, which also stops it
     else:
-        state = localenv.start()
+        state = localenv.start(exit_with_pid=os.getpid())  # never outlive a killed test run
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
     env = get_environment("local")
     tf_dir = env.tf_dir if env.tf_dir.is_absolute() else REPO / env.tf_dir
-    driver = TerraformDriver(tf_dir, target="local", endpoint=state.endpoint, work_dir=state_dir / "terraform")
-    driver.apply()
-    outputs = driver.outputs()
-    context.save_local_outputs(outputs)
-    names = PipelineNames.from_outputs(outputs)
+    res = deploy_local(tf_dir, rows=config.getoption("--lakegate-rows"), seed=7,
+                       work_dir=state_dir / "terraform")
+    names = PipelineNames.from_outputs(res.outputs)
     clients = Clients(env, endpoint=state.endpoint)
-    seed.upload_bronze(clients, names, rows=config.getoption("--lakegate-rows"))
+    driver = res.driver
     return World(env, clients, names, driver=driver, state_dir=state_dir)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lakegate import localenv
-from lakegate.commands.deploy import deploy_local
+from lakegate.deploy import deploy_local
 from lakegate.terraform import TerraformDriver, summarize_plan
 
 ROOT = Path(__file__).resolve().parents[2]
