@@ -18,40 +18,42 @@
 --     there are no silver files yet). Its columns are the output columns in output order, with
 --     the partition columns last, as Spark reads a partitioned Parquet folder back.
 --
--- How the winner is picked (speed: the first step runs over every bronze row of the batch):
+-- How the winner is picked (speed: only the first step touches every bronze row of the batch):
 --   * The order "currentMileage DESC, metric_timestamp DESC, ingestion_timestamp DESC,
 --     source_file DESC, NULLs last" is an ordering struct compared with max/max_by: a boolean
 --     '<x>_set' (x IS NOT NULL) before each nullable field makes a NULL lose to any value in
 --     Spark AND in DuckDB (their struct comparisons disagree on where a NULL field sorts; with the
 --     flag a NULL field is only ever compared with another NULL).
---   * batch_max: the best key per car and event day of the batch, from the key columns only (a
---     narrow aggregate). batch: the bronze rows whose key equals it (null-safe <=>), flattened and
---     parsed for those rows only. Rows equal in the whole key all match; the second level keeps
---     one of them, as ROW_NUMBER() ... = 1 would.
---   * winners: the same order over the batch's best rows and the existing silver rows of the
---     affected days (the max of per-group maxima is the maximum, so two levels pick the same
---     row as one ranking over everything). max_by, not max over a struct holding the row:
---     max_by only needs the ordering struct to be orderable, whatever else the row holds.
+--   * batch_max (narrow: key columns only): the best key per car and event day of the batch,
+--     plus the raw metricTimestamp text of that best row ('raw_mt', last, so it only decides
+--     between rows equal in the whole key - any one of those is a valid winner).
+--   * batch: the bronze rows of that car with that exact metricTimestamp text - the best row and
+--     any rows of the same car at the same instant - flattened and parsed (only these rows).
+--   * winners: the full order again over those rows and the existing silver rows of the affected
+--     days. The best of a superset that contains each group's best row is that best row, so the
+--     result is the row ROW_NUMBER() OVER (PARTITION BY car, day ORDER BY ...) = 1 would keep.
+--     max_by, not max over a struct holding the row: max_by only needs the ordering struct to be
+--     orderable, whatever else the row holds.
 WITH batch_max AS (
   SELECT
     k.carChassis,
-    k.metric_date,
     max(named_struct('cm_set', k.currentMileage IS NOT NULL, 'cm', k.currentMileage,
                      'mt', k.metric_timestamp,
                      'it_set', k.ingestion_timestamp IS NOT NULL, 'it', k.ingestion_timestamp,
-                     'sf_set', k.source_file IS NOT NULL, 'sf', k.source_file)) AS best
+                     'sf_set', k.source_file IS NOT NULL, 'sf', k.source_file,
+                     'raw_mt', k.raw_mt)) AS best
   FROM (
     SELECT
       CAST(b.carChassis AS STRING) AS carChassis,
       CAST(b.currentMileage AS BIGINT) AS currentMileage,
       to_timestamp(substring(b.metrics.metricTimestamp, 6), 'dd MMM yyyy HH:mm:ss') AS metric_timestamp,
-      date_format(to_timestamp(substring(b.metrics.metricTimestamp, 6), 'dd MMM yyyy HH:mm:ss'), 'yyyy-MM-dd') AS metric_date,
       CAST(b.ingestion_timestamp AS TIMESTAMP) AS ingestion_timestamp,
-      CAST(b.source_file AS STRING) AS source_file
+      CAST(b.source_file AS STRING) AS source_file,
+      b.metrics.metricTimestamp AS raw_mt
     FROM bronze_batch AS b
   ) AS k
   WHERE k.carChassis IS NOT NULL AND k.metric_timestamp IS NOT NULL
-  GROUP BY k.carChassis, k.metric_date
+  GROUP BY k.carChassis, date_format(k.metric_timestamp, 'yyyy-MM-dd')
 ),
 batch AS (
   SELECT
@@ -64,7 +66,7 @@ batch AS (
     CAST(b.color AS STRING) AS color,
     CAST(b.horsePower AS BIGINT) AS horsePower,
     CAST(b.fuelCapacityLiters AS BIGINT) AS fuelCapacityLiters,
-    m.best.cm AS currentMileage,
+    CAST(b.currentMileage AS BIGINT) AS currentMileage,
     CAST(b.metrics.engineTempCelsius AS DOUBLE) AS engineTempCelsius,
     CAST(b.metrics.oilTempCelsius AS DOUBLE) AS oilTempCelsius,
     CAST(b.metrics.batteryChargePerc AS DOUBLE) AS batteryChargePerc,
@@ -86,8 +88,8 @@ batch AS (
     CAST(b.market.warrantyYears AS DOUBLE) AS marketWarrantyYears,
     m.best.mt AS metric_timestamp,
     to_timestamp(substring(b.metrics.trip.tripStartTimestamp, 6), 'dd MMM yyyy HH:mm:ss') AS trip_start_timestamp,
-    m.best.it AS ingestion_timestamp,
-    m.best.sf AS source_file,
+    CAST(b.ingestion_timestamp AS TIMESTAMP) AS ingestion_timestamp,
+    CAST(b.source_file AS STRING) AS source_file,
     CAST(b.source_bucket AS STRING) AS source_bucket,
     date_format(m.best.mt, 'yyyy') AS event_year,
     date_format(m.best.mt, 'MM') AS event_month,
@@ -95,10 +97,7 @@ batch AS (
   FROM bronze_batch AS b
   INNER JOIN batch_max AS m
     ON CAST(b.carChassis AS STRING) = m.carChassis
-   AND to_timestamp(substring(b.metrics.metricTimestamp, 6), 'dd MMM yyyy HH:mm:ss') = m.best.mt
-   AND CAST(b.currentMileage AS BIGINT) <=> m.best.cm
-   AND CAST(b.ingestion_timestamp AS TIMESTAMP) <=> m.best.it
-   AND CAST(b.source_file AS STRING) <=> m.best.sf
+   AND b.metrics.metricTimestamp = m.best.raw_mt
 ),
 affected_days AS (
   SELECT DISTINCT event_year, event_month, event_day FROM batch

@@ -132,6 +132,9 @@ TIES = [
     bronze_row("T5", 7, f"{D29} 10:00:00", source_file="a"),
     bronze_row("T6", -3, f"{D29} 10:00:00", source_file="a"),  # negative beats NULL
     bronze_row("T6", None, f"{D29} 23:59:59", source_file="b"),
+    # same instant written with another weekday: the text differs, the parsed time does not
+    bronze_row("T7", 8, f"{D29} 10:00:00", source_file="a"),
+    bronze_row("T7", 9, "Thu, 29 Oct 2025 10:00:00", source_file="b"),
 ]
 TIES_WINNERS = [
     ("N1", 5, ts(29, 9), 12, "b"),
@@ -142,6 +145,7 @@ TIES_WINNERS = [
     ("T4", 7, ts(29, 10), 12, "a"),
     ("T5", 7, ts(29, 10), 12, "a"),
     ("T6", -3, ts(29, 10), 12, "a"),
+    ("T7", 9, ts(29, 10), 12, "b"),
 ]
 
 
