@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,8 +47,15 @@ body = open(sql_file).read()
 body = "\n".join(l for l in body.splitlines() if not l.startswith("-- lakegate:"))
 body = body.replace("UNION ALL SELECT * FROM silver_existing", "")
 t1 = time.time()
-rows = spark.sql(body).count()
-print(json.dumps({"start_s": t_start, "query_s": time.time() - t1, "rows": rows}))
+df = spark.sql(body)
+rows = df.count()
+query_s = time.time() - t1
+keys = sorted("|".join("" if v is None else str(v) for v in r)
+              for r in df.select("carChassis", "event_year", "event_month", "event_day",
+                                 "currentMileage", "source_file").collect())
+import hashlib
+digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()
+print(json.dumps({"start_s": t_start, "query_s": query_s, "rows": rows, "digest": digest}))
 spark.stop()
 """
 
@@ -64,7 +72,32 @@ def bench_duckdb(bronze_dir: Path) -> dict:
     sqlrun.register_arrow(con, "bronze_batch", table)
     read_s = time.perf_counter() - t0
     out = sqlrun.run_job_sql(con, job)
-    return {"read_s": read_s, "total_s": time.perf_counter() - t0, "rows": out.num_rows}
+    total = time.perf_counter() - t0
+    return {"read_s": read_s, "total_s": total, "rows": out.num_rows, "table": out, "digest": winners_digest(out)}
+
+
+KEY = ["carChassis", "event_year", "event_month", "event_day"]
+
+
+def winners_digest(table) -> str:
+    """sha256 of the sorted winners (car, day, mileage, source file): the same on every engine."""
+    import hashlib
+
+    cols = KEY + ["currentMileage", "source_file"]
+    keys = sorted("|".join("" if v is None else str(v) for v in (r[c] for c in cols)) for r in table.to_pylist())
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
+def same_rows(a, b) -> bool:
+    """Full-row equality of two silver results regardless of row order (timestamps compared as instants)."""
+    def norm(t):
+        rows = t.select(a.column_names).to_pylist()
+        for r in rows:
+            for k, v in r.items():
+                if hasattr(v, "tzinfo") and v.tzinfo is not None:
+                    r[k] = v.replace(tzinfo=None) - v.utcoffset()
+        return sorted(rows, key=lambda r: tuple(str(r[k]) for k in KEY))
+    return sorted(a.column_names) == sorted(b.column_names) and norm(a) == norm(b)
 
 
 def bench_local_aws(bronze_dir: Path) -> dict:
@@ -120,8 +153,20 @@ def bench_local_aws(bronze_dir: Path) -> dict:
         events = logs.get_log_events(logGroupName=run.get("LogGroupName") or "/aws-glue/jobs/bench-silver",
                                      logStreamName=f"{run_id}-driver")["events"]
         phases = next((e["message"].split("timing ", 1)[1] for e in events if "INFO: timing " in e["message"]), "n/a")
+        inputs = [e["message"].split("INFO: ", 1)[1] for e in events if "INFO: input " in e["message"]]
+        phases = "; ".join([phases] + inputs)
+        from lakegate import sqlrun
+
+        out_dir = Path(tempfile.mkdtemp(prefix="bench-silver-out-"))
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket="silver"):
+            for obj in page.get("Contents", []):
+                target = out_dir / obj["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file("silver", obj["Key"], str(target))
+        table = sqlrun.read_parquet_dir(out_dir / "car_telemetry")
+        shutil.rmtree(out_dir, ignore_errors=True)
         return {"crawl_s": crawl_s, "job_wall_s": wall, "execution_time_s": run.get("ExecutionTime"),
-                "silver_objects": objects, "phases": phases}
+                "silver_objects": objects, "phases": phases, "table": table, "rows": table.num_rows}
     finally:
         localenv.stop(path=state_file)
 
@@ -175,8 +220,14 @@ def main() -> int:
         print(f"pyspark   : query {spark['query_s']:.2f}s + session start {spark['start_s']:.2f}s "
               f"(process {spark['process_s']:.2f}s) -> {spark['rows']} rows")
     assert duck["rows"] == gen.silver_rows, (duck["rows"], gen.silver_rows)
+    if local:
+        assert local["rows"] == duck["rows"], ("row counts differ", local["rows"], duck["rows"])
+        assert same_rows(duck["table"], local["table"]), "the local AWS run wrote other rows than the DuckDB engine"
+        print(f"check     : local AWS output == DuckDB engine output ({local['rows']} rows, all columns)")
     if spark and "rows" in spark:
         assert spark["rows"] == duck["rows"], ("row counts differ", spark["rows"], duck["rows"])
+        assert spark["digest"] == duck["digest"], "PySpark picked other winners (car, day, mileage, source file)"
+        print(f"check     : PySpark winners == DuckDB winners ({spark['rows']} rows, digest {spark['digest'][:12]})")
 
     lines = [f"| {args.rows:,} | {duck['total_s']:.2f} | "
              + (f"{local['job_wall_s']:.2f} | " if local else "n/a | ")

@@ -11,6 +11,8 @@ BatchStopJobRun asks).
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import time
 from typing import Any
 
@@ -166,44 +168,56 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
 
     t_read = time.monotonic()
     con = duckdb.connect()
-    processed: dict[str, list[Any]] = {}
-    incremental_rows = 0
-    has_incremental = False
-    columns: set[str] = set()
-    for item in job_sql.inputs:
-        if item.kind == "catalog":
-            files = tabledata.list_table_files(ctx, item.database, item.table)
-            chosen = bookmarks.unprocessed(bm, item.name, files, opt) if item.incremental else files
-            table = tabledata.read_table(ctx, item.database, item.table, files=chosen)
-            if item.incremental:
-                has_incremental = True
-                incremental_rows += table.num_rows
-                processed[item.name] = chosen
-            logs.append(f"INFO: input {item.name}: {item.database}.{item.table}, {len(chosen)} of {len(files)} files, {table.num_rows} rows")
-            columns |= set(table.column_names)
-            register_arrow(con, item.name, table)
-        else:
-            table = _read_path(ctx, item.path)
-            if table is None:
-                if not item.optional:
-                    raise RunFailed(f"AnalysisException: Path does not exist: {item.path}")
-                logs.append(f"INFO: input {item.name}: no files at {item.path} (optional)")
-                continue
-            logs.append(f"INFO: input {item.name}: {item.path}, {table.num_rows} rows")
-            columns |= set(table.column_names)
-            register_arrow(con, item.name, table)
-    if has_incremental and incremental_rows == 0:
-        logs.append("INFO: no new data since the last bookmark; nothing to write")
-        run.processed = processed
-        return logs, 0
-    t_sql = time.monotonic()
+    # Catalog inputs whose Parquet objects already have the catalog's columns and types are
+    # scanned by DuckDB directly (copies in this folder); see tabledata.register_parquet_view.
+    scratch = tempfile.mkdtemp(prefix="localaws-job-")
     try:
-        result = run_job_sql(con, job_sql)
-    except (LakegateError, duckdb.Error) as exc:
-        cause = exc.__cause__ if exc.__cause__ is not None else exc
-        raise RunFailed(glue_error(str(cause), job_sql.body, columns)) from exc
+        processed: dict[str, list[Any]] = {}
+        incremental_rows = 0
+        has_incremental = False
+        columns: set[str] = set()
+        for item in job_sql.inputs:
+            if item.kind == "catalog":
+                files = tabledata.list_table_files(ctx, item.database, item.table)
+                chosen = bookmarks.unprocessed(bm, item.name, files, opt) if item.incremental else files
+                direct = tabledata.register_parquet_view(ctx, con, item.name, item.database, item.table,
+                                                         chosen, scratch)
+                if direct is None:
+                    table = tabledata.read_table(ctx, item.database, item.table, files=chosen)
+                    register_arrow(con, item.name, table)
+                    nrows, names, how = table.num_rows, table.column_names, ""
+                else:
+                    (nrows, names), how = direct, " (direct Parquet scan)"
+                if item.incremental:
+                    has_incremental = True
+                    incremental_rows += nrows
+                    processed[item.name] = chosen
+                logs.append(f"INFO: input {item.name}: {item.database}.{item.table}, {len(chosen)} of "
+                            f"{len(files)} files, {nrows} rows{how}")
+                columns |= set(names)
+            else:
+                table = _read_path(ctx, item.path)
+                if table is None:
+                    if not item.optional:
+                        raise RunFailed(f"AnalysisException: Path does not exist: {item.path}")
+                    logs.append(f"INFO: input {item.name}: no files at {item.path} (optional)")
+                    continue
+                logs.append(f"INFO: input {item.name}: {item.path}, {table.num_rows} rows")
+                columns |= set(table.column_names)
+                register_arrow(con, item.name, table)
+        if has_incremental and incremental_rows == 0:
+            logs.append("INFO: no new data since the last bookmark; nothing to write")
+            run.processed = processed
+            return logs, 0
+        t_sql = time.monotonic()
+        try:
+            result = run_job_sql(con, job_sql)
+        except (LakegateError, duckdb.Error) as exc:
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            raise RunFailed(glue_error(str(cause), job_sql.body, columns)) from exc
     finally:
         con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     t_write = time.monotonic()
     out = job_sql.output
     try:
