@@ -8,6 +8,7 @@ the tests accept that finding with a reason and check that it stays visible in e
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -212,3 +213,22 @@ def test_checkov_not_executable_is_exit_2(pipeline_dir: Path, tmp_path: Path, mo
     monkeypatch.setenv(ENV_BINARY, str(tmp_path / "missing-checkov"))
     assert _check(pipeline_dir, "--checkov") == 2
     assert ENV_BINARY in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform not on PATH")
+def test_directory_input_runs_checkov_on_the_drivers_plan_json(pipeline_dir: Path, tmp_path: Path,
+                                                                monkeypatch, capsys):
+    argv_file = tmp_path / "argv.txt"
+    _fake_checkov(tmp_path, f'printf "%s\\n" "$@" > {argv_file}\n' + FAILED_CHECK, monkeypatch)
+    _comment_above(pipeline_dir, 'resource "aws_s3_bucket" "bronze" {',
+                   "# lakegate:ignore CKV_AWS_18 reason: access logs go to the account trail")
+    assert main(["check", str(pipeline_dir), "--checkov", "--format", "json"]) == 0
+    out = _json(capsys)
+    plan_json = pipeline_dir / ".lakegate" / "plan.json"
+    args = argv_file.read_text().split("\n")
+    assert args[args.index("-f") + 1] == str(plan_json) and plan_json.is_file()
+    assert out["inputs"]["checkov"]["plan"] == str(plan_json)
+    ckv = [f for f in out["findings"] if f["rule_id"] == "CKV_AWS_18"]
+    assert ckv and ckv[0]["suppressed"] == "access logs go to the account trail"
