@@ -14,8 +14,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
+# The main job end to end on the embedded local AWS: plan and gate the reference pipeline, then
+# bring up the local AWS, apply terraform/ into it, run every runbook scenario, tear it down and
+# write the sign-off reports (reports/signoff.html is the page to open). Exit 0 only on GO.
 demo: setup
-	$(BIN)/python -m lakegate.demo
+	mkdir -p reports
+	$(BIN)/lakegate plan terraform --out reports/plan.json
+	$(BIN)/lakegate check reports/plan.json --tf-dir terraform --recovery-plan reports/recovery-plan.json
+	$(BIN)/lakegate check reports/plan.json --tf-dir terraform --format json --out reports/gate.json
+	$(BIN)/lakegate smoke --env local --report-dir reports --gate-result reports/gate.json
 
 test: setup
 	$(BIN)/python -m pytest
