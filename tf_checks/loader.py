@@ -117,9 +117,11 @@ def load_dir(tf_dir: Path) -> Plan:
                          "available", where=str(tf_dir),
                          fix="run 'terraform plan -out plan.bin && terraform show -json plan.bin > "
                              "plan.json' and pass plan.json with --tf-dir") from None
-    out = tf_dir / ".lakegate" / "plan.json"
+    # The plan JSON lives in the driver's own working area, never in the user's directory.
+    driver = TerraformDriver(tf_dir, target="offline")
+    out = driver.work_root / "plan.offline.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    data = TerraformDriver(tf_dir, target="offline").plan(out)
+    data = driver.plan(out)
     plan = load_data(data, str(out))
     plan.tf_dir = tf_dir
     return plan

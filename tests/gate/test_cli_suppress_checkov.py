@@ -226,9 +226,12 @@ def test_directory_input_runs_checkov_on_the_drivers_plan_json(pipeline_dir: Pat
                    "# lakegate:ignore CKV_AWS_18 reason: access logs go to the account trail")
     assert main(["check", str(pipeline_dir), "--checkov", "--format", "json"]) == 0
     out = _json(capsys)
-    plan_json = pipeline_dir / ".lakegate" / "plan.json"
+    from lakegate.terraform import TerraformDriver
+
+    plan_json = TerraformDriver(pipeline_dir, target="offline").work_root / "plan.offline.json"
     args = argv_file.read_text().split("\n")
     assert args[args.index("-f") + 1] == str(plan_json) and plan_json.is_file()
+    assert not (pipeline_dir / ".lakegate").exists(), "the user's Terraform directory must stay untouched"
     assert out["inputs"]["checkov"]["plan"] == str(plan_json)
     ckv = [f for f in out["findings"] if f["rule_id"] == "CKV_AWS_18"]
     assert ckv and ckv[0]["suppressed"] == "access logs go to the account trail"
