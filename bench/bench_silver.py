@@ -2,14 +2,22 @@
 
 Measured in one run, on the same generated data (lakegate.datagen, seed 1):
 
-1. ``duckdb``    — the job's Spark SQL transpiled by sqlglot and run on DuckDB over the local
-                   Parquet files (the engine the local AWS uses), in-process;
+1. ``duckdb``    — the job's Spark SQL transpiled by sqlglot and run on DuckDB, in-process, over
+                   the local Parquet files read with pyarrow (lakegate.sqlrun's path; the local
+                   AWS scans Parquet with DuckDB directly when the catalog allows, see
+                   localaws.tabledata.register_parquet_view) — its result is the reference the
+                   local AWS output is compared with, row for row;
 2. ``local-aws`` — a real job run in the local AWS through boto3 only: data in S3, the bronze
                    crawler, StartJobRun, polled until SUCCEEDED (wall time from StartJobRun to
                    SUCCEEDED, and the run's ExecutionTime) — everything a user's run pays;
 3. ``pyspark``   — the *original* Spark SQL on a local SparkSession over the same files (baseline),
                    when a Python with pyspark is available (``--spark-python``; Java is needed).
-                   Without one the row says "unavailable": no number is invented.
+                   Without one the row says "unavailable": no number is invented. Timed is
+                   ``count()`` (Spark may prune columns for it); the winners (car, day, mileage,
+                   source file) must equal DuckDB's (sha256 digest).
+
+The machine is shared: the load average (1/5/15 min) just before the local AWS run and at the end
+is printed and recorded with the figures.
 
 Target (issue 3): the silver job on 1M bronze rows in <= 5 s in the local AWS.
 
@@ -206,6 +214,7 @@ def main() -> int:
 
     duck = bench_duckdb(work)
     print(f"duckdb    : {duck['total_s']:.2f}s (read {duck['read_s']:.2f}s) -> {duck['rows']} rows")
+    load_before = os.getloadavg()
     local = None if args.skip_local else bench_local_aws(work)
     if local:
         print(f"local-aws : job {local['job_wall_s']:.2f}s wall (ExecutionTime {local['execution_time_s']}s), "
@@ -235,14 +244,19 @@ def main() -> int:
              + (f"{spark['process_s'] / local['job_wall_s']:.1f}x |" if spark and "rows" in spark and local else "n/a |")]
     target = f"target <= 5 s in the local AWS: {'met' if local and local['job_wall_s'] <= 5 else 'MISSED' if local else 'not measured'}"
     print(target)
+    print(f"load      : before the local AWS run {'/'.join(f'{x:.2f}' for x in load_before)}, "
+          f"now {'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
     if args.record:
-        load = os.getloadavg()[0]
+        load_end = os.getloadavg()
+        loads = (f"load average before the local AWS run {'/'.join(f'{x:.2f}' for x in load_before)}, "
+                 f"at the end {'/'.join(f'{x:.2f}' for x in load_end)} (1/5/15 min) on 2 cores")
         with open(REPO / "bench" / "RESULTS.md", "a") as fh:
             fh.write("\n## Silver job: local AWS runtime vs PySpark (same SQL, same data)\n\n"
                      f"Command: `.venv/bin/python bench/bench_silver.py --rows {args.rows}"
                      + (" --spark-python <python with pyspark>" if args.spark_python else "") + " --record`  \n"
-                     f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; 1-min load average {load:.1f} on 2 cores\n\n"
-                     "| bronze rows | DuckDB engine s | local AWS job run s (StartJobRun→SUCCEEDED) | PySpark query s / process s | PySpark process ÷ local AWS |\n"
+                     f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {loads}  \n"
+                     + (f"Local AWS run phases: {local['phases']}\n\n" if local else "\n")
+                     + "| bronze rows | DuckDB engine s | local AWS job run s (StartJobRun→SUCCEEDED) | PySpark query s / process s | PySpark process ÷ local AWS |\n"
                      "|---|---|---|---|---|\n" + "\n".join(lines) + f"\n\n{target}\n")
     return 0
 
