@@ -562,8 +562,11 @@ def register_parquet_view(ctx: Any, con: Any, view: str, database: str, table: s
                 return None
             cols.append(f"{_sql_ident(names[j])} AS {_sql_ident(fld.name)}")
         path = os.path.join(tmpdir, f"{view}-{i:05d}.parquet")
-        with open(path, "wb") as fh:
-            fh.write(data)
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        except OSError:  # no room for the scratch copy: the in-memory path gives the same rows
+            return None
         selects.append(f"SELECT {', '.join(cols)} FROM read_parquet({_sql_string(path)})")
         rows += meta.num_rows
     con.execute(f"CREATE OR REPLACE VIEW {_sql_ident(view)} AS " + "\nUNION ALL ".join(selects))

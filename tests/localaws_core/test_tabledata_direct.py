@@ -129,3 +129,15 @@ def test_declines_when_one_file_of_many_differs(env) -> None:
     _put(s3, "ingest_year=2025/ingest_day=1/p0.parquet", _rows("A", 3, 1))
     _put(s3, "ingest_year=2025/ingest_day=2/p0.parquet", _rows("B", 3, 1).drop_columns(["tags"]))
     assert _direct(ctx, tmp_path)[1] is None
+
+
+def test_declines_when_the_scratch_copy_cannot_be_written(env) -> None:
+    s3, glue, ctx, tmp_path = env
+    _table(glue)
+    _put(s3, "ingest_year=2025/ingest_day=1/p0.parquet", _rows("A", 3, 1))
+    files = td.list_table_files(ctx, "db", "bronze")
+    con = duckdb.connect()
+    assert td.register_parquet_view(ctx, con, "bronze_batch", "db", "bronze", files,
+                                    str(tmp_path / "does-not-exist")) is None
+    assert td.register_parquet_view(ctx, con, "bronze_batch", "db", "bronze", files,
+                                    str(tmp_path)) is not None
