@@ -18,7 +18,7 @@ import time
 import pytest
 
 from lakegate import checklist
-from steps.keys import REPORT_DIR_KEY
+from steps.keys import EVIDENCE_KEY, REPORT_DIR_KEY, SCENARIO_KEY
 
 pytest_plugins = ["steps.world", "steps.common_steps", "steps.before_steps", "steps.after_steps",
                   "steps.diagnosis_steps"]
@@ -73,6 +73,7 @@ def _items_of(node: pytest.Item) -> list[str]:
 
 
 def pytest_bdd_before_scenario(request, feature, scenario):
+    request.node.stash[SCENARIO_KEY] = (feature.name, scenario.name)
     request.node.stash.setdefault(_STEPS, [])
     request.node.stash[_T0] = time.time()
 
@@ -91,13 +92,11 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
     request.node.stash.setdefault(_STEPS, []).append(
         {"keyword": step.keyword, "text": step.name, "status": "FAIL",
          "duration": time.time() - request.node.stash.get(_STEP_T0, time.time())})
-    request.node.stash[_FEATURE] = feature.name
 
 
 _STEPS = pytest.StashKey[list]()
 _T0 = pytest.StashKey[float]()
 _STEP_T0 = pytest.StashKey[float]()
-_FEATURE = pytest.StashKey[str]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -111,11 +110,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     from lakegate import evidence as ev
 
-    world = item.funcargs.get("lake") if hasattr(item, "funcargs") else None
     report_dir = item.config.stash.get(REPORT_DIR_KEY, None)
     if report_dir is None:
         return report
-    box = item.funcargs.get("evidence", {}) if hasattr(item, "funcargs") else {}
+    box = item.stash.get(EVIDENCE_KEY, {})
     if report.passed:
         status, failure = "PASS", ""
     elif report.skipped:
@@ -125,18 +123,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         status = "FAIL"
         crash = getattr(report.longrepr, "reprcrash", None)
         failure = crash.message if crash is not None else str(report.longrepr)
-    scenario = getattr(item, "_obj", None)
-    name = item.name
-    bdd = getattr(scenario, "__scenario__", None)
-    feature = ""
-    if bdd is not None:
-        name = bdd.name
-        feature = bdd.feature.name
+    feature, name = item.stash.get(SCENARIO_KEY, ("", item.name))
     for item_id in ids:
         ev.append(report_dir, ev.Record(
             item_id=item_id, scenario=name, status=status, feature=feature,
             started=item.stash.get(_T0, time.time()), finished=time.time(),
             evidence=dict(box), failure=failure, steps=list(item.stash.get(_STEPS, [])),
-            env=world.env.name if world is not None else item.config.getoption("--lakegate-env")))
+            env=item.config.getoption("--lakegate-env")))
     return report
 

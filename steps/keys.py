@@ -3,3 +3,5 @@
 import pytest
 
 REPORT_DIR_KEY = pytest.StashKey[object]()
+EVIDENCE_KEY = pytest.StashKey[dict]()
+SCENARIO_KEY = pytest.StashKey[tuple]()  # (feature name, scenario name)

@@ -138,9 +138,13 @@ def lake(request: pytest.FixtureRequest) -> World:
 
 
 @pytest.fixture
-def evidence() -> dict[str, Any]:
+def evidence(request: pytest.FixtureRequest) -> dict[str, Any]:
     """What a scenario's steps recorded; written to the evidence file by the root conftest."""
-    return {}
+    from steps.keys import EVIDENCE_KEY
+
+    box: dict[str, Any] = {}
+    request.node.stash[EVIDENCE_KEY] = box
+    return box
 
 
 @pytest.fixture

@@ -90,3 +90,15 @@ def test_smoke_against_the_local_aws(tmp_path):
     assert "<testsuite" in junit
     cucumber = json.loads((report_dir / "cucumber.json").read_text())
     assert isinstance(cucumber, list)
+    # Each record carries its Gherkin scenario's name, its feature and what its steps recorded.
+    consolidated = json.loads((report_dir / "evidence.json").read_text())
+    records = {it["id"]: it["records"] for it in consolidated["items"] if it["records"]}
+    assert set(records) == {"BA4", "FV5"}
+    ba4 = records["BA4"][0]
+    assert ba4["scenario"] == "Test data is ready" and ba4["feature"] == "Before apply"
+    assert ba4["evidence"]["implied_alert_types"] == ["OVERHEAT_ENGINE", "OVERHEAT_OIL", "SPEEDING_ALERT"]
+    assert [s["text"] for s in ba4["steps"]][0] == "the deployed pipeline"
+    fv5 = records["FV5"][0]
+    assert "performance_alerts_log" in fv5["evidence"]
+    scenarios = [el["name"] for feat in cucumber for el in feat["elements"]]
+    assert sorted(scenarios) == ["Test data is ready", "performance_alerts_log is present"]
