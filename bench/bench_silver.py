@@ -177,6 +177,7 @@ def bench_local_aws(bronze_dir: Path) -> dict:
                 "silver_objects": objects, "phases": phases, "table": table, "rows": table.num_rows}
     finally:
         localenv.stop(path=state_file)
+        shutil.rmtree(state_file.parent, ignore_errors=True)
 
 
 def bench_pyspark(bronze_dir: Path, python: str | None) -> dict | None:
@@ -185,8 +186,11 @@ def bench_pyspark(bronze_dir: Path, python: str | None) -> dict | None:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
         fh.write(SPARK_SCRIPT)
     t0 = time.perf_counter()
-    proc = subprocess.run([python, fh.name, str(bronze_dir / "bronze" / "car_data"), str(SQL)],
-                          capture_output=True, text=True, timeout=1800)
+    try:
+        proc = subprocess.run([python, fh.name, str(bronze_dir / "bronze" / "car_data"), str(SQL)],
+                              capture_output=True, text=True, timeout=1800)
+    finally:
+        os.unlink(fh.name)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"}
@@ -207,57 +211,60 @@ def main() -> int:
     from lakegate import datagen
 
     work = Path(tempfile.mkdtemp(prefix="bench-silver-data-"))
-    t0 = time.perf_counter()
-    gen = datagen.generate(work, args.rows, seed=1)
-    gen_s = time.perf_counter() - t0
-    print(f"generated {gen.rows} bronze rows in {len(gen.files)} files ({gen_s:.1f}s); expected silver rows {gen.silver_rows}")
+    try:
+        t0 = time.perf_counter()
+        gen = datagen.generate(work, args.rows, seed=1)
+        gen_s = time.perf_counter() - t0
+        print(f"generated {gen.rows} bronze rows in {len(gen.files)} files ({gen_s:.1f}s); expected silver rows {gen.silver_rows}")
 
-    duck = bench_duckdb(work)
-    print(f"duckdb    : {duck['total_s']:.2f}s (read {duck['read_s']:.2f}s) -> {duck['rows']} rows")
-    load_before = os.getloadavg()
-    local = None if args.skip_local else bench_local_aws(work)
-    if local:
-        print(f"local-aws : job {local['job_wall_s']:.2f}s wall (ExecutionTime {local['execution_time_s']}s), "
-              f"crawl {local['crawl_s']:.2f}s, {local['silver_objects']} silver objects")
-        print(f"            run phases: {local['phases']}")
-    spark = bench_pyspark(work, args.spark_python)
-    if spark is None:
-        print("pyspark   : unavailable (pass --spark-python with a Python that has pyspark)")
-    elif "error" in spark:
-        print(f"pyspark   : failed: {spark['error']}")
-    else:
-        print(f"pyspark   : query {spark['query_s']:.2f}s + session start {spark['start_s']:.2f}s "
-              f"(process {spark['process_s']:.2f}s) -> {spark['rows']} rows")
-    assert duck["rows"] == gen.silver_rows, (duck["rows"], gen.silver_rows)
-    if local:
-        assert local["rows"] == duck["rows"], ("row counts differ", local["rows"], duck["rows"])
-        assert same_rows(duck["table"], local["table"]), "the local AWS run wrote other rows than the DuckDB engine"
-        print(f"check     : local AWS output == DuckDB engine output ({local['rows']} rows, all columns)")
-    if spark and "rows" in spark:
-        assert spark["rows"] == duck["rows"], ("row counts differ", spark["rows"], duck["rows"])
-        assert spark["digest"] == duck["digest"], "PySpark picked other winners (car, day, mileage, source file)"
-        print(f"check     : PySpark winners == DuckDB winners ({spark['rows']} rows, digest {spark['digest'][:12]})")
+        duck = bench_duckdb(work)
+        print(f"duckdb    : {duck['total_s']:.2f}s (read {duck['read_s']:.2f}s) -> {duck['rows']} rows")
+        load_before = os.getloadavg()
+        local = None if args.skip_local else bench_local_aws(work)
+        if local:
+            print(f"local-aws : job {local['job_wall_s']:.2f}s wall (ExecutionTime {local['execution_time_s']}s), "
+                  f"crawl {local['crawl_s']:.2f}s, {local['silver_objects']} silver objects")
+            print(f"            run phases: {local['phases']}")
+        spark = bench_pyspark(work, args.spark_python)
+        if spark is None:
+            print("pyspark   : unavailable (pass --spark-python with a Python that has pyspark)")
+        elif "error" in spark:
+            print(f"pyspark   : failed: {spark['error']}")
+        else:
+            print(f"pyspark   : query {spark['query_s']:.2f}s + session start {spark['start_s']:.2f}s "
+                  f"(process {spark['process_s']:.2f}s) -> {spark['rows']} rows")
+        assert duck["rows"] == gen.silver_rows, (duck["rows"], gen.silver_rows)
+        if local:
+            assert local["rows"] == duck["rows"], ("row counts differ", local["rows"], duck["rows"])
+            assert same_rows(duck["table"], local["table"]), "the local AWS run wrote other rows than the DuckDB engine"
+            print(f"check     : local AWS output == DuckDB engine output ({local['rows']} rows, all columns)")
+        if spark and "rows" in spark:
+            assert spark["rows"] == duck["rows"], ("row counts differ", spark["rows"], duck["rows"])
+            assert spark["digest"] == duck["digest"], "PySpark picked other winners (car, day, mileage, source file)"
+            print(f"check     : PySpark winners == DuckDB winners ({spark['rows']} rows, digest {spark['digest'][:12]})")
 
-    lines = [f"| {args.rows:,} | {duck['total_s']:.2f} | "
-             + (f"{local['job_wall_s']:.2f} | " if local else "n/a | ")
-             + (f"{spark['query_s']:.2f} / {spark['process_s']:.2f} | " if spark and "rows" in spark else "unavailable | ")
-             + (f"{spark['process_s'] / local['job_wall_s']:.1f}x |" if spark and "rows" in spark and local else "n/a |")]
-    target = f"target <= 5 s in the local AWS: {'met' if local and local['job_wall_s'] <= 5 else 'MISSED' if local else 'not measured'}"
-    print(target)
-    print(f"load      : before the local AWS run {'/'.join(f'{x:.2f}' for x in load_before)}, "
-          f"now {'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
-    if args.record:
-        load_end = os.getloadavg()
-        loads = (f"load average before the local AWS run {'/'.join(f'{x:.2f}' for x in load_before)}, "
-                 f"at the end {'/'.join(f'{x:.2f}' for x in load_end)} (1/5/15 min) on 2 cores")
-        with open(REPO / "bench" / "RESULTS.md", "a") as fh:
-            fh.write("\n## Silver job: local AWS runtime vs PySpark (same SQL, same data)\n\n"
-                     f"Command: `.venv/bin/python bench/bench_silver.py --rows {args.rows}"
-                     + (" --spark-python <python with pyspark>" if args.spark_python else "") + " --record`  \n"
-                     f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {loads}  \n"
-                     + (f"Local AWS run phases: {local['phases']}\n\n" if local else "\n")
-                     + "| bronze rows | DuckDB engine s | local AWS job run s (StartJobRun→SUCCEEDED) | PySpark query s / process s | PySpark process ÷ local AWS |\n"
-                     "|---|---|---|---|---|\n" + "\n".join(lines) + f"\n\n{target}\n")
+        lines = [f"| {args.rows:,} | {duck['total_s']:.2f} | "
+                 + (f"{local['job_wall_s']:.2f} | " if local else "n/a | ")
+                 + (f"{spark['query_s']:.2f} / {spark['process_s']:.2f} | " if spark and "rows" in spark else "unavailable | ")
+                 + (f"{spark['process_s'] / local['job_wall_s']:.1f}x |" if spark and "rows" in spark and local else "n/a |")]
+        target = f"target <= 5 s in the local AWS: {'met' if local and local['job_wall_s'] <= 5 else 'MISSED' if local else 'not measured'}"
+        print(target)
+        print(f"load      : before the local AWS run {'/'.join(f'{x:.2f}' for x in load_before)}, "
+              f"now {'/'.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min)")
+        if args.record:
+            load_end = os.getloadavg()
+            loads = (f"load average before the local AWS run {'/'.join(f'{x:.2f}' for x in load_before)}, "
+                     f"at the end {'/'.join(f'{x:.2f}' for x in load_end)} (1/5/15 min) on 2 cores")
+            with open(REPO / "bench" / "RESULTS.md", "a") as fh:
+                fh.write("\n## Silver job: local AWS runtime vs PySpark (same SQL, same data)\n\n"
+                         f"Command: `.venv/bin/python bench/bench_silver.py --rows {args.rows}"
+                         + (" --spark-python <python with pyspark>" if args.spark_python else "") + " --record`  \n"
+                         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {loads}  \n"
+                         + (f"Local AWS run phases: {local['phases']}\n\n" if local else "\n")
+                         + "| bronze rows | DuckDB engine s | local AWS job run s (StartJobRun→SUCCEEDED) | PySpark query s / process s | PySpark process ÷ local AWS |\n"
+                         "|---|---|---|---|---|\n" + "\n".join(lines) + f"\n\n{target}\n")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # ~40 MB per million rows
     return 0
 
 
