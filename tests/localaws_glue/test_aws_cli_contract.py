@@ -16,20 +16,19 @@ a CLI call (~1 s of interpreter start-up on this machine) to observe it RUNNING.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lakegate import localenv
 
-from .conftest import ACCOUNT, CRAWLERS, DB, JOB_NAMES, SCRIPTS, TRUST, WORKFLOW, make_pipeline
+from .conftest import ACCOUNT, CRAWLERS, DB, JOB_NAMES, SCRIPTS, TRUST, WORKFLOW
+from .served_pipeline import start_served_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -93,41 +92,18 @@ def poll(fn, timeout: float, interval: float = 0.0) -> Any:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> CliEnv:
-    tmp = tmp_path_factory.mktemp("cli-contract")
-    state_file = tmp / "state.json"
-    st = localenv.start(path=state_file, time_scale=TIME_SCALE, timeout=60, exit_with_pid=os.getpid())
+    served = start_served_pipeline(tmp_path_factory.mktemp("cli-contract"), TIME_SCALE)
+    st, clients = served.state, served.clients
     try:
-        clients = {s: localenv.client(s, st) for s in ("s3", "glue", "iam", "logs")}
-        res = make_pipeline(clients, tmp, rows=200)
-        relocate_bronze(clients["s3"])
         # a job that is never started by any test: the bookmark contract for "never ran"
         clients["iam"].create_role(RoleName=f"{NEVER_RUN_JOB}-role", AssumeRolePolicyDocument=TRUST)
         clients["glue"].create_job(
             Name=NEVER_RUN_JOB, Role=f"arn:aws:iam::{ACCOUNT}:role/{NEVER_RUN_JOB}-role", GlueVersion="4.0",
             Command={"Name": "glueetl", "ScriptLocation": f"s3://{SCRIPTS}/jobs/silver_consolidation.py"},
             DefaultArguments={"--job-bookmark-option": "job-bookmark-enable"})
-        yield CliEnv(state=st, clients=clients, rows=res.rows)
+        yield CliEnv(state=st, clients=clients, rows=served.rows)
     finally:
-        localenv.stop(path=state_file)
-
-
-def relocate_bronze(s3: Any) -> int:
-    """Put the generated bronze files at ``bronze/car_data/ingest_year=...`` (the layout
-    DESIGN.md and the runbook use). The shared ``upload_generated`` helper prefixes
-    ``bronze/car_data/`` to paths that lakegate.datagen already roots at ``bronze/car_data/``,
-    which makes the crawler add ``partition_0``/``partition_1`` keys. Returns objects moved."""
-    from .conftest import BRONZE
-
-    doubled = "bronze/car_data/bronze/car_data/"
-    moved = 0
-    for obj in s3.list_objects_v2(Bucket=BRONZE, Prefix=doubled).get("Contents", []):
-        new = "bronze/car_data/" + obj["Key"][len(doubled):]
-        s3.copy_object(Bucket=BRONZE, Key=new, CopySource={"Bucket": BRONZE, "Key": obj["Key"]})
-        s3.delete_object(Bucket=BRONZE, Key=obj["Key"])
-        moved += 1
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BRONZE, Prefix="bronze/car_data/").get("Contents", [])]
-    assert keys and all(k.startswith("bronze/car_data/ingest_year=") for k in keys), keys
-    return moved
+        localenv.stop(path=served.state_file)
 
 
 def _crawler(env: CliEnv) -> dict[str, Any]:
