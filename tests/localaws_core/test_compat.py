@@ -131,6 +131,26 @@ def test_lifecycle_put_returns_transition_header(local_aws, aws, uid: str) -> No
     assert out["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
 
 
+def test_lifecycle_reads_back_exactly_what_was_put(local_aws, aws, uid: str) -> None:
+    """The AWS provider's create/update waiter (hashicorp/aws 5.100.0, waitLifecycleConfigEquals)
+    needs 10 consecutive GetBucketLifecycleConfiguration answers whose rules deep-equal the rules
+    it put and whose TransitionDefaultMinimumObjectSize equals the put's; any difference turns
+    the fixed ~55 s settling wait into a 3-minute timeout. The rule is terraform/s3.tf's, in the
+    shape the provider sends it (``filter {}`` is sent as ``Filter: {Prefix: ""}``)."""
+    s3 = aws("s3")
+    b = f"lcrt-{uid}"
+    s3.create_bucket(Bucket=b)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    rule = {"ID": "expire-noncurrent-versions", "Status": "Enabled", "Filter": {"Prefix": ""},
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}
+    put = s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [rule]})
+    for _ in range(3):
+        got = s3.get_bucket_lifecycle_configuration(Bucket=b)
+        assert got["Rules"] == [rule]
+        assert got["TransitionDefaultMinimumObjectSize"] == put["TransitionDefaultMinimumObjectSize"]
+
+
 def test_job_execution_class_only_when_set(aws, uid: str) -> None:
     glue = aws("glue")
     glue.create_job(Name=f"plain-{uid}", Role="r", Command={"Name": "glueetl"})

@@ -1,0 +1,212 @@
+"""Run a few long, mostly-waiting end-to-end tests in background pytest processes ("lanes").
+
+Why: the suite's wall time is dominated by a handful of end-to-end tests that spend most of their
+time *waiting* — the AWS provider's lifecycle-settling wait (a fixed ~55 s per fresh apply: after
+``PutBucketLifecycleConfiguration`` it polls 10 times, 5 s apart, after a 10 s delay, even when
+every answer already equals what was put), terraform/provider start-up, a pip install of the
+isolated checkov venv. While one of them waits, the rest of the suite could use the CPU. So the
+tests listed in :data:`LANES` are started at the beginning of the session in a separate
+``python -m pytest <node ids>`` process per lane, and their items in this session are moved to the
+end and only *report* what the lane recorded for them.
+
+What is and is not changed:
+* The listed tests run unchanged — same code, same fixtures, same assertions — in an ordinary
+  pytest process; a failure, error or skip there is the failure, error or skip of the item here
+  (with the lane's traceback and captured output). A lane that dies or never reports a test fails
+  that test. Nothing is skipped to save time.
+* Only these tests are affected; they start their own local AWS/moto servers, use their own temp
+  folders and state files, and are independent of the session's other tests (a separate process
+  also means ``monkeypatch``-ed environment variables of other tests cannot leak into them).
+* Not pytest-xdist: the runbook scenarios (pytest-bdd, Cucumber output) always stay in the main
+  session, and a lane is one sequential process.
+* Off when it cannot help or would surprise: when the session selected only lane tests (running
+  one of them by hand gives the usual in-process run), with ``--collect-only``, inside a lane, or
+  with ``LAKEGATE_TEST_LANES=0``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: node ids per lane, each lane one sequential pytest process (2 cores: two lanes + the session)
+LANES: tuple[tuple[str, ...], ...] = (
+    ("tests/localaws_core/test_terraform_e2e.py::test_deploy_plan_clean_change_destroy",
+     "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws"),
+    ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
+     "tests/terraform/test_driver.py::test_real_local_target_apply_outputs_destroy_share_state"),
+)
+
+SWITCH_ENV = "LAKEGATE_TEST_LANES"          # "0": run everything in the session
+CHILD_ENV = "LAKEGATE_TEST_LANE_RESULTS"    # set inside a lane: where it records its reports
+TIMEOUT_ENV = "LAKEGATE_TEST_LANE_TIMEOUT"  # seconds an item waits for its lane (default 1800)
+
+
+@dataclass
+class Lane:
+    index: int
+    nodeids: list[str]
+    results: Path
+    log: Path
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    ended: float | None = None
+    reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _offset: int = 0
+
+    def poll(self) -> None:
+        """Read the reports the lane appended since the last poll."""
+        if not self.results.exists():
+            return
+        with open(self.results, encoding="utf-8") as handle:
+            handle.seek(self._offset)
+            while True:
+                line = handle.readline()
+                if not line.endswith("\n"):
+                    break  # not complete yet; re-read next time
+                self._offset = handle.tell()
+                rec = json.loads(line)
+                self.reports.setdefault(rec["nodeid"], []).append(rec)
+        if self.ended is None and self.proc is not None and self.proc.poll() is not None:
+            self.ended = time.monotonic()
+
+    def finished(self, nodeid: str) -> bool:
+        return any(r["when"] == "teardown" for r in self.reports.get(nodeid, []))
+
+
+def in_lane() -> bool:
+    return bool(os.environ.get(CHILD_ENV))
+
+
+def wanted() -> list[str]:
+    return [n for lane in LANES for n in lane]
+
+
+def record(report: pytest.TestReport) -> None:
+    """Inside a lane: append one report (setup/call/teardown) for the main session to read."""
+    path = os.environ[CHILD_ENV]
+    if report.skipped and isinstance(report.longrepr, tuple):
+        text = str(report.longrepr[2])
+    else:
+        text = report.longreprtext
+    rec = {"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
+           "duration": report.duration, "longrepr": text,
+           "sections": [[title, body] for title, body in report.sections]}
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(rec) + "\n")
+
+
+class LaneRunner:
+    """Starts the lanes, answers for their items, stops them at the end of the session."""
+
+    def __init__(self, config: pytest.Config, base: Path) -> None:
+        self.config = config
+        self.base = base
+        self.lanes: list[Lane] = []
+        self.by_nodeid: dict[str, Lane] = {}
+
+    def start(self, selected: set[str]) -> None:
+        root = Path(str(self.config.rootpath))
+        for index, ids in enumerate(LANES, 1):
+            nodeids = [n for n in ids if n in selected]
+            if not nodeids:
+                continue
+            folder = self.base / f"lane{index}"
+            folder.mkdir(parents=True, exist_ok=True)
+            lane = Lane(index, nodeids, folder / "reports.jsonl", folder / "pytest.log")
+            env = dict(os.environ)
+            env[CHILD_ENV] = str(lane.results)
+            env.pop("PYTEST_ADDOPTS", None)
+            cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                   "--basetemp", str(folder / "tmp"), "--durations=0", *nodeids]
+            with open(lane.log, "w", encoding="utf-8") as log:
+                # own session: a Ctrl-C of the main run is forwarded by stop(), not duplicated
+                lane.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             start_new_session=True)
+            lane.started = time.monotonic()
+            self.lanes.append(lane)
+            for n in nodeids:
+                self.by_nodeid[n] = lane
+
+    def answer(self, item: pytest.Item) -> None:
+        """Wait for the lane's verdict on ``item`` and make it this item's outcome."""
+        lane = self.by_nodeid[item.nodeid]
+        timeout = float(os.environ.get(TIMEOUT_ENV) or 1800)
+        deadline = time.monotonic() + timeout
+        where = f"(ran in background lane {lane.index}, pid {lane.proc.pid}; log: {lane.log})"
+        while True:
+            lane.poll()
+            if lane.finished(item.nodeid):
+                break
+            if lane.ended is not None:
+                lane.poll()
+                if lane.finished(item.nodeid):
+                    break
+                pytest.fail(f"the background lane exited (code {lane.proc.returncode}) without "
+                            f"finishing this test {where}\n{_tail(lane.log)}", pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"no result from the background lane within {timeout:.0f} s {where} "
+                            f"(raise {TIMEOUT_ENV})\n{_tail(lane.log)}", pytrace=False)
+            time.sleep(0.2)
+        reports = lane.reports[item.nodeid]
+        seen: set[tuple[str, str]] = set()
+        for rec in reports:  # a later phase's report repeats the earlier phases' sections
+            for title, body in rec["sections"]:
+                if (title, body) not in seen:
+                    seen.add((title, body))
+                    item.sections.append((f"{title} (background lane {lane.index})", body))
+        for rec in reports:
+            if rec["outcome"] == "failed":
+                pytest.fail(f"{rec['when']} failed {where}:\n{rec['longrepr']}", pytrace=False)
+        for rec in reports:
+            if rec["outcome"] == "skipped":
+                pytest.skip(f"{rec['longrepr']} {where}")
+        if not any(r["when"] == "call" and r["outcome"] == "passed" for r in reports):
+            pytest.fail(f"the lane recorded no passing call for this test {where}", pytrace=False)
+
+    def stop(self) -> None:
+        """Interrupt lanes still running (the main session ended early), by PID."""
+        for lane in self.lanes:
+            proc = lane.proc
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.send_signal(signal.SIGINT)  # pytest runs its finalizers (servers stop)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+    def summary(self) -> list[str]:
+        lines = []
+        for lane in self.lanes:
+            if lane.proc is not None and all(lane.finished(n) for n in lane.nodeids):
+                try:
+                    lane.proc.wait(timeout=10)  # reports are in; let it exit for its code
+                except subprocess.TimeoutExpired:
+                    pass
+            lane.poll()
+            took = (lane.ended or time.monotonic()) - lane.started
+            per = ", ".join(
+                f"{n.rsplit('::', 1)[-1]} {sum(r['duration'] for r in lane.reports.get(n, [])):.1f}s"
+                for n in lane.nodeids)
+            lines.append(f"lane {lane.index}: {took:.1f}s wall, exit "
+                         f"{lane.proc.returncode if lane.proc else '-'}: {per} (log {lane.log})")
+        return lines
+
+
+def _tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+    except OSError:
+        return "(no lane log)"
