@@ -27,12 +27,14 @@ resource "aws_glue_job" "this" {
   }
 
   # The role ARN and the script location are built from variables; the role, its policy, the
-  # script, its SQL and the log group must exist before the job can run.
+  # script, its SQL, the shared driver (--extra-py-files) and the log group must exist before the
+  # job can run.
   depends_on = [
     aws_iam_role.job,
     aws_iam_role_policy.job,
     aws_s3_object.job_script,
     aws_s3_object.job_sql,
+    aws_s3_object.job_library,
     aws_cloudwatch_log_group.jobs,
   ]
 }

@@ -4,7 +4,7 @@
 # Crawlers: list + read their one S3 folder; read/create/update their one table and its
 #   partitions in the pipeline database (incl. glue:GetPartition and glue:BatchGetPartition,
 #   the runbook's "Problema 2" AccessDenied); write to the /aws-glue/crawlers log group.
-# Jobs: read the job script and its SQL; read/write their own Glue temp folder; read the S3 data
+# Jobs: read the job script, its SQL and the shared driver (--extra-py-files); read/write their own Glue temp folder; read the S3 data
 #   behind the catalog tables they read and the paths they read directly; write (put/delete,
 #   `<folder>*` so Spark's `<folder>_$folder$` markers are covered) only their output folder;
 #   read the catalog (pipeline database and `default`, which Spark touches when
@@ -144,6 +144,7 @@ data "aws_iam_policy_document" "job" {
     resources = [
       "${local.bucket_arns.glue_scripts}/${local.job_script_keys[each.key]}",
       "${local.bucket_arns.glue_scripts}/${local.job_sql_keys[each.key]}",
+      "${local.bucket_arns.glue_scripts}/${local.job_library_key}",
     ]
   }
 

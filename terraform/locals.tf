@@ -158,6 +158,10 @@ locals {
 
   job_script_keys = { for k, _ in local.jobs : k => "${local.scripts_prefix}/${k}.py" }
   job_sql_keys    = { for k, _ in local.jobs : k => "${local.scripts_prefix}/${k}.sql" }
+  # The driver every job script imports (`from lakegate_glue_job import run`), uploaded next to
+  # the scripts and put on each job's Python path with --extra-py-files.
+  job_library_key = "${local.scripts_prefix}/lakegate_glue_job.py"
+  job_library_url = "s3://${local.bucket_names.glue_scripts}/${local.job_library_key}"
   job_log_groups  = { for k, j in local.jobs : k => "${local.glue_job_log_group_root}/${j.name}" }
   job_temp_dirs   = { for k, _ in local.jobs : k => "s3://${local.bucket_names.glue_temp}/${k}/" }
   job_output_paths = {
@@ -176,6 +180,7 @@ locals {
       "--enable-metrics"                   = "true"
       "--database_name"                    = local.database_name
       "--sql_path"                         = "s3://${local.bucket_names.glue_scripts}/${local.job_sql_keys[k]}"
+      "--extra-py-files"                   = local.job_library_url
     }, j.extra_arguments)
   }
 

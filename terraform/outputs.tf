@@ -92,6 +92,11 @@ output "job_sql_locations" {
   value       = { for k, j in local.jobs : j.name => "s3://${aws_s3_object.job_sql[k].bucket}/${aws_s3_object.job_sql[k].key}" }
 }
 
+output "job_library_location" {
+  description = "S3 URL of the shared job driver every job loads with --extra-py-files."
+  value       = "s3://${aws_s3_object.job_library.bucket}/${aws_s3_object.job_library.key}"
+}
+
 output "job_temp_dirs" {
   description = "Job name -> its --TempDir."
   value       = { for k, j in local.jobs : j.name => local.job_temp_dirs[k] }

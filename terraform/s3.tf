@@ -129,6 +129,18 @@ resource "aws_s3_object" "job_script" {
   depends_on = [aws_s3_bucket_server_side_encryption_configuration.this]
 }
 
+# The shared job driver (lakegate_glue_job.py): one object, passed to every job with
+# --extra-py-files.
+resource "aws_s3_object" "job_library" {
+  bucket       = aws_s3_bucket.this["glue_scripts"].bucket
+  key          = local.job_library_key
+  source       = "${path.module}/glue_jobs/lakegate_glue_job.py"
+  etag         = filemd5("${path.module}/glue_jobs/lakegate_glue_job.py")
+  content_type = "text/x-python"
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.this]
+}
+
 resource "aws_s3_object" "job_sql" {
   for_each = local.jobs
 

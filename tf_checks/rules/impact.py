@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tf_checks.model import Crawler, Job, Resource, Trigger, Workflow, as_dict, as_list
-from tf_checks.rules import Context
+from tf_checks.rules import Context, extra_py_files
 from tf_checks.rules.consistency import crawler_table_name
 
 _CONTENT_KEYS = ("etag", "source_hash", "content", "content_base64", "source")
@@ -67,7 +67,7 @@ def recovery_plan(ctx: Context) -> dict[str, Any]:
             continue
         args = j.arguments
         script = j.script_location
-        for url in [script, args.get("--sql_path")]:
+        for url in [script, args.get("--sql_path"), *extra_py_files(args)]:
             if isinstance(url, str) and url in changed_objects:
                 add("reset_bookmark", j.name, f"{changed_objects[url]} ({url}) content changes", bookmarks)
         if res.changed and "default_arguments" in _changed_keys(res):
