@@ -173,20 +173,29 @@ def glue_type_to_arrow(type_string: str) -> pa.DataType:
     return result
 
 
-def arrow_to_glue_type(dtype: pa.DataType) -> str:
-    """Glue type string for an Arrow type, as a crawler writes it (lower-case, no spaces)."""
+def arrow_to_glue_type(dtype: pa.DataType, *, fallback: str | None = None) -> str:
+    """Glue type string for an Arrow type, as a crawler writes it (lower-case, no spaces).
+
+    Unsigned integers get the smallest Glue type that holds their whole range as Spark reads
+    them (Spark maps Parquet UINT_32 to LongType): ``uint32`` -> ``bigint``. ``fallback``: the
+    type for Arrow types Glue has no type for (time, duration, ...), also inside nested types;
+    None raises :class:`GlueTypeError`. The crawler passes ``"string"`` (it catalogs such a
+    column instead of failing the crawl)."""
+    def inner_type(t: pa.DataType) -> str:
+        return arrow_to_glue_type(t, fallback=fallback)
+
     if pa.types.is_struct(dtype):
-        inner = ",".join(f"{dtype.field(i).name}:{arrow_to_glue_type(dtype.field(i).type)}"
+        inner = ",".join(f"{dtype.field(i).name}:{inner_type(dtype.field(i).type)}"
                          for i in range(dtype.num_fields))
         return f"struct<{inner}>"
     if pa.types.is_map(dtype):
-        return f"map<{arrow_to_glue_type(dtype.key_type)},{arrow_to_glue_type(dtype.item_type)}>"
+        return f"map<{inner_type(dtype.key_type)},{inner_type(dtype.item_type)}>"
     if pa.types.is_list(dtype) or pa.types.is_large_list(dtype) or pa.types.is_fixed_size_list(dtype):
-        return f"array<{arrow_to_glue_type(dtype.value_type)}>"
+        return f"array<{inner_type(dtype.value_type)}>"
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_null(dtype):
         return "string"
     if pa.types.is_dictionary(dtype):
-        return arrow_to_glue_type(dtype.value_type)
+        return inner_type(dtype.value_type)
     if pa.types.is_boolean(dtype):
         return "boolean"
     if pa.types.is_int8(dtype) or pa.types.is_uint8(dtype):
@@ -207,8 +216,10 @@ def arrow_to_glue_type(dtype: pa.DataType) -> str:
         return "timestamp"
     if pa.types.is_date(dtype):
         return "date"
-    if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
+    if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype) or pa.types.is_fixed_size_binary(dtype):
         return "binary"
+    if fallback is not None:
+        return fallback
     raise GlueTypeError(f"no Glue type for Arrow type {dtype}")
 
 

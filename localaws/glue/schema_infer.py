@@ -14,6 +14,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from localaws.glue import naming
+from localaws.tabledata import arrow_to_glue_type
 
 PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
@@ -57,41 +58,10 @@ def read_schema(key: str, data: bytes) -> tuple[str, pa.Schema] | None:
 
 
 def glue_type(t: pa.DataType) -> str:
-    """Arrow type -> the Glue/Hive type string a crawler writes into the catalog."""
-    if pa.types.is_boolean(t):
-        return "boolean"
-    if pa.types.is_int8(t) or pa.types.is_uint8(t):
-        return "tinyint"
-    if pa.types.is_int16(t) or pa.types.is_uint16(t):
-        return "smallint"
-    if pa.types.is_int32(t) or pa.types.is_uint32(t):
-        return "int"
-    if pa.types.is_integer(t):
-        return "bigint"
-    if pa.types.is_float16(t) or pa.types.is_float32(t):
-        return "float"
-    if pa.types.is_float64(t):
-        return "double"
-    if pa.types.is_decimal(t):
-        return f"decimal({t.precision},{t.scale})"
-    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
-        return "string"
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        return "binary"
-    if pa.types.is_timestamp(t):
-        return "timestamp"
-    if pa.types.is_date(t):
-        return "date"
-    if pa.types.is_struct(t):
-        inner = ",".join(f"{t.field(i).name}:{glue_type(t.field(i).type)}" for i in range(t.num_fields))
-        return f"struct<{inner}>"
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        return f"array<{glue_type(t.value_type)}>"
-    if pa.types.is_map(t):
-        return f"map<{glue_type(t.key_type)},{glue_type(t.item_type)}>"
-    if pa.types.is_dictionary(t):
-        return glue_type(t.value_type)
-    return "string"
+    """Arrow type -> the Glue/Hive type string a crawler writes into the catalog: the one mapping,
+    :func:`localaws.tabledata.arrow_to_glue_type`; a type Glue has none for becomes ``string``
+    (a crawl catalogs the column rather than failing)."""
+    return arrow_to_glue_type(t, fallback="string")
 
 
 def merge_types(a: pa.DataType, b: pa.DataType, path: str = "") -> pa.DataType:

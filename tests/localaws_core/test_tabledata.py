@@ -68,6 +68,39 @@ def test_arrow_to_glue_for_crawler_types() -> None:
         "struct<engineTempCelsius:double,oilTempCelsius:double,rpm:bigint>")
 
 
+def test_unsigned_ints_get_a_glue_type_that_holds_their_range() -> None:
+    """uint32 goes up to 4294967295: Glue/Hive int cannot hold it and Spark reads Parquet UINT_32
+    as LongType, so the catalog type is bigint -- in the table API and in what a crawler writes
+    (the crawler used its own copy of the mapping, which said int)."""
+    from localaws.glue import schema_infer
+
+    assert td.arrow_to_glue_type(pa.uint32()) == "bigint"
+    assert td.arrow_to_glue_type(pa.int32()) == "int"
+    # signed and unsigned kept as they were in both copies
+    assert [td.arrow_to_glue_type(t) for t in (pa.int8(), pa.uint8(), pa.int16(), pa.uint16(),
+                                              pa.uint64())] == [
+        "tinyint", "tinyint", "smallint", "smallint", "bigint"]
+    table = pa.table({"n": pa.array([4294967295], pa.uint32()), "s": ["x"]})
+    schema = pq.read_schema(io.BytesIO(_parquet(table)))
+    assert schema_infer.glue_columns(schema) == [{"Name": "n", "Type": "bigint"},
+                                                 {"Name": "s", "Type": "string"}]
+
+
+def test_types_without_a_glue_type_raise_or_fall_back() -> None:
+    """The table API refuses an Arrow type Glue has no type for; the crawler (one mapping, with a
+    fallback) catalogs it as string, also nested, instead of failing the crawl."""
+    from localaws.glue import schema_infer
+
+    nested = pa.struct([("t", pa.time64("us")), ("b", pa.binary(16))])
+    with pytest.raises(td.GlueTypeError):
+        td.arrow_to_glue_type(pa.time64("us"))
+    with pytest.raises(td.GlueTypeError):
+        td.arrow_to_glue_type(nested)
+    assert td.arrow_to_glue_type(nested, fallback="string") == "struct<t:string,b:binary>"
+    assert schema_infer.glue_type(pa.list_(pa.duration("s"))) == "array<string>"
+    assert schema_infer.glue_type(pa.binary(16)) == td.arrow_to_glue_type(pa.binary(16)) == "binary"
+
+
 def test_stale_catalog_drops_struct_field_and_fills_missing(env) -> None:
     s3, glue, ctx = env
     s3.put_object(Bucket="lake", Key="bronze/ingest_year=2025/ingest_month=1/p0.parquet",
