@@ -170,8 +170,8 @@ def main(argv: list[str]) -> int:
         f"wait for) | {upper:.0f} s | {med['up to COMPLETED']:.2f} s | {upper / med['up to COMPLETED']:.1f}x |",
         "",
         "The machine is shared (2 cores, other sessions run tests and benchmarks): the load averages "
-        "above are part of the result. Terraform (provider start, init from the filesystem mirror) "
-        "dominates the whole path.",
+        "above are part of the result. `terraform apply` dominates the whole path (see the note "
+        "below this section in RESULTS.md for where its time goes).",
         END,
     ]
     text = "\n".join(lines)
