@@ -174,7 +174,10 @@ def upload_generated(clients: dict, tmp_path, rows: int = 200, seed: int = 1) ->
             s3.create_bucket(Bucket=b)
         except Exception:
             pass
-    root = Path(tmp_path / "bronze")
+    from lakegate.datagen import BRONZE_PREFIX
+
+    # datagen writes <out>/bronze/car_data/ingest_year=.../...; keep that layout exactly once in S3.
+    root = Path(tmp_path / "bronze") / BRONZE_PREFIX
     for f in sorted(root.rglob("*.parquet")):
         s3.put_object(Bucket=BRONZE, Key=f"bronze/car_data/{f.relative_to(root).as_posix()}", Body=f.read_bytes())
     return res

@@ -13,7 +13,6 @@ from lakegate import localenv
 
 from .conftest import BRONZE, make_pipeline
 
-DOUBLED = "bronze/car_data/bronze/car_data/"
 
 
 @dataclass
@@ -25,22 +24,10 @@ class ServedPipeline:
     expected_alerts: dict[str, int]
 
 
-def relocate_bronze(s3: Any) -> int:
-    """Put the generated bronze files at ``bronze/car_data/ingest_year=...`` (DESIGN.md's layout).
-
-    The shared ``upload_generated`` helper prefixes ``bronze/car_data/`` to paths that
-    lakegate.datagen already roots at ``bronze/car_data/``, so the bronze crawler would add
-    ``partition_0``/``partition_1`` keys in front of ``ingest_year/month/day``. Returns the
-    number of objects moved; asserts the final layout."""
-    moved = 0
-    for obj in s3.list_objects_v2(Bucket=BRONZE, Prefix=DOUBLED).get("Contents", []):
-        new = "bronze/car_data/" + obj["Key"][len(DOUBLED):]
-        s3.copy_object(Bucket=BRONZE, Key=new, CopySource={"Bucket": BRONZE, "Key": obj["Key"]})
-        s3.delete_object(Bucket=BRONZE, Key=obj["Key"])
-        moved += 1
+def assert_bronze_layout(s3: Any) -> None:
+    """The generated bronze files sit at ``bronze/car_data/ingest_year=...`` (DESIGN.md's layout)."""
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BRONZE, Prefix="bronze/car_data/").get("Contents", [])]
     assert keys and all(k.startswith("bronze/car_data/ingest_year=") for k in keys), keys
-    return moved
 
 
 def start_served_pipeline(tmp: Path, time_scale: float, rows: int = 200) -> ServedPipeline:
@@ -50,7 +37,7 @@ def start_served_pipeline(tmp: Path, time_scale: float, rows: int = 200) -> Serv
     try:
         clients = {s: localenv.client(s, st) for s in ("s3", "glue", "iam", "logs", "athena")}
         res = make_pipeline(clients, tmp, rows=rows)
-        relocate_bronze(clients["s3"])
+        assert_bronze_layout(clients["s3"])
     except BaseException:
         localenv.stop(path=state_file)
         raise
