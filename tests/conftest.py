@@ -5,6 +5,15 @@
   CPU with Go's default GOGC=100, 8.0 s with 400 (peak RSS +~40 MB). A value set by the caller
   wins.
 * Background lanes for a few long end-to-end tests: see :mod:`tests._background`.
+* ``MOTO_IAM_LOAD_MANAGED_POLICIES`` does not leak from collection into the session. Importing
+  ``localaws.server`` (test_server.py and test_cli_local.py do, at collection) sets it to
+  ``true`` in this process, which is right for a server but made every *in-process*
+  ``mock_aws()`` start and stop afterwards reload ~1,100 AWS managed policies into IAM: 3-10 s of
+  setup + teardown per test in tests/localaws_core/test_tabledata*.py and tests/localaws_glue
+  (measured: test_server + the two tabledata files 152 s with the leak, 15 s without). No
+  in-process test uses AWS managed policies; the local AWS servers the tests start set the
+  variable themselves (``lakegate.localenv.start`` and ``localaws.server``). A value the caller
+  set before the run is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ import pytest
 from tests import _background
 
 os.environ.setdefault("GOGC", "400")
+
+_MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
+_MANAGED_POLICIES_BEFORE = os.environ.get(_MANAGED_POLICIES)  # before any test module is imported
 
 _RUNNER = pytest.StashKey[_background.LaneRunner]()
 
@@ -41,6 +53,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
+    if os.environ.get(_MANAGED_POLICIES) != _MANAGED_POLICIES_BEFORE:
+        if _MANAGED_POLICIES_BEFORE is None:
+            os.environ.pop(_MANAGED_POLICIES, None)
+        else:
+            os.environ[_MANAGED_POLICIES] = _MANAGED_POLICIES_BEFORE
     config = session.config
     if not _lanes_enabled(config):
         return
