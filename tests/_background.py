@@ -43,7 +43,14 @@ LANES: tuple[tuple[str, ...], ...] = (
     ("tests/localaws_core/test_terraform_e2e.py::test_deploy_plan_clean_change_destroy",
      "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws"),
     ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
-     "tests/terraform/test_driver.py::test_real_local_target_apply_outputs_destroy_share_state"),
+     "tests/terraform/test_driver.py::test_real_local_target_apply_outputs_destroy_share_state",
+     # offline plans (terraform + provider start-up, CPU on the second core)
+     "tests/gate/test_slow_terraform.py::test_pipeline_fixture_regenerates_from_its_tf",
+     "tests/gate/test_slow_terraform.py::test_real_pipeline_plan_is_clean",
+     "tests/gate/test_slow_terraform.py::test_directory_input_plans_offline_and_resolves",
+     "tests/gate/test_cli_suppress_checkov.py::test_directory_input_runs_checkov_on_the_drivers_plan_json",
+     "tests/terraform/test_driver.py::test_real_offline_plan_through_the_cli",
+     "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline"),
 )
 
 SWITCH_ENV = "LAKEGATE_TEST_LANES"          # "0": run everything in the session
@@ -58,8 +65,7 @@ class Lane:
     results: Path
     log: Path
     proc: subprocess.Popen | None = None
-    started: float = 0.0
-    ended: float | None = None
+    started: float = 0.0  # time.time()
     reports: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _offset: int = 0
 
@@ -76,8 +82,6 @@ class Lane:
                 self._offset = handle.tell()
                 rec = json.loads(line)
                 self.reports.setdefault(rec["nodeid"], []).append(rec)
-        if self.ended is None and self.proc is not None and self.proc.poll() is not None:
-            self.ended = time.monotonic()
 
     def finished(self, nodeid: str) -> bool:
         return any(r["when"] == "teardown" for r in self.reports.get(nodeid, []))
@@ -98,7 +102,7 @@ def record(report: pytest.TestReport) -> None:
         text = str(report.longrepr[2])
     else:
         text = report.longreprtext
-    rec = {"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
+    rec = {"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome, "at": time.time(),
            "duration": report.duration, "longrepr": text,
            "sections": [[title, body] for title, body in report.sections]}
     with open(path, "a", encoding="utf-8") as handle:
@@ -133,7 +137,7 @@ class LaneRunner:
                 lane.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log,
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                              start_new_session=True)
-            lane.started = time.monotonic()
+            lane.started = time.time()
             self.lanes.append(lane)
             for n in nodeids:
                 self.by_nodeid[n] = lane
@@ -148,7 +152,7 @@ class LaneRunner:
             lane.poll()
             if lane.finished(item.nodeid):
                 break
-            if lane.ended is not None:
+            if lane.proc.poll() is not None:
                 lane.poll()
                 if lane.finished(item.nodeid):
                     break
@@ -196,7 +200,8 @@ class LaneRunner:
                 except subprocess.TimeoutExpired:
                     pass
             lane.poll()
-            took = (lane.ended or time.monotonic()) - lane.started
+            last = max((r["at"] for recs in lane.reports.values() for r in recs), default=time.time())
+            took = last - lane.started  # start to the last report (process exit not observed)
             per = ", ".join(
                 f"{n.rsplit('::', 1)[-1]} {sum(r['duration'] for r in lane.reports.get(n, [])):.1f}s"
                 for n in lane.nodeids)
