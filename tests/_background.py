@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -166,9 +167,13 @@ class LaneRunner:
         seen: set[tuple[str, str]] = set()
         for rec in reports:  # a later phase's report repeats the earlier phases' sections
             for title, body in rec["sections"]:
-                if (title, body) not in seen:
-                    seen.add((title, body))
-                    item.sections.append((f"{title} (background lane {lane.index})", body))
+                if (title, body) in seen:
+                    continue
+                seen.add((title, body))
+                # "Captured stdout call" -> key "stdout", when "call" (pytest adds "Captured")
+                match = re.fullmatch(r"Captured (\S+) (setup|call|teardown)", title)
+                key, when = match.groups() if match else (title, rec["when"])
+                item.add_report_section(when, f"{key} (background lane {lane.index})", body)
         for rec in reports:
             if rec["outcome"] == "failed":
                 pytest.fail(f"{rec['when']} failed {where}:\n{rec['longrepr']}", pytrace=False)
