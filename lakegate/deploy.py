@@ -74,11 +74,11 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
         from lakegate.names import PipelineNames
 
         names = PipelineNames.from_outputs(outputs, source=f"terraform output ({tf_dir})")
-        _s3_url(outputs.get("bronze_data_path"), "bronze_data_path")
+        bucket, prefix = _s3_url(outputs.get("bronze_data_path"), "bronze_data_path")
         clients = Clients(Environment(name="local", kind="local"), endpoint=st.endpoint)
         t1 = time.perf_counter()
         gen = seeding.upload_bronze(clients, names, rows=rows, seed=seed)
-        res.bronze_bucket, res.bronze_prefix = names.bronze_bucket, names.bronze_data_path
+        res.bronze_bucket, res.bronze_prefix = bucket, prefix   # the key prefix, without s3://bucket/
         res.uploaded = gen.objects
         res.rows = gen.rows
         res.expected_alerts = dict(gen.expected_alerts)

@@ -293,6 +293,9 @@ def test_job_run_lifecycle_bookmark_batch_stop_and_reset(env: CliEnv, bronze_cra
     # finish first on a loaded machine: then the answer is the final-state error, and we retry)
     glue = env.clients["glue"]
     for _attempt in range(5):
+        # the bookmark as it stands before this attempt: a run that finishes before the stop
+        # arrives legitimately advances it, so "unchanged by the stopped run" is judged here
+        before = glue.get_job_bookmark(JobName=SILVER_JOB)["JobBookmarkEntry"]
         second = glue.start_job_run(JobName=SILVER_JOB)["JobRunId"]
         stopped = env.aws_json("glue", "batch-stop-job-run", "--job-name", SILVER_JOB, "--job-run-ids", second)
         if stopped["SuccessfulSubmissions"]:
@@ -306,7 +309,8 @@ def test_job_run_lifecycle_bookmark_batch_stop_and_reset(env: CliEnv, bronze_cra
     assert seen2 == [x for x in ("STARTING", "RUNNING", "STOPPING", "STOPPED") if x in seen2], seen2
     # a stopped run does not move the bookmark
     after_stop = env.aws_json("glue", "get-job-bookmark", "--job-name", SILVER_JOB)["JobBookmarkEntry"]
-    assert after_stop["RunId"] == run_id and after_stop["Run"] == entry["Run"]
+    assert after_stop["RunId"] == before["RunId"] and after_stop["Run"] == before["Run"], (before, after_stop)
+    assert after_stop["RunId"] != second
 
     concurrent = env.aws("glue", "start-job-run", "--job-name", "no-such-job", check=False)
     assert_service_error(concurrent, "EntityNotFoundException", "StartJobRun")
