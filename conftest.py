@@ -40,6 +40,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{it.id}: runbook checklist item — {it.title}")
     chosen = config.getoption("--lakegate-report-dir")
     config.stash[REPORT_DIR_KEY] = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="lakegate-evidence-"))
+    config.stash[_TEMP_REPORT_DIR] = not chosen
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A temporary evidence folder (no --lakegate-report-dir given) is removed at the end."""
+    import shutil
+
+    if config.stash.get(_TEMP_REPORT_DIR, False):
+        shutil.rmtree(config.stash[REPORT_DIR_KEY], ignore_errors=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -95,6 +104,7 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
 
 
 _STEPS = pytest.StashKey[list]()
+_TEMP_REPORT_DIR = pytest.StashKey[bool]()
 _T0 = pytest.StashKey[float]()
 _STEP_T0 = pytest.StashKey[float]()
 
