@@ -25,6 +25,11 @@ def run_rules(plan: Plan, tf_dir: Path | None = None) -> CheckResult:
     wf_findings, summaries = workflow_graph.check(ctx)
     findings += wf_findings
     findings += consistency.check(ctx)
+    # rule units registered through tf_checks.registry (new rules land here; the families above
+    # move into it one by one)
+    from tf_checks import registry
+    for _name, unit in registry.checks():
+        findings += list(unit(ctx))
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.address, f.rule_id, f.message))
     if tf_dir is not None:
