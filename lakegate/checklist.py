@@ -80,3 +80,98 @@ def item(item_id: str) -> Item:
         return BY_ID[item_id]
     except KeyError:
         raise KeyError(f"unknown checklist item {item_id!r}; known: {', '.join(BY_ID)}") from None
+
+
+# --- the decision ---------------------------------------------------------------------------------
+#
+# The one place that decides GO / NO-GO (DESIGN.md, "Checklist decision"); the reports render the
+# result and never decide themselves.
+
+#: Items that inject faults: they can only run where faults can be injected (the embedded local
+#: AWS). In a live environment they are local *rehearsals*, shown on the page but not part of the
+#: sign-off.
+REHEARSALS: frozenset[str] = frozenset(i.id for i in ITEMS if i.section == "diagnosis")
+
+
+def applies(item_id: str, fault_capable: bool) -> bool:
+    """Does the item belong to the sign-off of an environment (fault-capable or not)?"""
+    item(item_id)
+    return fault_capable or item_id not in REHEARSALS
+
+
+def is_rehearsal(item_id: str, fault_capable: bool) -> bool:
+    return item_id in REHEARSALS and not fault_capable
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    id: str
+    status: str              # PASS | FAIL | SKIP | NOT RUN
+    applies: bool            # part of this environment's sign-off
+    rehearsal: bool          # a P1-P5/S1 fault rehearsal outside a fault-capable environment
+    waiver: str | None       # the reason from lakegate.toml when a SKIP / NOT RUN is waived
+
+    @property
+    def blocks(self) -> bool:
+        """Does this item keep the decision from GO?"""
+        if not self.applies:
+            return False
+        if self.status == "PASS":
+            return False
+        if self.status in ("SKIP", "NOT RUN") and self.waiver:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision: str                        # GO | NO-GO
+    items: tuple[ItemOutcome, ...]
+    reasons: tuple[str, ...]             # why NO-GO, one line per blocking item (empty on GO)
+
+    @property
+    def go(self) -> bool:
+        return self.decision == "GO"
+
+    def outcome(self, item_id: str) -> ItemOutcome:
+        return next(o for o in self.items if o.id == item_id)
+
+
+def item_status(statuses: list[str]) -> str:
+    """One status per item from its records' statuses: any FAIL fails it; else any PASS passes it."""
+    if not statuses:
+        return "NOT RUN"
+    if "FAIL" in statuses:
+        return "FAIL"
+    if "PASS" in statuses:
+        return "PASS"
+    return "SKIP"
+
+
+def fault_capable_kind(env_kind: str | None) -> bool:
+    """Only the embedded local AWS (kind ``local``) takes injected faults."""
+    return (env_kind or "local") == "local"
+
+
+def decide(statuses: dict[str, list[str] | str], *, fault_capable: bool,
+           waivers: dict[str, str] | None = None) -> Decision:
+    """GO only when every item that applies to the environment PASSED.
+
+    ``statuses`` maps a checklist id to the statuses of its records (or one status); ids without
+    records are NOT RUN. SKIP and NOT RUN block GO unless ``waivers`` holds a reason for the item;
+    a waiver never excuses a FAIL. P1-P5/S1 apply only where faults can be injected.
+    """
+    waivers = {k: v for k, v in (waivers or {}).items() if isinstance(v, str) and v.strip()}
+    outcomes = []
+    reasons = []
+    for it in ITEMS:
+        raw = statuses.get(it.id, [])
+        status = item_status([raw] if isinstance(raw, str) else list(raw))
+        waiver = waivers.get(it.id) if status in ("SKIP", "NOT RUN") else None
+        out = ItemOutcome(it.id, status, applies(it.id, fault_capable), is_rehearsal(it.id, fault_capable), waiver)
+        outcomes.append(out)
+        if out.blocks:
+            why = {"FAIL": "failed", "SKIP": "was skipped (no waiver in lakegate.toml)",
+                   "NOT RUN": "did not run (no waiver in lakegate.toml)"}[status]
+            reasons.append(f"{it.id} {why}")
+    return Decision("NO-GO" if reasons else "GO", tuple(outcomes), tuple(reasons))

@@ -45,13 +45,13 @@ def load_names(env: Environment) -> PipelineNames:
     from lakegate.terraform import TerraformDriver
 
     try:
-        outputs = TerraformDriver(env.tf_dir, target="aws", region=env.region).outputs()
+        outputs = TerraformDriver(env.terraform_dir(), target="aws", region=env.resolved_region()).outputs()
     except LakegateError as err:
         raise LakegateError(f"cannot read the Terraform outputs of environment {env.name}: {err.what}",
-                            where=str(env.tf_dir),
+                            where=str(env.terraform_dir()),
                             fix=f"set outputs = \"<file>\" in [environments.{env.name}] "
                                 "(the output of `terraform output -json`)") from None
-    return PipelineNames.from_outputs(outputs, source=f"terraform output ({env.tf_dir})")
+    return PipelineNames.from_outputs(outputs, source=f"terraform output ({env.terraform_dir()})")
 
 
 def resolve(env_name: str) -> Context:

@@ -15,6 +15,7 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,9 +23,43 @@ from botocore.exceptions import ClientError
 from lakegate import runbook
 from lakegate.names import PipelineNames
 
-COLUMN_MISSING = re.compile(r"Column '([^']+)' does not exist|cannot resolve '([^']+)'|COLUMN_NOT_FOUND", re.I)
-ACCESS_DENIED = re.compile(
-    r"is not authorized to perform:\s*([a-z0-9-]+:[A-Za-z0-9*]+)(?:\s+on resource:?\s*([^\s(]+))?", re.I)
+PATTERNS_FILE = Path(__file__).with_name("diagnosis_patterns.json")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """An error text that names a runbook problem (``diagnosis_patterns.json``, with its source)."""
+    id: str
+    problem: str
+    applies_to: str          # job | crawler | any
+    engine: str
+    regex: re.Pattern[str]
+    source: str
+    examples: tuple[str, ...]
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.regex.search(text or "")
+
+
+def load_patterns(path: Path = PATTERNS_FILE) -> tuple[Pattern, ...]:
+    doc = json.loads(Path(path).read_text())
+    return tuple(Pattern(p["id"], p["problem"], p.get("applies_to", "any"), p["engine"],
+                         re.compile(p["regex"], re.I), p["source"], tuple(p.get("examples", [])))
+                 for p in doc["patterns"])
+
+
+PATTERNS = load_patterns()
+
+
+def match(problem: str, text: str | None, kind: str = "any") -> tuple[Pattern, re.Match[str]] | None:
+    """The first pattern of ``problem`` matching ``text`` (for a JOB or CRAWLER node)."""
+    for pat in PATTERNS:
+        if pat.problem != problem or (pat.applies_to not in ("any", kind.lower())):
+            continue
+        m = pat.search(text or "")
+        if m:
+            return pat, m
+    return None
 
 
 @dataclass
@@ -66,16 +101,18 @@ class Problem:
 def _p1(f: Facts) -> list[Problem]:
     out = []
     for r in f.runs:
-        m = COLUMN_MISSING.search(r.error or "")
-        if r.kind == "JOB" and r.state in ("FAILED", "ERROR") and m:
-            column = m.group(1) or m.group(2) or "?"
+        hit = match("P1", r.error, r.kind) if r.kind == "JOB" and r.state in ("FAILED", "ERROR", "TIMEOUT") else None
+        if hit:
+            pat, m = hit
+            column = m.groupdict().get("column") or "?"
             out.append(Problem(
                 "P1", f"{r.name} failed: {r.error.strip().splitlines()[0]}",
                 "The catalog schema is out of date: the job reads a column the bronze table definition does not "
                 "have yet (Problema 1).",
                 f"Run the bronze crawler ({f.bronze_crawler}), reset the bookmark of {f.silver_job or r.name}, then "
                 f"rerun the workflow: `lakegate recover --env <env>` does all three.",
-                {"job": r.name, "run_id": r.run_id, "column": column, "error": r.error}))
+                {"job": r.name, "run_id": r.run_id, "column": column, "error": r.error,
+                 "pattern": pat.id, "engine": pat.engine, "source": pat.source}))
     return out
 
 
@@ -83,11 +120,13 @@ def _p2(f: Facts) -> list[Problem]:
     out = []
     for r in f.runs:
         text = r.error or ""
-        m = ACCESS_DENIED.search(text)
-        if not m and "AccessDenied" not in text:
+        hit = match("P2", text, r.kind)
+        if not hit and "AccessDenied" not in text:
             continue
-        action = m.group(1) if m else "?"
-        resource = (m.group(2) if m and m.group(2) else "").rstrip(".,;")
+        pat, m = hit if hit else (None, None)
+        groups = m.groupdict() if m else {}
+        action = groups.get("action") or ("s3:GetObject / s3:ListBucket" if pat and pat.id == "s3-access-denied" else "?")
+        resource = (groups.get("resource") or "").rstrip(".,;")
         role = f.role_names.get(r.name, "")
         statement = {"Effect": "Allow", "Action": [action] if action != "?" else [],
                      "Resource": [resource] if resource else []}
@@ -100,13 +139,24 @@ def _p2(f: Facts) -> list[Problem]:
             f"Add to the policy of role {role or '?'} (Terraform: the aws_iam_role_policy attached to the "
             f"aws_iam_role named {role or '?'}) the statement {json.dumps(statement)}; `terraform apply`; "
             f"wait for IAM propagation; rerun {r.name}. `lakegate check` would have caught it before apply.",
-            {"node": r.name, "role": role, "action": action, "resource": resource, "error": text}))
+            {"node": r.name, "role": role, "action": action, "resource": resource, "error": text,
+             "pattern": pat.id if pat else None, "source": pat.source if pat else None}))
     return out
 
 
 def _p3(f: Facts) -> list[Problem]:
     out = []
     for r in f.runs:
+        hit = match("P3", r.error, r.kind) if r.kind == "JOB" else None
+        if hit:
+            pat, _ = hit
+            out.append(Problem(
+                "P3", f"{r.name}: job bookmark error: {(r.error or '').strip().splitlines()[0]}",
+                "The job bookmark is missing or out of step with the runs (Problema 3).",
+                f"Back up and reset the bookmark of {r.name} (`lakegate recover --reset-bookmarks {r.name}`), then "
+                "rerun the workflow.", {"job": r.name, "run_id": r.run_id, "error": r.error,
+                                        "pattern": pat.id, "source": pat.source}))
+            continue
         if r.kind == "JOB" and r.state == "SUCCEEDED" and r.wrote_objects == 0 and r.unprocessed_input:
             out.append(Problem(
                 "P3", f"{r.name} succeeded but wrote nothing new",

@@ -36,6 +36,12 @@ class Record:
     steps: list[dict[str, Any]] = field(default_factory=list)  # [{keyword, text, status, duration}]
     env: str = ""
     pid: int = field(default_factory=os.getpid)
+    # set by lakegate.checklist (the decision contract): is the item part of this environment's
+    # sign-off, a P1-P5/S1 fault rehearsal outside a fault-capable environment, and the waiver
+    # reason from lakegate.toml when its SKIP is waived
+    applies: bool = True
+    waiver: str | None = None
+    rehearsal: bool = False
 
     def first_failure_line(self) -> str:
         return self.failure.strip().splitlines()[0] if self.failure.strip() else ""

@@ -56,6 +56,61 @@ class PipelineNames:
     def all_jobs(self) -> list[str]:
         return [self.silver_job, *self.gold_jobs]
 
+    # --- tables, derived from the outputs (crawler targets/tables, job output paths) ----------
+    def table_of_crawler(self, crawler: str) -> str:
+        table = self.crawler_tables.get(crawler)
+        if not table:
+            raise LakegateError(f"the Terraform outputs name no table for crawler {crawler}",
+                                where="output crawler_tables",
+                                fix="add the crawler -> table entry to the crawler_tables output")
+        return table
+
+    def crawler_of_path(self, url: str) -> str | None:
+        """The crawler whose S3 target holds ``url`` (the job output a crawler catalogs)."""
+        norm = url.rstrip("/") + "/"
+        for crawler, target in self.crawler_targets.items():
+            t = str(target).rstrip("/") + "/"
+            if norm.startswith(t) or t.startswith(norm):
+                return crawler
+        return None
+
+    def table_written_by(self, job: str) -> str:
+        """The catalog table of a job's output: output path → the crawler targeting it → its table."""
+        path = self.job_output_paths.get(job)
+        crawler = self.crawler_of_path(path) if path else None
+        if crawler is None:
+            raise LakegateError(f"cannot tell which table job {job} writes: no crawler targets its output "
+                                f"{path or '(no job_output_paths entry)'}",
+                                where="outputs job_output_paths / crawler_targets",
+                                fix="export both outputs (see terraform/outputs.tf of the reference pipeline)")
+        return self.table_of_crawler(crawler)
+
+    @property
+    def bronze_table(self) -> str:
+        return self.table_of_crawler(self.bronze_crawler)
+
+    @property
+    def silver_table(self) -> str:
+        return self.table_written_by(self.silver_job)
+
+    @property
+    def gold_current_state_table(self) -> str:
+        return self.table_written_by(self.gold_current_state_job)
+
+    @property
+    def alerts_table(self) -> str:
+        return self.table_written_by(self.gold_alerts_job)
+
+    def tables_by_role(self) -> dict[str, str]:
+        """Placeholders for SQL and Gherkin: {bronze}, {silver}, {gold_current_state}, {alerts}."""
+        return {"bronze": self.bronze_table, "silver": self.silver_table,
+                "gold_current_state": self.gold_current_state_table, "alerts": self.alerts_table}
+
+    def job_arguments(self, job: str) -> dict[str, str]:
+        """The job's arguments as Terraform exported them (output ``job_arguments``), if any."""
+        args = (self.raw.get("job_arguments") or {}).get(job) or {}
+        return {str(k): str(v) for k, v in args.items()} if isinstance(args, dict) else {}
+
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any], *, source: str = "terraform outputs") -> "PipelineNames":
         # `terraform output -json` wraps each value as {"value": ..., "type": ..., "sensitive": ...}

@@ -92,19 +92,40 @@ def load_recovery_plan(path: Path) -> dict[str, Any]:
     return plan
 
 
+def _concrete(resource: str, table: str = "x") -> str:
+    """The simulator wants concrete ARNs: a sample object under a prefix, the table for a table ARN."""
+    return resource.replace("*", table if ":table/" in resource else "x")
+
+
 def _required_actions(names: PipelineNames, role_for: str) -> list[tuple[str, str]]:
-    """(action, resource) pairs to simulate for one crawler/job role while waiting for IAM."""
-    from tf_checks.requirements import crawler_requirements
+    """(action, resource) pairs to simulate for one crawler/job role while waiting for IAM.
+
+    A crawler: what its S3 target and its table need. A job: reading its script, SQL and input
+    tables, writing its output — from the job's arguments as Terraform exported them (``job_arguments``
+    / ``job_output_paths``), the same requirements the gate checks before apply."""
+    from tf_checks.requirements import crawler_requirements, job_requirements
 
     account = names.account_id or "*"
     target = names.crawler_targets.get(role_for)
     if target:
-        reqs = crawler_requirements(region=names.region, account=account, database=names.database,
-                                    s3_targets=[target], table_names=[names.crawler_tables.get(role_for, "*")])
         table = names.crawler_tables.get(role_for, "x")
-        # The simulator wants concrete ARNs: a sample object under the prefix, the crawler's table.
-        return [(r.action, r.resource.replace("*", table if ":table/" in r.resource else "x"))
-                for r in reqs if r.action.startswith(("glue:", "s3:"))]
+        reqs = crawler_requirements(region=names.region, account=account, database=names.database,
+                                    s3_targets=[target], table_names=[table])
+        return [(r.action, _concrete(r.resource, table)) for r in reqs if r.action.startswith(("glue:", "s3:"))]
+    if role_for in names.all_jobs:
+        args = names.job_arguments(role_for)
+        script = (names.raw.get("job_script_locations") or {}).get(role_for)
+        output = names.job_output_paths.get(role_for)
+        if not script or not output:
+            return []
+        reads = [(names.database, v) for k, v in args.items() if k.endswith("_table") and v]
+        extra = [args["--sql_path"]] if args.get("--sql_path", "").startswith("s3://") else []
+        reqs = job_requirements(region=names.region, account=account, database=names.database,
+                                catalog_reads=reads, catalog_writes=[], s3_reads=[], s3_writes=[output],
+                                temp_dir=None, script_location=script, extra_s3_reads=extra,
+                                enable_catalog=True, log_groups=[], bookmarks=False)
+        table = reads[0][1] if reads else "x"
+        return [(r.action, _concrete(r.resource, table)) for r in reqs if r.action.startswith(("glue:", "s3:"))]
     return []
 
 
@@ -276,7 +297,7 @@ def recover(clients: Any, names: PipelineNames, env: Environment, opts: Options,
     rep.add("PASSO 7 tables", "done", f"{len(tables.expected)} expected tables present", evidence={"present": sorted(tables.present)})
 
     # PASSO 8 — Athena
-    q = runbook.athena_query(clients, names, "SELECT alert_type, COUNT(*) AS total FROM performance_alerts_log "
+    q = runbook.athena_query(clients, names, f"SELECT alert_type, COUNT(*) AS total FROM {names.alerts_table} "
                              "GROUP BY alert_type ORDER BY alert_type", poller=opts.poller)
     if q.state != "SUCCEEDED":
         rep.add("PASSO 8 Athena", "failed", f"{q.state}: {q.error}", evidence=q.evidence())

@@ -177,7 +177,7 @@ def run_crawler(clients: Any, crawler: str, *, timeout: float = 900, poller: Pol
 @dataclass
 class BookmarkReset:
     job: str
-    outcome: str          # "reset" | "never-run" | "dry-run"
+    outcome: str          # "reset" | "never-run" | "dry-run" | "restored" | "failed"
     detail: str = ""
     backup: str | None = None
 
@@ -202,6 +202,49 @@ def backup_bookmarks(clients: Any, jobs: list[str], backup_dir: Path) -> Path:
     tmp.write_text(json.dumps(data, indent=2, default=str))
     tmp.replace(path)
     return path
+
+
+def restore_bookmarks(clients: Any, backup: Path, jobs: list[str] | None = None, *,
+                      progress: Progress = _noop) -> list[BookmarkReset]:
+    """Put each job's bookmark back to the run recorded in ``backup`` (``ResetJobBookmark`` with
+    ``RunId``). A job whose backup holds no bookmark (it had never run) is reset to the start, which
+    is the state it was in; a job not in the backup is an error."""
+    from lakegate.errors import LakegateError
+
+    fix = "pass a file written before a reset (bookmarks-*.json from recover / the AA2 scenario)"
+    try:
+        data = json.loads(Path(backup).read_text())
+    except FileNotFoundError:
+        raise LakegateError(f"{backup} does not exist", where="--restore-bookmarks", fix=fix) from None
+    except (OSError, json.JSONDecodeError) as err:
+        raise LakegateError(f"cannot read the bookmark backup: {err}", where=str(backup), fix=fix) from None
+    saved = data.get("bookmarks") if isinstance(data, dict) else None
+    if not isinstance(saved, dict):
+        raise LakegateError("the file is not a bookmark backup (no \"bookmarks\" object)", where=str(backup), fix=fix)
+    wanted = list(saved) if jobs is None else jobs
+    unknown = [j for j in wanted if j not in saved]
+    if unknown:
+        raise LakegateError(f"the backup holds no bookmark for {', '.join(unknown)}", where=str(backup),
+                            fix=f"it holds: {', '.join(saved) or '(none)'}")
+    out = []
+    for job in wanted:
+        entry = saved[job] or {}
+        run_id = entry.get("RunId") if isinstance(entry, dict) else None
+        try:
+            if run_id:
+                clients.glue.reset_job_bookmark(JobName=job, RunId=run_id)
+                out.append(BookmarkReset(job, "restored", f"to run {run_id}", str(backup)))
+                progress(f"bookmark of {job}: restored to run {run_id}")
+            else:
+                clients.glue.reset_job_bookmark(JobName=job)
+                out.append(BookmarkReset(job, "reset", "the backup holds no run: back to the start", str(backup)))
+                progress(f"bookmark of {job}: no run in the backup, reset to the start")
+        except ClientError as err:
+            if error_code(err) != "EntityNotFoundException":
+                raise
+            msg = err.response.get("Error", {}).get("Message", "")
+            out.append(BookmarkReset(job, "failed", f"EntityNotFoundException: {msg}", str(backup)))
+    return out
 
 
 def reset_bookmarks(clients: Any, jobs: list[str], *, progress: Progress = _noop) -> list[BookmarkReset]:
@@ -319,6 +362,172 @@ def validate_tables(clients: Any, names: PipelineNames) -> TableCheck:
     return TableCheck(names.database, list(names.expected_tables), present)
 
 
+@dataclass
+class Freshness:
+    """Whether a table got this run's data: its definition, its partitions or its files changed
+    since ``since`` (a crawler leaves an unchanged table alone, as Glue does)."""
+    table: str
+    since: float
+    table_updated: float | None = None       # UpdateTime (or CreateTime) of the table
+    newest_partition: float | None = None    # newest partition CreationTime
+    newest_object: float | None = None       # newest LastModified under the table's location
+    location: str | None = None
+    present: bool = True
+
+    @property
+    def updated(self) -> bool:
+        stamps = [s for s in (self.table_updated, self.newest_partition, self.newest_object) if s is not None]
+        return self.present and any(s >= self.since - 1 for s in stamps)
+
+    def evidence(self) -> dict[str, Any]:
+        def iso(v: float | None) -> str | None:
+            return dt.datetime.fromtimestamp(v, dt.timezone.utc).isoformat(timespec="seconds") if v else None
+        return {"table": self.table, "run_started": iso(self.since), "table_updated": iso(self.table_updated),
+                "newest_partition": iso(self.newest_partition), "newest_object": iso(self.newest_object),
+                "location": self.location, "updated": self.updated}
+
+
+def table_freshness(clients: Any, names: PipelineNames, table: str, since: float) -> Freshness:
+    try:
+        t = clients.glue.get_table(DatabaseName=names.database, Name=table)["Table"]
+    except ClientError as err:
+        if error_code(err) != "EntityNotFoundException":
+            raise
+        return Freshness(table, since, present=False)
+    sd = t.get("StorageDescriptor") or {}
+    out = Freshness(table, since, table_updated=_ts(t.get("UpdateTime")) or _ts(t.get("CreateTime")),
+                    location=sd.get("Location"))
+    if t.get("PartitionKeys"):
+        newest = None
+        for page in clients.glue.get_paginator("get_partitions").paginate(DatabaseName=names.database, TableName=table):
+            for part in page.get("Partitions", []):
+                stamp = _ts(part.get("CreationTime"))
+                if stamp is not None and (newest is None or stamp > newest):
+                    newest = stamp
+        out.newest_partition = newest
+    if out.location and out.location.startswith("s3://"):
+        bucket, _, prefix = out.location[5:].partition("/")
+        newest = None
+        for page in clients.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                stamp = _ts(obj.get("LastModified"))
+                if stamp is not None and (newest is None or stamp > newest):
+                    newest = stamp
+        out.newest_object = newest
+    return out
+
+
+# --- BA4: the bronze data itself ------------------------------------------------------------------
+
+DATA_SUFFIXES = (".parquet", ".snappy.parquet", ".json", ".jsonl", ".csv", ".orc", ".avro", ".gz")
+
+
+@dataclass
+class BronzeLayout:
+    path: str
+    objects: int = 0
+    data_files: list[str] = field(default_factory=list)
+    partition_keys: list[str] = field(default_factory=list)       # the one Hive layout, if consistent
+    layouts: dict[str, int] = field(default_factory=dict)         # "k1/k2/k3" -> files
+    outside: list[str] = field(default_factory=list)              # data files outside the layout
+    sample_rows: int | None = None
+    sample_file: str | None = None
+
+    def evidence(self) -> dict[str, Any]:
+        return {"path": self.path, "objects": self.objects, "data_files": len(self.data_files),
+                "partition_keys": self.partition_keys, "layouts": self.layouts,
+                "outside_layout": self.outside[:5], "sample": self.data_files[:3],
+                "sample_file": self.sample_file, "sample_rows": self.sample_rows}
+
+
+def bronze_layout(clients: Any, names: PipelineNames, *, read_sample: bool = True) -> BronzeLayout:
+    """What is under the bronze data path: data files, their Hive partition layout and, from one
+    Parquet file, that it holds rows — from the data itself, no manifest."""
+    import re
+
+    url = names.bronze_data_path
+    bucket, _, prefix = (url[5:] if url.startswith("s3://") else url).partition("/")
+    out = BronzeLayout(url)
+    part = re.compile(r"^([A-Za-z0-9_]+)=[^/]*$")
+    for page in clients.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            out.objects += 1
+            key = obj["Key"]
+            name = key.rsplit("/", 1)[-1]
+            if key.endswith("/") or name.startswith(("_", ".")) or "$folder$" in name or not obj.get("Size"):
+                continue
+            if not name.lower().endswith(DATA_SUFFIXES):
+                continue
+            out.data_files.append(key)
+            folders = key[len(prefix):].lstrip("/").split("/")[:-1]
+            keys = [m.group(1) for f in folders if (m := part.match(f))]
+            if len(keys) != len(folders) or not keys:
+                out.outside.append(key)
+                continue
+            layout = "/".join(keys)
+            out.layouts[layout] = out.layouts.get(layout, 0) + 1
+    if len(out.layouts) == 1:
+        out.partition_keys = next(iter(out.layouts)).split("/")
+    parquet = [k for k in out.data_files if k.endswith(".parquet")]
+    if read_sample and parquet:
+        import io
+
+        import pyarrow.parquet as pq
+
+        out.sample_file = parquet[-1]
+        body = clients.s3.get_object(Bucket=bucket, Key=out.sample_file)["Body"].read()
+        out.sample_rows = pq.ParquetFile(io.BytesIO(body)).metadata.num_rows
+    return out
+
+
+# --- FV6: the alert types the data implies ---------------------------------------------------------
+
+#: The alert types the runbook expects (PASSO 8: OVERHEAT_ENGINE, OVERHEAT_OIL, SPEEDING_ALERT) and
+#: the pipeline's rule for them (terraform/README: one alert per silver row, by priority, strict
+#: comparisons): the measured column, the alerts job argument holding its limit, the documented
+#: default when the argument is absent.
+ALERT_RULES: tuple[tuple[str, str, str, float], ...] = (
+    ("OVERHEAT_ENGINE", "engineTempCelsius", "--engine_temp_limit", 100.0),
+    ("OVERHEAT_OIL", "oilTempCelsius", "--oil_temp_limit", 110.0),
+    ("SPEEDING_ALERT", "tripMaxSpeedKm", "--speed_limit", 120.0),
+)
+
+
+def alert_limits(clients: Any, names: PipelineNames) -> dict[str, Any]:
+    """The limits the deployed alerts job runs with: its DefaultArguments (GetJob), falling back to
+    the Terraform output, then the documented defaults; each with where it came from."""
+    deployed: dict[str, str] = {}
+    try:
+        deployed = clients.glue.get_job(JobName=names.gold_alerts_job)["Job"].get("DefaultArguments") or {}
+    except ClientError as err:
+        if error_code(err) != "EntityNotFoundException":
+            raise
+    exported = names.job_arguments(names.gold_alerts_job)
+    out: dict[str, Any] = {}
+    for alert, column, arg, default in ALERT_RULES:
+        for source, args in (("job arguments (GetJob)", deployed), ("terraform output job_arguments", exported)):
+            if arg in args:
+                try:
+                    out[alert] = {"column": column, "argument": arg, "limit": float(args[arg]), "source": source}
+                    break
+                except ValueError:
+                    from lakegate.errors import LakegateError
+
+                    raise LakegateError(f"{arg} of job {names.gold_alerts_job} is not a number: {args[arg]!r}",
+                                        where=source, fix=f"set {arg} to a number") from None
+        else:
+            out[alert] = {"column": column, "argument": arg, "limit": default, "source": "documented default"}
+    return out
+
+
+def implied_alerts_sql(table: str, limits: dict[str, Any]) -> str:
+    """Athena SQL over the silver table: how many rows fall under each alert rule (priority order)."""
+    whens = " ".join(f"WHEN {v['column']} > {v['limit']!r} THEN '{alert}'" for alert, v in limits.items())
+    return (f"SELECT alert_type, COUNT(*) AS total FROM (SELECT CASE {whens} END AS alert_type "
+            f"FROM {table} WHERE carChassis IS NOT NULL) implied WHERE alert_type IS NOT NULL "
+            f"GROUP BY alert_type ORDER BY alert_type")
+
+
 # --- PASSO 8: Athena -------------------------------------------------------------------------------
 
 @dataclass
@@ -412,7 +621,8 @@ def critical_log_events(clients: Any, groups: list[str], since: float, *, limit:
 
 
 __all__ = [
-    "BookmarkReset", "CrawlResult", "LogHit", "NodeRun", "PollTimeout", "QueryResult", "TableCheck",
+    "BookmarkReset", "BronzeLayout", "CrawlResult", "Freshness", "alert_limits", "bronze_layout",
+    "implied_alerts_sql", "restore_bookmarks", "table_freshness", "LogHit", "NodeRun", "PollTimeout", "QueryResult", "TableCheck",
     "WorkflowRunStatus", "athena_query", "backup_bookmarks", "critical_log_events", "get_bookmark",
     "intervals_overlap", "last_workflow_run", "monitor_workflow", "recent_run_ids", "reset_bookmarks",
     "run_crawler", "start_workflow", "validate_tables", "workflow_node_runs",

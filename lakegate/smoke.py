@@ -58,6 +58,7 @@ class SmokeOptions:
     rows: int | None = None          # generated bronze rows (local environment only)
     keep: bool = False               # leave the local AWS running afterwards
     gate_result: Path | None = None  # `lakegate check --format json` output, for the plan summary
+    plan: Path | None = None         # the plan JSON the CI gate approved and `terraform apply` applied
 
 
 @dataclass
@@ -69,28 +70,23 @@ class SmokeResult:
     report_dir: Path
     files: dict[str, Path]
     notes: list[str] = field(default_factory=list)   # warnings worth a line in the summary
+    reasons: list[str] = field(default_factory=list)  # why NO-GO (lakegate.checklist), one per item
     endpoint: str | None = None      # the local AWS the scenarios ran against
     state_file: Path | None = None   # with --keep: where `lakegate local` finds the kept server
 
 
 # --- locating the scenarios ---------------------------------------------------------------------
 
-def repo_root(package_dir: Path | None = None) -> Path:
-    """The repository holding features/, steps/ and the root conftest.py.
+def scenarios_location() -> tuple[Path, Path]:
+    """(steps folder, pytest ini) of the scenarios shipped in the package; exit 2 when incomplete.
 
-    The scenarios are not part of the wheel (they need terraform/ and the whole repo), so they
-    are found next to the installed package: repo root = parent of the ``lakegate`` package dir.
+    The scenarios, their steps and the reference pipeline ship in the wheel (``lakegate/scenarios``,
+    ``lakegate/reference``), so smoke runs from any directory after ``pip install lakegate``.
     """
-    pkg = (package_dir or Path(__file__).resolve().parent)
-    root = pkg.parent
-    missing = [name for name in ("features", "steps", "conftest.py") if not (root / name).exists()]
-    if missing:
-        raise LakegateError(
-            f"the runbook scenarios are not installed ({', '.join(missing)} missing next to the lakegate package)",
-            where=str(root),
-            fix="run lakegate smoke from a checkout of the lakegate repository "
-                "(pip install -e <checkout>); a wheel install does not ship features/ and steps/")
-    return root
+    from lakegate import resources
+
+    resources.require_runtime()
+    return resources.scenarios()
 
 
 # --- the -m expression --------------------------------------------------------------------------
@@ -181,14 +177,20 @@ def validate_tags(expr: str) -> str:
 
 # --- the pytest command -------------------------------------------------------------------------
 
-def pytest_command(repo: Path, env: str, report_dir: Path, tags: str | None = None, rows: int | None = None,
-                   keep: bool = False, python: str | None = None) -> list[str]:
-    """``python -m pytest <repo>/steps -p no:cacheprovider --lakegate-env ... -q`` (no xdist).
+def pytest_command(steps: Path, ini: Path, env: str, report_dir: Path, tags: str | None = None,
+                   rows: int | None = None, keep: bool = False, python: str | None = None,
+                   plan: Path | None = None) -> list[str]:
+    """``python -m pytest <steps> -c <ini> --rootdir <scenarios> -p lakegate.scenarios.plugin …`` (no xdist).
 
-    ``-p no:cacheprovider`` keeps a read-only or shared checkout clean (no .pytest_cache).
+    ``-c``/``--rootdir`` pin the configuration to the shipped one, so a ``pytest.ini`` or
+    ``pyproject.toml`` in the user's directory cannot change what a sign-off means;
+    ``-p no:cacheprovider`` keeps a read-only or shared install clean (no .pytest_cache).
     """
-    cmd = [python or sys.executable, "-m", "pytest", str(repo / "steps"), "-p", "no:cacheprovider",
+    cmd = [python or sys.executable, "-m", "pytest", str(steps), "-c", str(ini), "--rootdir", str(ini.parent),
+           "-p", "lakegate.scenarios.plugin", "-p", "no:cacheprovider",
            "--lakegate-env", env, "--lakegate-report-dir", str(report_dir)]
+    if plan is not None:
+        cmd += ["--lakegate-plan", str(plan)]
     if rows is not None:
         cmd += ["--lakegate-rows", str(rows)]
     if keep:
@@ -214,13 +216,17 @@ def child_env(base: dict[str, str], local_state: Path | None) -> dict[str, str]:
 
 
 def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run ``cmd``, streaming its output to our stdout, and keep the last lines for error messages."""
+    """Run ``cmd``, streaming its output (masked: the CI log is an artifact too) to our stdout, and
+    keep the last lines for error messages."""
+    from lakegate.masking import mask_text
+
     tail: list[str] = []
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             errors="replace", bufsize=1)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
+            line = mask_text(line)
             sys.stdout.write(line)
             sys.stdout.flush()
             tail.append(line.rstrip("\n"))
@@ -235,6 +241,22 @@ def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
             proc.kill()
             proc.wait()
         raise
+
+
+def check_plan_file(path: Path) -> None:
+    """``--plan``: the JSON of the applied plan (``terraform show -json PLANFILE``). It is read by
+    the scenarios in place and never copied next to the reports (it may hold sensitive values)."""
+    fix = "pass the output of `terraform show -json tfplan > plan.json` for the plan file you applied"
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise LakegateError(f"{path} does not exist", where="--plan", fix=fix) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise LakegateError(f"cannot read the plan: {err}", where=str(path), fix=fix) from None
+    if not isinstance(doc, dict) or "format_version" not in doc or not (
+            "resource_changes" in doc or "planned_values" in doc):
+        raise LakegateError("this is not a Terraform plan in JSON (no format_version / resource_changes)",
+                            where=str(path), fix=fix)
 
 
 # --- run metadata -------------------------------------------------------------------------------
@@ -255,10 +277,13 @@ def git_commit(repo: Path) -> str | None:
 
 
 def run_metadata(env_name: str, kind: str, tags: str | None, commit: str | None,
-                 plan_summary: str | None = None) -> dict[str, Any]:
+                 plan_summary: str | None = None, *, fault_capable: bool | None = None,
+                 waivers: dict[str, str] | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "env": env_name,
         "env_kind": kind,
+        "fault_capable": checklist.fault_capable_kind(kind) if fault_capable is None else fault_capable,
+        "waivers": dict(waivers or {}),
         "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "lakegate_version": __version__,
         "tags": tags or "(all)",
@@ -435,7 +460,9 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
                             fix=f"drop --keep for --env {env.name}")
     if not env.is_local:
         context.load_names(env)   # a missing/unreadable outputs file is unusable input, not a NO-GO
-    root = repo if repo is not None else repo_root()
+    if opts.plan is not None:
+        check_plan_file(opts.plan)   # unreadable / not a plan: unusable input before anything runs
+    steps, ini = (repo / "steps", repo / "scenarios.ini") if repo is not None else scenarios_location()
     summary_line = plan_summary(opts.gate_result) if opts.gate_result is not None else None
 
     report_dir = opts.report_dir.resolve()
@@ -446,7 +473,8 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     evidence.reset(report_dir)
     for name in (*REPORT_FILES, LOCAL_LOG):   # never leave a previous run's output next to this run's evidence
         (report_dir / name).unlink(missing_ok=True)
-    meta = run_metadata(env.name, env.kind, tags, git(root), summary_line)
+    meta = run_metadata(env.name, env.kind, tags, git(Path.cwd()), summary_line,
+                        fault_capable=env.fault_capable, waivers=env.waivers)
     evidence.write_meta(report_dir, meta)
 
     scratch: Path | None = None
@@ -457,7 +485,8 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
         else:           # an isolated one: never touch a local AWS the user is running
             scratch = Path(tempfile.mkdtemp(prefix="lakegate-smoke-"))
             state_file = scratch / "local" / "state.json"
-    cmd = pytest_command(root, env.name, report_dir, tags, opts.rows, opts.keep)
+    cmd = pytest_command(steps, ini, env.name, report_dir, tags, opts.rows, opts.keep,
+                         plan=opts.plan.resolve() if opts.plan is not None else None)
     child = child_env(dict(os.environ if base_env is None else base_env), state_file)
 
     notes: list[str] = []
@@ -494,13 +523,15 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     return SmokeResult(decision=summary.decision, exit_code=exit_code_for(summary.decision, rc), pytest_rc=rc,
                        counts=summary.counts, report_dir=report_dir,
                        files={name: report_dir / name for name in REPORT_FILES}, notes=notes,
-                       endpoint=endpoint, state_file=state_file if opts.keep else None)
+                       endpoint=endpoint, state_file=state_file if opts.keep else None,
+                       reasons=list(summary.verdict.reasons))
 
 
 def render_summary(res: SmokeResult) -> str:
     """The short text printed after a run: decision, counts, the report files."""
     counts = ", ".join(f"{k} {v}" for k, v in res.counts.items())
     lines = [f"lakegate smoke: {res.decision} ({counts})"]
+    lines += [f"  blocking: {r}" for r in res.reasons]
     if res.pytest_rc != PYTEST_OK and res.decision == "GO":
         lines.append(f"  NO-GO anyway: pytest exited {res.pytest_rc} (something failed outside the checklist)")
     lines += [f"  note: {n}" for n in res.notes]

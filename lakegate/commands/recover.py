@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="allow resetting bookmarks in a protected environment (a backup is taken first)")
     p.add_argument("--allow-stop", action="store_true", help="allow stopping a stuck run in a protected environment")
     p.add_argument("--force", action="store_true", help="run the procedure even when the last run is healthy")
+    p.add_argument("--restore-bookmarks", type=Path, metavar="BACKUP",
+                   help="only put the jobs' bookmarks back to the runs recorded in BACKUP (a bookmarks-*.json "
+                        "written before a reset), with ResetJobBookmark and RunId; combine with --reset-bookmarks "
+                        "JOBS to restore some jobs only")
     p.add_argument("--timeout", type=float, default=3600, help="workflow timeout in seconds (default 3600)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run_recover)
@@ -43,10 +47,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=run_diagnose)
 
 
+def _out(text: str, file=None) -> None:
+    """Everything recover/diagnose print is masked here, where it is produced (account ids, keys)."""
+    from lakegate.masking import mask_text
+
+    print(mask_text(text), file=file or sys.stdout, flush=True)
+
+
 def run_recover(args: argparse.Namespace) -> int:
-    from lakegate import context, recovery
+    from lakegate import context, recovery, runbook
 
     ctx = context.resolve(args.env)
+    if args.restore_bookmarks is not None:
+        jobs = None
+        if args.reset_bookmarks and args.reset_bookmarks.strip() != "all":
+            jobs = [j.strip() for j in args.reset_bookmarks.split(",") if j.strip()]
+        if ctx.env.protected and not args.allow_bookmark_reset:
+            raise LakegateError(f"environment {ctx.env.name} is protected: restoring bookmarks changes what the "
+                                "jobs process next", where="--restore-bookmarks",
+                                fix="add --allow-bookmark-reset")
+        if args.dry_run:
+            _out(f"would restore the bookmarks in {args.restore_bookmarks.name}"
+                 + (f" for {', '.join(jobs)}" if jobs else ""))
+            return 0
+        results = runbook.restore_bookmarks(ctx.clients, args.restore_bookmarks, jobs,
+                                            progress=lambda m: _out(f"  … {m}", sys.stderr))
+        if args.format == "json":
+            _out(json.dumps({"restored": [asdict(r) for r in results]}, indent=2, default=str))
+        else:
+            for r in results:
+                _out(f"  {r.job}: {r.outcome}" + (f" ({r.detail})" if r.detail else ""))
+        return 0 if all(r.outcome in ("restored", "reset") for r in results) else 1
     plan = recovery.load_recovery_plan(args.recovery_plan) if args.recovery_plan else None
     jobs = None
     if args.reset_bookmarks:
@@ -58,12 +89,12 @@ def run_recover(args: argparse.Namespace) -> int:
                             allow_stop=args.allow_stop, recovery_plan=plan, reset_jobs=jobs,
                             wait_iam=True if args.wait_iam else None, force=args.force,
                             workflow_timeout=args.timeout)
-    progress = (lambda msg: print(f"  … {msg}", file=sys.stderr, flush=True))
+    progress = (lambda msg: _out(f"  … {msg}", sys.stderr))
     rep = recovery.recover(ctx.clients, ctx.names, ctx.env, opts, progress=progress)
     if args.format == "json":
-        print(json.dumps(rep.to_json(), indent=2, default=str))
+        _out(json.dumps(rep.to_json(), indent=2, default=str))
     else:
-        print(recovery.render_text(rep))
+        _out(recovery.render_text(rep))
     return 0 if rep.ok else 1
 
 
@@ -74,12 +105,12 @@ def run_diagnose(args: argparse.Namespace) -> int:
     facts = diagnosis.gather(ctx.clients, ctx.names, stuck_after_s=args.stuck_after)
     problems = diagnosis.diagnose(facts)
     if args.format == "json":
-        print(json.dumps({"problems": [asdict(p) for p in problems],
-                          "workflow_run": facts.run}, indent=2, default=str))
+        _out(json.dumps({"problems": [asdict(p) for p in problems],
+                         "workflow_run": facts.run}, indent=2, default=str))
     else:
         if not problems:
             run = facts.run or {}
-            print(f"no problem found (last run {run.get('run_id') or '(none)'}: {run.get('status') or 'never ran'})")
+            _out(f"no problem found (last run {run.get('run_id') or '(none)'}: {run.get('status') or 'never ran'})")
         for p in problems:
-            print(f"[{p.id}] {p.symptom}\n  cause: {p.cause}\n  fix:   {p.fix}")
+            _out(f"[{p.id}] {p.symptom}\n  cause: {p.cause}\n  fix:   {p.fix}")
     return 1 if problems else 0

@@ -32,6 +32,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gate-result", type=Path, default=None, metavar="FILE",
                    help="output of `lakegate check --format json` for the applied plan; its summary goes into "
                         "the sign-off header")
+    p.add_argument("--plan", type=Path, default=None, metavar="PLAN.json",
+                   help="the plan the CI gate approved and `terraform apply` applied (`terraform show -json "
+                        "tfplan`); BA2/BA3 review it. Without it they plan the configuration against the "
+                        "environment's state. Never copied into the report directory")
     p.set_defaults(func=run)
 
 
@@ -39,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from lakegate import smoke
 
     opts = smoke.SmokeOptions(env=args.env, tags=args.tags, report_dir=args.report_dir, rows=args.rows,
-                              keep=args.keep, gate_result=args.gate_result)
+                              keep=args.keep, gate_result=args.gate_result, plan=args.plan)
+    from lakegate.masking import mask_text
+
     res = smoke.run_smoke(opts)
-    print(smoke.render_summary(res), flush=True)
+    print(mask_text(smoke.render_summary(res)), flush=True)
     return res.exit_code

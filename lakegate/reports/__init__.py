@@ -43,10 +43,18 @@ class Summary:
         return out
 
     @property
+    def verdict(self) -> checklist.Decision:
+        """The decision of :func:`lakegate.checklist.decide` (the reports never decide themselves)."""
+        fault_capable = self.meta.get("fault_capable")
+        if not isinstance(fault_capable, bool):
+            fault_capable = checklist.fault_capable_kind(self.meta.get("env_kind"))
+        return checklist.decide({it.item.id: [r.status for r in it.records] for it in self.items},
+                                fault_capable=fault_capable, waivers=self.meta.get("waivers") or {})
+
+    @property
     def decision(self) -> str:
-        """GO only when nothing failed and at least one item passed."""
-        c = self.counts
-        return "GO" if c["FAIL"] == 0 and c["PASS"] > 0 else "NO-GO"
+        """GO only when every item that applies to the environment PASSED (or is waived)."""
+        return self.verdict.decision
 
     @property
     def partial(self) -> bool:
@@ -54,14 +62,7 @@ class Summary:
 
 
 def _item_status(records: list[evidence.Record]) -> str:
-    if not records:
-        return "NOT RUN"
-    statuses = {r.status for r in records}
-    if "FAIL" in statuses:
-        return "FAIL"
-    if "PASS" in statuses:
-        return "PASS"
-    return "SKIP"
+    return checklist.item_status([r.status for r in records])
 
 
 def summarize(report_dir: Path) -> Summary:
@@ -78,12 +79,17 @@ def write_all(report_dir: Path) -> Summary:
     from lakegate.reports import cucumber, html, junit, markdown
 
     summary = summarize(report_dir)
+    verdict = summary.verdict
     consolidated = {
         "meta": summary.meta,
-        "decision": summary.decision,
+        "decision": verdict.decision,
+        "reasons": list(verdict.reasons),
         "counts": summary.counts,
         "items": [{"id": it.item.id, "section": it.item.section, "title": it.item.title,
-                   "status": it.status, "records": [asdict(r) for r in it.records]} for it in summary.items],
+                   "status": it.status, "applies": verdict.outcome(it.item.id).applies,
+                   "rehearsal": verdict.outcome(it.item.id).rehearsal,
+                   "waiver": verdict.outcome(it.item.id).waiver,
+                   "records": [asdict(r) for r in it.records]} for it in summary.items],
     }
     outputs = {
         "evidence.json": json.dumps(mask(consolidated), indent=2, default=str),

@@ -35,6 +35,8 @@ class Bookmark:
     previous_run_id: str | None = None
     run_id: str | None = None
     inputs: dict[str, InputMark] = field(default_factory=dict)
+    # the bookmark as each successful run left it (ResetJobBookmark with RunId rewinds to one)
+    history: dict[str, dict[str, InputMark]] = field(default_factory=dict)
 
     def entry(self) -> dict[str, Any]:
         """``JobBookmarkEntry`` as GetJobBookmark/ResetJobBookmark return it."""
@@ -109,6 +111,7 @@ def advance(ctx: Ctx, job_name: str, run_id: str, processed: dict[str, list[Any]
         mark = bm.inputs.setdefault(name, InputMark())
         for f in files:
             mark.files[f.key] = f.etag
+    bm.history[run_id] = {k: InputMark(dict(m.files), m.high_water) for k, m in bm.inputs.items()}
 
 
 def get_bookmark(ctx: Ctx, job_name: str) -> Bookmark | None:
@@ -141,6 +144,14 @@ def h_reset_job_bookmark(ctx: Ctx, params: dict) -> dict:
         bm = get_bookmark(ctx, name)
         if bm is None:
             raise AwsError("EntityNotFoundException", f"Continuation for job {name} not found")
+        run_id = params.get("RunId")
+        if run_id:   # rewind to the state that run left (AWS: "the bookmark is reset to that run")
+            if run_id not in bm.history:
+                raise AwsError("EntityNotFoundException", f"Job run {run_id} of job {name} has no bookmark state")
+            bm.inputs = {k: InputMark(dict(m.files), m.high_water) for k, m in bm.history[run_id].items()}
+            bm.version += 1
+            bm.previous_run_id, bm.run_id = bm.run_id, run_id
+            return {"JobBookmarkEntry": bm.entry()}
         bm.inputs.clear()
         bm.version += 1
         bm.previous_run_id, bm.run_id = bm.run_id, None

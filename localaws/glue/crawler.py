@@ -181,6 +181,7 @@ def _table_input(table: Any) -> dict[str, Any]:
 def _write_table(ctx: Ctx, glue: Any, crawler: Any, db: str, location: str, plan: schema_infer.TablePlan,
                  merge_new: bool, inherit: bool, update_behavior: str, result: CrawlResult) -> None:
     part_keys = plan.partition_keys
+    pending_update: dict[str, Any] | None = None   # an unchanged table, updated only if partitions change
     found_cols = schema_infer.glue_columns(plan.schema, exclude=set(part_keys))
     params = {
         "classification": plan.classification,
@@ -229,10 +230,15 @@ def _write_table(ctx: Ctx, glue: Any, crawler: Any, db: str, location: str, plan
             tin["Parameters"].pop("DEPRECATED_BY_CRAWLER", None)
             if not tin.get("PartitionKeys") and part_keys:
                 tin["PartitionKeys"] = [{"Name": k, "Type": "string"} for k in part_keys]
-            glue.update_table(db, plan.name, tin)
+                changed = True
+            # As Glue does: the table definition (and its UpdateTime) changes only when the schema,
+            # the location or the partitions changed; a re-crawl of the same layout leaves it alone.
             if changed:
+                glue.update_table(db, plan.name, tin)
                 result.updated.append(plan.name)
                 result.messages.append(f"INFO : Updated table {plan.name} in database {db} (columns {len(old_cols)} -> {len(columns)})")
+            else:
+                pending_update = tin
     if not plan.partitions:
         return
     table = glue.get_table(db, plan.name)
@@ -265,6 +271,9 @@ def _write_table(ctx: Ctx, glue: Any, crawler: Any, db: str, location: str, plan
     if update_entries:
         glue.batch_update_partition(db, plan.name, update_entries)
     result.partitions_added += len(new_inputs)
+    if pending_update is not None and (new_inputs or update_entries):
+        glue.update_table(db, plan.name, pending_update)
+        result.updated.append(plan.name)
     if new_inputs:
         result.messages.append(f"INFO : Added {len(new_inputs)} partitions to table {plan.name} in database {db}")
 

@@ -1,11 +1,15 @@
 Feature: Diagnosis
   The runbook's "Diagnóstico de Problemas" and "Sintomas Comuns": each fault is injected in the
   local AWS, detected and diagnosed with the runbook's cause and fix, and cleared by recovery.
+  Faults can only be injected where the environment allows it (the embedded local AWS): in a live
+  environment these scenarios are local rehearsals, not items of the sign-off.
+
+  Background:
+    Given the deployed pipeline
 
   @P1
   Scenario: Problem 1 - "Column does not exist" after a schema change
-    Given the deployed pipeline
-    And the bronze crawler has run
+    Given the bronze crawler has run
     When the fault "stale-schema" is injected
     And the bookmark of the silver job is reset so that it reads all bronze data again
     And the workflow is run once more
@@ -16,7 +20,6 @@ Feature: Diagnosis
 
   @P2
   Scenario: Problem 2 - the crawler role lacks glue:BatchGetPartition
-    Given the deployed pipeline
     When the fault "crawler-access-denied" is injected
     And the bronze crawler is run once more
     Then the crawl failed with "glue:BatchGetPartition"
@@ -27,7 +30,6 @@ Feature: Diagnosis
 
   @P3
   Scenario: Problem 3 - jobs do not process new data
-    Given the deployed pipeline
     When the fault "stuck-bookmark" is injected
     And new bronze data arrives
     And the bronze crawler is run once more
@@ -38,7 +40,6 @@ Feature: Diagnosis
 
   @P4
   Scenario: Problem 4 - the crawler finds no data
-    Given the deployed pipeline
     When the fault "empty-crawler-target" is injected
     And the bronze crawler is run once more
     Then the diagnosis names problem "P4" with a cause mentioning "no files"
@@ -48,7 +49,6 @@ Feature: Diagnosis
 
   @P5
   Scenario: Problem 5 - the workflow is stuck in RUNNING
-    Given the deployed pipeline
     When the fault "stuck-run" is injected
     And the workflow is started without waiting
     Then the diagnosis with a stuck threshold of 1 second names problem "P5" with a cause mentioning "does not finish"
@@ -58,7 +58,6 @@ Feature: Diagnosis
 
   @S1
   Scenario: Symptom 1 - COMPLETED with failed actions is a failure
-    Given the deployed pipeline
     When the fault "job-failure" is injected
     And the workflow is run once more
     Then the workflow run is COMPLETED with 1 failed action

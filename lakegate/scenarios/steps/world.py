@@ -1,0 +1,212 @@
+"""The shared world of the scenarios: one environment, its clients and names, and the expensive
+actions (crawler run, workflow run, the gate's review of the plan) done once per test session and
+shared by the scenarios that validate them.
+
+For the local environment the world brings up its own local AWS (an isolated state file, so a
+user's running instance is never touched), applies the reference pipeline into it through the
+driver, seeds generated bronze data, and stops what it started. For a live environment it only
+reads names and credentials (lakegate.toml); nothing is deployed.
+
+Nothing the world writes for a live environment goes to the report directory: plans (which may
+hold sensitive values in clear) live in a temporary folder removed at the end of the session, and
+backups of bookmarks and catalog tables go to the backup folder (``LAKEGATE_BACKUP_DIR``, default
+``.lakegate/backups/<env>`` under the current directory), where they outlive the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from lakegate import context, runbook
+from lakegate.envconfig import Clients, Environment, get_environment
+from lakegate.names import PipelineNames
+
+BACKUP_DIR_ENV = "LAKEGATE_BACKUP_DIR"
+
+
+class World:
+    def __init__(self, env: Environment, clients: Any, names: PipelineNames, *, driver: Any = None,
+                 state_dir: Path | None = None, plan_file: Path | None = None) -> None:
+        self.env = env
+        self.clients = clients
+        self.names = names
+        self.driver = driver
+        self.started = time.time()           # "this run": FV2-FV4 compare update times with it
+        self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="lakegate-world-"))
+        self.plan_file = plan_file           # --lakegate-plan: the plan the gate approved and apply applied
+        self.scratch = Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
+        self._once: dict[str, Any] = {}
+        self.progress: list[str] = []
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def once(self, key: str, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` the first time ``key`` is asked for; later callers share its result (or error)."""
+        if key not in self._once:
+            try:
+                self._once[key] = ("ok", fn())
+            except BaseException as err:  # noqa: BLE001 - re-raised to every caller
+                self._once[key] = ("err", err)
+        kind, value = self._once[key]
+        if kind == "err":
+            raise value
+        return value
+
+    def forget(self, *keys: str) -> None:
+        for key in keys:
+            self._once.pop(key, None)
+
+    def note(self, msg: str) -> None:
+        self.progress.append(f"{time.time() - self.started:7.1f}s {msg}")
+
+    # --- shared expensive actions ----------------------------------------------------------
+    def bronze_crawl(self) -> runbook.CrawlResult:
+        return self.once("bronze_crawl", lambda: runbook.run_crawler(
+            self.clients, self.names.bronze_crawler, timeout=1800, progress=self.note))
+
+    def workflow_run(self) -> dict[str, Any]:
+        def run() -> dict[str, Any]:
+            self.bronze_crawl()
+            run_id = runbook.start_workflow(self.clients, self.names)
+            seen: list[str] = []
+            status = runbook.monitor_workflow(self.clients, self.names, run_id, timeout=3600,
+                                              progress=lambda m: (seen.append(m), self.note(m)))
+            return {"run_id": run_id, "status": status, "progress": seen,
+                    "nodes": runbook.workflow_node_runs(self.clients, self.names, run_id),
+                    "started": status.started or time.time()}
+        return self.once("workflow_run", run)
+
+    @property
+    def plan_source(self) -> str:
+        if self.plan_file is not None:
+            return f"the plan the gate approved and apply applied ({self.plan_file.name})"
+        if self.env.is_local:
+            return "an offline plan of the configuration (the local AWS is deployed from empty state)"
+        return "the configuration planned against the environment's real state"
+
+    def gate_result(self) -> Any:
+        """The gate's review of the plan (findings, workflow summaries, the recovery plan)."""
+        def run() -> Any:
+            from tf_checks.engine import check_path
+
+            tf_dir = self.tf_dir()
+            if self.plan_file is not None:
+                return check_path(self.plan_file, tf_dir if tf_dir is not None and tf_dir.is_dir() else None)
+            from lakegate.terraform import TerraformDriver
+
+            if tf_dir is None or not tf_dir.is_dir():
+                from lakegate.errors import LakegateError
+
+                raise LakegateError(f"no plan to review: no --plan was given and {tf_dir} is not a directory",
+                                    where=f"[environments.{self.env.name}] tf_dir",
+                                    fix="pass the applied plan with `lakegate smoke --plan PLAN.json` or set tf_dir")
+            out = self.scratch / "plan.json"
+            TerraformDriver(tf_dir, target="offline" if self.env.is_local else "aws",
+                            region=self.env.resolved_region()).plan(out)
+            return check_path(out, tf_dir)
+        return self.once("gate", run)
+
+    def planned_changes(self) -> dict[str, list[str]]:
+        """What the reviewed plan changes, read from the plan JSON itself (not from the gate)."""
+        return self.once("planned_changes", lambda: plan_changes(self.plan_file or self.scratch / "plan.json"))
+
+    def tf_dir(self) -> Path | None:
+        try:
+            return self.env.terraform_dir()
+        except Exception:  # noqa: BLE001 - a live env may only have --plan
+            return None
+
+    def recovery_plan(self) -> dict[str, Any]:
+        return self.gate_result().recovery_plan
+
+    def terraform_state(self) -> dict[str, Any] | None:
+        return self.driver.show_state() if self.driver is not None else None
+
+
+def plan_changes(plan_json: Path) -> dict[str, list[str]]:
+    """Crawler, job and IAM resources the plan creates, updates or replaces (``resource_changes``)."""
+    import json
+
+    doc = json.loads(Path(plan_json).read_text())
+    out: dict[str, list[str]] = {"crawlers": [], "jobs": [], "iam": []}
+    for rc in doc.get("resource_changes") or []:
+        actions = set((rc.get("change") or {}).get("actions") or [])
+        if not actions or actions <= {"no-op", "read"}:
+            continue
+        rtype = rc.get("type", "")
+        if rtype == "aws_glue_crawler":
+            out["crawlers"].append(rc.get("address", ""))
+        elif rtype == "aws_glue_job":
+            out["jobs"].append(rc.get("address", ""))
+        elif rtype.startswith("aws_iam_") and rc.get("mode", "managed") == "managed":
+            out["iam"].append(rc.get("address", ""))
+    return out
+
+
+def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World:
+    from lakegate import localenv
+    from lakegate.deploy import deploy_local
+
+    state_dir = Path(tempfile.mkdtemp(prefix="lakegate-local-"))
+    if not config.getoption("--lakegate-keep"):
+        request.addfinalizer(lambda: shutil.rmtree(state_dir, ignore_errors=True))
+    own_state = "LAKEGATE_LOCAL_STATE" not in os.environ
+    if own_state:
+        os.environ["LAKEGATE_LOCAL_STATE"] = str(state_dir / "state.json")
+    existing = localenv.read_state(localenv.state_path())
+    if existing is not None and localenv.is_running(existing):
+        state = existing          # e.g. started by `lakegate smoke`, which also stops it
+    else:
+        state = localenv.start(exit_with_pid=os.getpid())  # never outlive a killed test run
+        if not config.getoption("--lakegate-keep"):
+            request.addfinalizer(lambda: localenv.stop())
+    env = get_environment("local")
+    res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
+                       work_dir=state_dir / "terraform")
+    names = PipelineNames.from_outputs(res.outputs)
+    clients = Clients(env, endpoint=state.endpoint)
+    return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=_plan_option(config))
+
+
+def _plan_option(config: pytest.Config) -> Path | None:
+    value = config.getoption("--lakegate-plan")
+    return Path(value).resolve() if value else None
+
+
+def live_backup_dir(env: Environment) -> Path:
+    """Backups of a live environment outlive the run, outside the report directory."""
+    base = os.environ.get(BACKUP_DIR_ENV)
+    return (Path(base) if base else Path.cwd() / ".lakegate" / "backups") / env.name
+
+
+@pytest.fixture(scope="session")
+def lake(request: pytest.FixtureRequest) -> World:
+    config = request.config
+    env = get_environment(config.getoption("--lakegate-env"))
+    if env.is_local:
+        world = _local_world(config, request)
+    else:
+        ctx = context.resolve(env.name)
+        keep = live_backup_dir(env)
+        keep.mkdir(parents=True, exist_ok=True)
+        world = World(ctx.env, ctx.clients, ctx.names, state_dir=keep, plan_file=_plan_option(config))
+    request.addfinalizer(world.close)
+    return world
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """What a scenario's steps recorded; written to the evidence file by the scenarios plugin."""
+    from lakegate.scenarios.steps.keys import EVIDENCE_KEY
+
+    box: dict[str, Any] = {}
+    request.node.stash[EVIDENCE_KEY] = box
+    return box
