@@ -69,8 +69,10 @@ def test_smoke_against_the_local_aws(tmp_path):
         assert not (localenv.pid_alive(pid) and localenv.pid_is_localaws(pid)), f"local AWS pid {pid} still runs"
     assert not user_state.exists(), "smoke touched the user's local AWS state file"
 
-    assert out.returncode == 0, detail
-    assert "lakegate smoke: GO" in out.stdout
+    # Two items ran and passed; the other 25 did not run and nothing waives them: a partial run is
+    # never a sign-off (GO needs every applicable item PASSED).
+    assert out.returncode == 1, detail
+    assert "lakegate smoke: NO-GO" in out.stdout and "blocking: FV1 did not run" in out.stdout
     for name in smoke.REPORT_FILES:
         assert (report_dir / name).is_file() and (report_dir / name).stat().st_size > 0, name
         assert str(report_dir / name) in out.stdout
@@ -86,17 +88,22 @@ def test_smoke_against_the_local_aws(tmp_path):
     assert {row[2] for row in item_rows if row[0] not in ("BA4", "FV5")} == {"NOT RUN"}
 
     assert meta["env"] == "local" and meta["tags"] == "BA4 or FV5" and meta["pytest_exit"] == 0
+    assert meta["fault_capable"] is True and meta["waivers"] == {}
     junit = (report_dir / "junit.xml").read_text()
     assert "<testsuite" in junit
     cucumber = json.loads((report_dir / "cucumber.json").read_text())
     assert isinstance(cucumber, list)
     # Each record carries its Gherkin scenario's name, its feature and what its steps recorded.
     consolidated = json.loads((report_dir / "evidence.json").read_text())
+    assert consolidated["decision"] == "NO-GO" and len(consolidated["reasons"]) == len(checklist.ITEMS) - 2
+    assert all(it["applies"] and not it["rehearsal"] for it in consolidated["items"])   # local: faults can run
     records = {it["id"]: it["records"] for it in consolidated["items"] if it["records"]}
     assert set(records) == {"BA4", "FV5"}
     ba4 = records["BA4"][0]
     assert ba4["scenario"] == "Test data is ready" and ba4["feature"] == "Before apply"
-    assert ba4["evidence"]["implied_alert_types"] == ["OVERHEAT_ENGINE", "OVERHEAT_OIL", "SPEEDING_ALERT"]
+    # BA4 reads the bronze data itself (no lakegate manifest): the layout and rows in a sample file
+    assert ba4["evidence"]["partition_keys"] == ["ingest_year", "ingest_month", "ingest_day"]
+    assert ba4["evidence"]["sample_rows"] > 0 and not ba4["evidence"]["outside_layout"]
     assert [s["text"] for s in ba4["steps"]][0] == "the deployed pipeline"
     fv5 = records["FV5"][0]
     assert "performance_alerts_log" in fv5["evidence"]

@@ -17,6 +17,9 @@ from lakegate.cli import main
 from lakegate.errors import LakegateError
 
 REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "lakegate" / "scenarios"
+ALL_PASS = {item.id: "PASS" for item in checklist.ITEMS}
+LIVE_PASS = {i: s for i, s in ALL_PASS.items() if i not in checklist.REHEARSALS}
 
 OUTPUTS = {
     "workflow_name": "wf", "bronze_crawler_name": "bronze-crawler", "silver_job_name": "silver",
@@ -44,7 +47,7 @@ class FakePytest:
 
     def __init__(self, rc: int = 0, records: dict[str, str] | None = None, tail: str = "", during=None) -> None:
         self.rc = rc
-        self.records = records if records is not None else {"BA4": "PASS", "FV5": "PASS"}
+        self.records = dict(records) if records is not None else dict(ALL_PASS)
         self.tail = tail
         self.during = during
         self.calls: list[tuple[list[str], dict[str, str]]] = []
@@ -64,7 +67,7 @@ class FakePytest:
 
 def _run(tmp_path, runner, **kw) -> smoke.SmokeResult:
     opts = smoke.SmokeOptions(report_dir=tmp_path / "reports", **kw)
-    return smoke.run_smoke(opts, runner=runner, repo=REPO, git=lambda repo: "abc123")
+    return smoke.run_smoke(opts, runner=runner, repo=SCENARIOS, git=lambda repo: "abc123")
 
 
 # --- the -m expression ---------------------------------------------------------------------------
@@ -98,22 +101,23 @@ def test_unknown_tag_error_lists_every_checklist_id():
 # --- the pytest command line ---------------------------------------------------------------------
 
 def test_pytest_command_minimal():
-    cmd = smoke.pytest_command(Path("/r"), "local", Path("/out"), python="/py")
-    assert cmd == ["/py", "-m", "pytest", "/r/steps", "-p", "no:cacheprovider", "--lakegate-env", "local",
+    cmd = smoke.pytest_command(Path("/s/steps"), Path("/s/scenarios.ini"), "local", Path("/out"), python="/py")
+    assert cmd == ["/py", "-m", "pytest", "/s/steps", "-c", "/s/scenarios.ini", "--rootdir", "/s",
+                   "-p", "lakegate.scenarios.plugin", "-p", "no:cacheprovider", "--lakegate-env", "local",
                    "--lakegate-report-dir", "/out", "-q"]
 
 
 def test_pytest_command_full():
-    cmd = smoke.pytest_command(Path("/r"), "prod", Path("/out"), tags="FV1 or FV8", rows=500, keep=True,
-                               python="/py")
-    assert cmd == ["/py", "-m", "pytest", "/r/steps", "-p", "no:cacheprovider", "--lakegate-env", "prod",
-                   "--lakegate-report-dir", "/out", "--lakegate-rows", "500", "--lakegate-keep",
-                   "-m", "FV1 or FV8", "-q"]
+    cmd = smoke.pytest_command(Path("/s/steps"), Path("/s/scenarios.ini"), "prod", Path("/out"), tags="FV1 or FV8",
+                               rows=500, keep=True, python="/py", plan=Path("/p/plan.json"))
+    assert cmd[cmd.index("--lakegate-plan") + 1] == "/p/plan.json"
+    assert cmd[cmd.index("--lakegate-env") + 1] == "prod" and cmd[-3:] == ["-m", "FV1 or FV8", "-q"]
+    assert "--lakegate-keep" in cmd and cmd[cmd.index("--lakegate-rows") + 1] == "500"
     assert not any(arg in ("-n", "--numprocesses", "--dist") for arg in cmd)  # never under xdist
 
 
 def test_pytest_command_defaults_to_this_interpreter():
-    assert smoke.pytest_command(Path("/r"), "local", Path("/o"))[0] == sys.executable
+    assert smoke.pytest_command(Path("/s/steps"), Path("/s/x.ini"), "local", Path("/o"))[0] == sys.executable
 
 
 def test_child_env_drops_pytest_addopts_and_points_at_the_state_file(tmp_path):
@@ -126,18 +130,29 @@ def test_child_env_drops_pytest_addopts_and_points_at_the_state_file(tmp_path):
 
 # --- locating the scenarios ----------------------------------------------------------------------
 
-def test_repo_root_is_the_checkout():
-    assert smoke.repo_root() == REPO
-    assert (REPO / "features").is_dir() and (REPO / "steps").is_dir()
+def test_the_scenarios_ship_in_the_package():
+    steps, ini = smoke.scenarios_location()
+    assert steps == SCENARIOS / "steps" and ini == SCENARIOS / "scenarios.ini"
+    assert len(list((SCENARIOS / "features").glob("*.feature"))) == 4
 
 
-def test_repo_root_without_scenarios_is_a_clear_error(tmp_path):
-    pkg = tmp_path / "site-packages" / "lakegate"
-    pkg.mkdir(parents=True)
+def test_missing_scenarios_are_a_clear_error(monkeypatch, tmp_path):
+    from lakegate import scenarios
+
+    monkeypatch.setattr(scenarios, "FEATURES", tmp_path / "features")
     with pytest.raises(LakegateError) as err:
-        smoke.repo_root(pkg)
-    assert "not installed" in err.value.what and "features" in err.value.what
-    assert "checkout" in err.value.fix
+        smoke.scenarios_location()
+    assert "incomplete" in err.value.what and "features" in err.value.what and "reinstall" in err.value.fix
+
+
+def test_missing_pytest_is_a_clear_error_not_a_no_go(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pytest_bdd" else real(name, *a))
+    with pytest.raises(LakegateError) as err:
+        smoke.scenarios_location()
+    assert "pytest_bdd not installed" in err.value.what and "pip install" in err.value.fix
 
 
 # --- CLI argument errors (exit 2, nothing run, nothing touched) ----------------------------------
@@ -212,14 +227,45 @@ def test_live_env_runs_pytest_without_local_state(tmp_path, monkeypatch):
     (tmp_path / "out.json").write_text(json.dumps(OUTPUTS))
     _aws_config(tmp_path, "out.json")
     runner = FakePytest()
-    res = _run(tmp_path, runner, env="prod", tags="BA4 or FV5")
+    runner.records = dict(LIVE_PASS)       # the rehearsals (P1-P5, S1) do not run live
+    res = _run(tmp_path, runner, env="prod", tags="not P1")
     cmd, env = runner.calls[0]
     assert cmd[cmd.index("--lakegate-env") + 1] == "prod"
-    assert cmd[-3:] == ["-m", "BA4 or FV5", "-q"]
+    assert cmd[-3:] == ["-m", "not P1", "-q"]
     assert env["LAKEGATE_LOCAL_STATE"] == os.environ["LAKEGATE_LOCAL_STATE"]   # untouched, unused
-    assert res.exit_code == 0 and res.endpoint is None
+    assert res.exit_code == 0 and res.endpoint is None, res.reasons
     meta = evidence.read_meta(res.report_dir)
     assert meta["env"] == "prod" and meta["env_kind"] == "aws" and "endpoint" not in meta
+    assert meta["fault_capable"] is False
+    items = {i["id"]: i for i in json.loads(res.files["evidence.json"].read_text())["items"]}
+    assert items["P1"]["status"] == "NOT RUN" and items["P1"]["rehearsal"] and not items["P1"]["applies"]
+    assert items["FV6"]["applies"] and not items["FV6"]["rehearsal"]
+
+
+def test_live_env_still_needs_every_applicable_item(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAKEGATE_CONFIG", "")
+    (tmp_path / "out.json").write_text(json.dumps(OUTPUTS))
+    _aws_config(tmp_path, "out.json")
+    records = dict(LIVE_PASS)
+    records["AA2"] = "SKIP"
+    res = _run(tmp_path, FakePytest(records=records), env="prod")
+    assert res.decision == "NO-GO" and res.reasons == ["AA2 was skipped (no waiver in lakegate.toml)"]
+    assert "blocking: AA2" in smoke.render_summary(res)
+
+
+def test_a_waiver_in_lakegate_toml_lets_a_skipped_item_through(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAKEGATE_CONFIG", "")
+    (tmp_path / "out.json").write_text(json.dumps(OUTPUTS))
+    _aws_config(tmp_path, "out.json")
+    cfg = Path(os.environ["LAKEGATE_CONFIG"])
+    cfg.write_text(cfg.read_text() + '\n[environments.prod.waivers]\nAA2 = "bookmarks are owned by the data team (CHG-42)"\n')
+    records = dict(LIVE_PASS)
+    records["AA2"] = "SKIP"
+    res = _run(tmp_path, FakePytest(records=records), env="prod")
+    assert res.decision == "GO" and res.exit_code == 0
+    items = {i["id"]: i for i in json.loads(res.files["evidence.json"].read_text())["items"]}
+    assert items["AA2"]["waiver"] == "bookmarks are owned by the data team (CHG-42)"
+    assert evidence.read_meta(res.report_dir)["waivers"] == {"AA2": "bookmarks are owned by the data team (CHG-42)"}
 
 
 # --- evidence reset, metadata, reports, exit codes -----------------------------------------------
@@ -231,9 +277,9 @@ def test_previous_evidence_and_reports_are_cleared(tmp_path):
     evidence.write_meta(report_dir, {"env": "old-env"})
     (report_dir / "signoff.html").write_text("<p>PLANTED-OLD-REPORT</p>")
     (report_dir / "local-aws.log").write_text("old server log")
-    res = _run(tmp_path, FakePytest(records={"FV5": "PASS"}))
+    res = _run(tmp_path, FakePytest())
     records = evidence.load(report_dir)
-    assert [(r.item_id, r.status) for r in records] == [("FV5", "PASS")]
+    assert [(r.item_id, r.status) for r in records] == list(ALL_PASS.items())
     assert res.decision == "GO" and res.exit_code == 0
     assert "PLANTED-OLD-REPORT" not in (report_dir / "signoff.html").read_text()
     assert not (report_dir / "local-aws.log").exists()   # the fake world wrote no server log
@@ -252,38 +298,50 @@ def test_reset_happens_before_pytest_runs(tmp_path):
 
 def test_go_writes_the_five_reports_and_metadata(tmp_path, capsys):
     runner = FakePytest()
-    res = _run(tmp_path, runner, tags="BA4 or FV5", rows=50)
+    res = _run(tmp_path, runner, tags="BA4 or FV5 or not BA4", rows=50)
     assert res.decision == "GO" and res.exit_code == 0 and res.pytest_rc == 0
     assert set(res.files) == set(smoke.REPORT_FILES)
     for path in res.files.values():
         assert path.exists() and path.stat().st_size > 0
     meta = evidence.read_meta(res.report_dir)
-    assert meta["commit"] == "abc123" and meta["tags"] == "BA4 or FV5" and meta["env"] == "local"
+    assert meta["commit"] == "abc123" and meta["tags"] == "BA4 or FV5 or not BA4" and meta["env"] == "local"
     assert meta["lakegate_version"] and meta["started"] and meta["pytest_exit"] == 0
     consolidated = json.loads(res.files["evidence.json"].read_text())
     assert consolidated["decision"] == "GO"
     assert {i["id"]: i["status"] for i in consolidated["items"]}["FV5"] == "PASS"
-    assert res.counts["PASS"] == 2 and res.counts["NOT RUN"] == len(checklist.ITEMS) - 2
+    assert res.counts["PASS"] == len(checklist.ITEMS) and res.counts["NOT RUN"] == 0
     text = smoke.render_summary(res)
     assert text.startswith("lakegate smoke: GO")
     for path in res.files.values():
         assert str(path) in text
 
 
+def test_a_partial_run_is_no_go(tmp_path):
+    """Two of 27 items passed and nothing failed: the 25 NOT RUN items block GO."""
+    res = _run(tmp_path, FakePytest(records={"BA4": "PASS", "FV5": "PASS"}), tags="BA4 or FV5")
+    assert res.decision == "NO-GO" and res.exit_code == 1
+    assert len(res.reasons) == len(checklist.ITEMS) - 2 and "FV1 did not run (no waiver in lakegate.toml)" in res.reasons
+
+
+def test_a_skipped_item_is_no_go(tmp_path):
+    res = _run(tmp_path, FakePytest(records={**ALL_PASS, "AA2": "SKIP"}))
+    assert res.decision == "NO-GO" and res.reasons == ["AA2 was skipped (no waiver in lakegate.toml)"]
+
+
 def test_failed_item_is_no_go_exit_1(tmp_path):
-    res = _run(tmp_path, FakePytest(rc=1, records={"BA4": "PASS", "FV5": "FAIL"}))
+    res = _run(tmp_path, FakePytest(rc=1, records={**ALL_PASS, "FV5": "FAIL"}))
     assert res.decision == "NO-GO" and res.exit_code == 1
     assert "AssertionError: table missing" in res.files["signoff.md"].read_text()
 
 
 def test_pytest_failure_outside_the_checklist_is_no_go_even_when_items_pass(tmp_path):
-    res = _run(tmp_path, FakePytest(rc=1, records={"FV5": "PASS"}))
+    res = _run(tmp_path, FakePytest(rc=1))
     assert res.decision == "GO" and res.exit_code == 1
     assert "NO-GO anyway" in smoke.render_summary(res)
 
 
 def test_interrupted_run_renders_reports_and_is_no_go(tmp_path):
-    res = _run(tmp_path, FakePytest(rc=2, records={"BA4": "PASS"}, tail="!!! Interrupted: 1 error during collection"))
+    res = _run(tmp_path, FakePytest(rc=2, tail="!!! Interrupted: 1 error during collection"))
     assert res.exit_code == 1
     assert any("exit 2" in n and "Interrupted" in n for n in res.notes)
     assert res.files["signoff.html"].exists()
@@ -316,7 +374,7 @@ def test_exit_code_mapping(decision, rc, code):
 def test_cli_exit_code_follows_the_decision(tmp_path, monkeypatch, capsys):
     runner = FakePytest(rc=1, records={"FV5": "FAIL"})
     real = smoke.run_smoke
-    monkeypatch.setattr(smoke, "run_smoke", lambda opts: real(opts, runner=runner, repo=REPO,
+    monkeypatch.setattr(smoke, "run_smoke", lambda opts: real(opts, runner=runner, repo=SCENARIOS,
                                                               git=lambda r: None))
     assert main(["smoke", "-m", "FV5", "--report-dir", str(tmp_path / "r")]) == 1
     out = capsys.readouterr().out
