@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(func(args) or 0)
     except LakegateError as err:
-        sys.stderr.write(err.render() + "\n")
+        from lakegate.masking import mask_text   # errors quote ARNs and paths: no account id leaves
+
+        sys.stderr.write(mask_text(err.render()) + "\n")
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

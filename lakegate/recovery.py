@@ -134,25 +134,13 @@ def wait_for_iam(clients: Any, names: PipelineNames, roles: list[str], opts: Opt
     """PASSO 4 without the fixed 60 s: poll IAM's policy simulator for each role's required actions
     until every one is allowed on three consecutive polls."""
     poller = opts.poller or Poller(initial=2.0, max_interval=10.0)
-    checks = {}
-    for name in roles:
-        arn = names.role_arns.get(name)
-        pairs = _required_actions(names, name)
-        if arn and pairs:
-            checks[name] = (arn, pairs)
+    checks = _role_checks(names, roles)
     if not checks:
         return {"checked": [], "note": "no role with known requirements to simulate"}
     streak = {"n": 0}
 
     def probe() -> dict[str, list[str]]:
-        denied: dict[str, list[str]] = {}
-        for name, (arn, pairs) in checks.items():
-            for action, resource in pairs:
-                res = clients.iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=[action],
-                                                            ResourceArns=[resource])
-                for ev in res.get("EvaluationResults", []):
-                    if ev.get("EvalDecision") != "allowed":
-                        denied.setdefault(name, []).append(f"{action} on {resource}")
+        denied = _denied(clients, checks)
         streak["n"] = streak["n"] + 1 if not denied else 0
         return denied
 
@@ -162,6 +150,66 @@ def wait_for_iam(clients: Any, names: PipelineNames, roles: list[str], opts: Opt
 
     poller.wait_for("IAM propagation", probe, lambda d: not d and streak["n"] >= 3, opts.iam_timeout, on_poll=report)
     return {"checked": sorted(checks), "stable_polls": streak["n"]}
+
+
+def crawl_through_iam(clients: Any, names: PipelineNames, crawler: str, *, timeout: float = 1800,
+                      iam_timeout: float = 300, poller: Poller | None = None,
+                      progress: Progress = print) -> tuple[runbook.CrawlResult, dict[str, Any]]:
+    """Run ``crawler``; ride out late IAM propagation.
+
+    IAM applies a policy change to the services that use a role seconds later than its API shows
+    it: a crawler started right after its policy changed is refused although the policy allows it.
+    So when a crawl fails with AccessDenied, ask the policy simulator (which sees the stored
+    policy): if the role's policy does allow what the crawl needs, crawl again with backoff until
+    it gets through or ``iam_timeout`` passes; if the policy itself denies it, that is Problem 2 —
+    return the failed crawl at once (waiting cannot fix a missing permission)."""
+    from lakegate import diagnosis
+
+    res = runbook.run_crawler(clients, crawler, timeout=timeout, poller=poller, progress=progress)
+    if res.succeeded or not diagnosis.match("P2", res.error, "CRAWLER"):
+        return res, {}
+    checks = _role_checks(names, [crawler])
+    denied = _denied(clients, checks) if checks else {}
+    if not checks or denied:
+        return res, {"policy_denies": denied.get(crawler, []) or "no role requirements to simulate"}
+    progress(f"crawler {crawler}: AccessDenied although its policy allows the crawl — IAM propagation; "
+             "crawling again with backoff")
+    attempts = {"n": 1}
+
+    def again() -> runbook.CrawlResult:
+        attempts["n"] += 1
+        return runbook.run_crawler(clients, crawler, timeout=timeout, poller=poller, progress=progress)
+
+    retry_poller = poller or Poller(initial=5.0, max_interval=30.0)
+    try:
+        final = retry_poller.wait_for(f"crawler {crawler} to get past IAM propagation", again,
+                                      lambda r: r.succeeded or not diagnosis.match("P2", r.error, "CRAWLER"),
+                                      iam_timeout)
+    except PollTimeout as err:
+        final = err.last if isinstance(err.last, runbook.CrawlResult) else res
+    return final, {"first_attempt": res.evidence(), "iam_propagation_retries": attempts["n"] - 1}
+
+
+def _role_checks(names: PipelineNames, roles: list[str]) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    checks = {}
+    for name in roles:
+        arn = names.role_arns.get(name)
+        pairs = _required_actions(names, name)
+        if arn and pairs:
+            checks[name] = (arn, pairs)
+    return checks
+
+
+def _denied(clients: Any, checks: dict[str, tuple[str, list[tuple[str, str]]]]) -> dict[str, list[str]]:
+    denied: dict[str, list[str]] = {}
+    for name, (arn, pairs) in checks.items():
+        for action, resource in pairs:
+            res = clients.iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=[action],
+                                                        ResourceArns=[resource])
+            for ev in res.get("EvaluationResults", []):
+                if ev.get("EvalDecision") != "allowed":
+                    denied.setdefault(name, []).append(f"{action} on {resource}")
+    return denied
 
 
 def recover(clients: Any, names: PipelineNames, env: Environment, opts: Options,
@@ -219,8 +267,8 @@ def recover(clients: Any, names: PipelineNames, env: Environment, opts: Options,
             rep.add(f"PASSO 2 crawler {crawler}", "would-do", "start-crawler and poll until READY")
             continue
         try:
-            res = runbook.run_crawler(clients, crawler, timeout=opts.crawler_timeout, poller=opts.poller,
-                                      progress=progress)
+            res, retried = crawl_through_iam(clients, names, crawler, timeout=opts.crawler_timeout,
+                                             iam_timeout=opts.iam_timeout, poller=opts.poller, progress=progress)
         except PollTimeout as err:
             rep.add(f"PASSO 2 crawler {crawler}", "failed", str(err))
             return rep
@@ -228,8 +276,8 @@ def recover(clients: Any, names: PipelineNames, env: Environment, opts: Options,
             rep.add(f"PASSO 2 crawler {crawler}", "failed",
                     f"{res.state}/{res.last_status}: {res.error or 'see CloudWatch /aws-glue/crawlers'}", evidence=res.evidence())
             return rep
-        rep.add(f"PASSO 2 crawler {crawler}", "done", f"READY/SUCCEEDED in {res.finished - res.started:.1f}s",
-                evidence=res.evidence())
+        rep.add(f"PASSO 2 crawler {crawler}", "done", f"READY/SUCCEEDED in {res.finished - res.started:.1f}s"
+                + (" (after waiting for IAM propagation)" if retried else ""), evidence={**res.evidence(), **retried})
 
     # PASSO 3 — bookmarks
     jobs = opts.reset_jobs if opts.reset_jobs is not None else [j for j in plan.get("bookmarks_to_reset", [])]
@@ -273,7 +321,7 @@ def recover(clients: Any, names: PipelineNames, env: Environment, opts: Options,
         rep.add("PASSO 5-6 workflow", "would-do", f"start-workflow-run {names.workflow} and monitor it")
         rep.ok = True
         return rep
-    run_id = runbook.start_workflow(clients, names)
+    run_id = runbook.start_workflow(clients, names, poller=opts.poller, progress=progress)
     progress(f"workflow {names.workflow}: run {run_id} started")
     try:
         status = runbook.monitor_workflow(clients, names, run_id, timeout=opts.workflow_timeout, poller=opts.poller,

@@ -266,8 +266,30 @@ def reset_bookmarks(clients: Any, jobs: list[str], *, progress: Progress = _noop
 
 # --- PASSO 5-6: workflow run ------------------------------------------------------------------
 
-def start_workflow(clients: Any, names: PipelineNames) -> str:
-    return clients.glue.start_workflow_run(Name=names.workflow)["RunId"]
+#: Refusals a start call gets when the account is busy; botocore's standard retries cover
+#: ThrottlingException, not these — lakegate polls through them.
+BUSY_CODES = ("ConcurrentRunsExceededException", "ThrottlingException", "OperationTimeoutException")
+
+
+def start_workflow(clients: Any, names: PipelineNames, *, timeout: float = 300,
+                   poller: Poller | None = None, progress: Progress = _noop) -> str:
+    """StartWorkflowRun, retried with backoff while AWS answers ConcurrentRunsExceededException
+    (another run still holds the workflow's MaxConcurrentRuns) or throttles."""
+    poller = poller or Poller(initial=1.0, max_interval=15.0)
+    last: dict[str, Any] = {}
+
+    def attempt() -> str | None:
+        try:
+            return clients.glue.start_workflow_run(Name=names.workflow)["RunId"]
+        except ClientError as err:
+            if error_code(err) not in BUSY_CODES:
+                raise
+            last["error"] = f"{error_code(err)}: {err.response.get('Error', {}).get('Message', '')}"
+            progress(f"workflow {names.workflow}: {last['error']} — retrying")
+            return None
+
+    return poller.wait_for(f"workflow {names.workflow} to accept a new run", attempt, lambda r: r is not None,
+                           timeout)
 
 
 def get_workflow_run(clients: Any, names: PipelineNames, run_id: str, graph: bool = False) -> dict[str, Any]:

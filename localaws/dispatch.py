@@ -114,6 +114,26 @@ class Fault:
 
 FAULTS: dict[str, Fault] = {}
 
+# --- request gates -----------------------------------------------------------------------------
+# A gate sees every JSON-protocol request (Glue, Athena, Logs) before it is answered and may turn
+# it into an error (the ``throttling`` fault: ThrottlingException / ConcurrentRunsExceededException).
+RequestGate = Callable[[Any, str, str], "AwsError | None"]
+REQUEST_GATES: list[RequestGate] = []
+
+
+def register_request_gate(gate: RequestGate) -> RequestGate:
+    with _lock:
+        REQUEST_GATES.append(gate)
+    return gate
+
+
+def gate_request(runtime: Any, service: str, operation: str) -> "AwsError | None":
+    for gate in list(REQUEST_GATES):
+        err = gate(runtime, service, operation)
+        if err is not None:
+            return err
+    return None
+
 
 def register_fault(name: str, apply: FaultFunc, clear: FaultFunc, description: str = "") -> Fault:
     """Register a named fault for ``lakegate local fault NAME [--clear]``."""

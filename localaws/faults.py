@@ -13,7 +13,7 @@ import json
 import time
 from typing import Any
 
-from localaws.dispatch import AwsError, Ctx, register_fault
+from localaws.dispatch import AwsError, Ctx, register_fault, register_request_gate
 
 STALE_FIELD = "engineTempCelsius"
 HELD_FAR_FUTURE = 10 * 365 * 86400.0
@@ -305,6 +305,120 @@ def clear_job_failure(runtime: Any) -> dict:
     return {"job": job.name, "--engine_temp_limit": saved["value"]}
 
 
+# --- throttling ----------------------------------------------------------------------------------
+
+THROTTLED_SERVICES = ("glue", "athena", "logs")
+CONCURRENT_RUN_OPERATIONS = ("StartWorkflowRun", "StartJobRun")
+
+
+def throttling(runtime: Any, every: int = 2) -> dict:
+    """Real accounts throttle: of every ``every`` Glue/Athena/Logs calls of one operation, all but
+    the last are refused — ``ThrottlingException: Rate exceeded``, or for StartWorkflowRun/StartJobRun
+    ``ConcurrentRunsExceededException``. A client that retries (botocore standard mode, lakegate's
+    polling) gets through; one that does not, fails."""
+    every = int(float(every))
+    if every < 2:
+        raise AwsError("InvalidInputException", "throttling needs every >= 2 (1 would refuse nothing)")
+    _saved(runtime)["throttling"] = {"every": every, "counts": {}, "refused": 0}
+    return {"every": every, "services": list(THROTTLED_SERVICES)}
+
+
+def clear_throttling(runtime: Any) -> dict:
+    saved = _saved(runtime).pop("throttling", None)
+    return {"refused": saved["refused"] if saved else 0}
+
+
+def _throttle_gate(runtime: Any, service: str, operation: str) -> AwsError | None:
+    store = getattr(runtime, "state", None)
+    cfg = store.get("faults", {}).get("throttling") if isinstance(store, dict) else None
+    if not cfg or service not in THROTTLED_SERVICES:
+        return None
+    key = f"{service}.{operation}"
+    n = cfg["counts"][key] = cfg["counts"].get(key, 0) + 1
+    if n % cfg["every"] == 0:
+        return None
+    cfg["refused"] += 1
+    if operation in CONCURRENT_RUN_OPERATIONS:
+        return AwsError("ConcurrentRunsExceededException",
+                        f"Concurrent runs exceeded for {operation[5:-3].lower()} (injected by the throttling fault)")
+    return AwsError("ThrottlingException", "Rate exceeded")
+
+
+register_request_gate(_throttle_gate)
+
+
+# --- iam-propagation-delay ------------------------------------------------------------------------
+# IAM is eventually consistent: a policy change takes seconds to reach the services that use the
+# role. With this fault a role's policy change reaches run-time enforcement (crawls, job runs)
+# only SECONDS after the change was first seen; until then runs see the policies as they were.
+# The IAM API itself (GetRolePolicy, SimulatePrincipalPolicy) answers with the stored policies at
+# once, as on AWS.
+
+_BYPASS = {"on": False}
+
+
+def _role_fingerprint(ctx: Ctx, role: Any) -> str:
+    managed = sorted(f"{arn}@{getattr(pol, 'default_version_id', '')}"
+                     for arn, pol in role.managed_policies.items())
+    return json.dumps({"inline": {k: (v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+                                  for k, v in sorted(role.policies.items())}, "managed": managed}, sort_keys=True)
+
+
+def iam_propagation_delay(runtime: Any, seconds: float = 10.0) -> dict:
+    """IAM changes reach the runs of crawlers and jobs only SECONDS after they are made (a crawler
+    started right after its policy changed fails with AccessDenied)."""
+    from localaws import iam_enforce
+
+    seconds = float(seconds)
+    if seconds <= 0:
+        raise AwsError("InvalidInputException", "iam-propagation-delay needs SECONDS > 0")
+    ctx = _ctx(runtime)
+    roles: dict[str, Any] = {}
+    _BYPASS["on"] = True
+    try:
+        for role in list(ctx.backend("iam").roles.values()):
+            views: dict[str, Any] = {}
+            try:
+                views["enforce"] = iam_enforce.role_policies(ctx, role.name)
+            except Exception:  # noqa: BLE001 - a role Glue cannot assume has no enforcement view
+                pass
+            roles[role.name] = {"fp": _role_fingerprint(ctx, role), "views": views, "pending": None}
+    finally:
+        _BYPASS["on"] = False
+    _saved(runtime)["iam-propagation-delay"] = {"seconds": seconds, "roles": roles}
+    return {"seconds": seconds, "roles": len(roles)}
+
+
+def clear_iam_propagation_delay(runtime: Any) -> dict:
+    saved = _saved(runtime).pop("iam-propagation-delay", None)
+    return {"changed": bool(saved)}
+
+
+def propagated(ctx: Ctx, role_name: str, view: str, docs: Any) -> Any:
+    """The policies of ``role_name`` as ``view`` (run-time enforcement) sees them under the fault."""
+    store = getattr(ctx.runtime, "state", None)
+    cfg = store.get("faults", {}).get("iam-propagation-delay") if isinstance(store, dict) else None
+    if not cfg or _BYPASS["on"]:
+        return docs
+    try:
+        role = ctx.backend("iam").get_role(role_name)
+    except Exception:  # noqa: BLE001
+        return docs
+    fp = _role_fingerprint(ctx, role)
+    entry = cfg["roles"].setdefault(role_name, {"fp": fp, "views": {}, "pending": None})
+    now = time.time()
+    if fp == entry["fp"]:
+        entry["pending"] = None
+        entry["views"][view] = docs
+        return docs
+    if entry["pending"] is None or entry["pending"]["fp"] != fp:
+        entry["pending"] = {"fp": fp, "since": now}
+    if now - entry["pending"]["since"] >= cfg["seconds"]:
+        entry.update(fp=fp, pending=None, views={view: docs})
+        return docs
+    return entry["views"].get(view, docs)
+
+
 FAULT_TABLE = {
     "stale-schema": (stale_schema, clear_stale_schema),
     "crawler-access-denied": (crawler_access_denied, clear_crawler_access_denied),
@@ -312,6 +426,8 @@ FAULT_TABLE = {
     "empty-crawler-target": (empty_crawler_target, clear_empty_crawler_target),
     "stuck-run": (stuck_run, clear_stuck_run),
     "job-failure": (job_failure, clear_job_failure),
+    "throttling": (throttling, clear_throttling),
+    "iam-propagation-delay": (iam_propagation_delay, clear_iam_propagation_delay),
 }
 
 for _name, (_apply, _clear) in FAULT_TABLE.items():

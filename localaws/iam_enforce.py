@@ -65,7 +65,9 @@ def role_policies(ctx: Ctx, role: str) -> dict[str, Any]:
             snap = managed_policy(arn)
             if snap is not None:
                 docs[f"managed:{arn}"] = snap
-    return docs
+    from localaws.faults import propagated   # the iam-propagation-delay fault, when injected
+
+    return propagated(ctx, r.name, "enforce", docs)
 
 
 def _denial_message(action: str, resource: str, role_arn: str) -> str:

@@ -149,6 +149,9 @@ class LocalAwsApp:
             prefix, _, operation = target.rpartition(".")
             service = dispatch.TARGET_PREFIXES.get(prefix)
             if service:
+                refused = dispatch.gate_request(self.runtime, service, operation)   # e.g. throttling
+                if refused is not None:
+                    return self._error(start_response, refused)
                 handler = dispatch.lookup(service, operation)
                 if handler is not None:
                     return self._handle(environ, start_response, service, operation, handler)

@@ -50,10 +50,25 @@ def _status(args: argparse.Namespace) -> int:
     return 0 if running else 1
 
 
+#: faults that take a value on the command line, and the option it becomes
+FAULT_PARAMETERS = {"iam-propagation-delay": "seconds", "throttling": "every"}
+
+
 def _fault(args: argparse.Namespace) -> int:
     st = localenv.load_state()
     sub = f"fault/{args.name}" + ("/clear" if args.clear else "")
-    status, body = localenv.admin_post(st, sub)
+    options: dict = {}
+    if args.value is not None and not args.clear:
+        key = FAULT_PARAMETERS.get(args.name)
+        if key is None:
+            raise LakegateError(f"fault {args.name!r} takes no value", where="lakegate local fault",
+                                fix=f"faults with a value: {', '.join(f'{k} {v.upper()}' for k, v in FAULT_PARAMETERS.items())}")
+        try:
+            options[key] = float(args.value)
+        except ValueError:
+            raise LakegateError(f"{args.value!r} is not a number", where=f"lakegate local fault {args.name}",
+                                fix=f"e.g. lakegate local fault {args.name} 10") from None
+    status, body = localenv.admin_post(st, sub, options or None)
     if status == 404:
         known = ", ".join(body.get("known") or []) or "(none registered)"
         raise LakegateError(f"unknown fault {args.name!r}", where="lakegate local fault",
@@ -86,6 +101,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.set_defaults(func=_status)
     fault = sub.add_parser("fault", help="inject (or --clear) a runbook fault")
     fault.add_argument("name")
+    fault.add_argument("value", nargs="?", default=None, metavar="VALUE",
+                       help="iam-propagation-delay SECONDS; throttling N (refuse all but every Nth call, default 2)")
     fault.add_argument("--clear", action="store_true")
     fault.set_defaults(func=_fault)
 

@@ -22,6 +22,12 @@ OUTPUTS = {
     "database_name": "db", "expected_tables": ["bronze_car_data", "silver_car_telemetry"],
     "athena_workgroup_name": "wg", "athena_result_location": "s3://results/query-results/",
     "bronze_bucket": "bronze", "bronze_data_path": "s3://bronze/bronze/car_data/",
+    # the tables come from the outputs too: job output path -> the crawler targeting it -> its table
+    "job_output_paths": {"silver": "s3://silver/cars/", "gold-cs": "s3://gold/state/", "gold-alerts": "s3://gold/alerts/"},
+    "crawler_targets": {"bronze-crawler": "s3://bronze/bronze/car_data/", "silver-crawler": "s3://silver/cars/",
+                        "cs-crawler": "s3://gold/state/", "alerts-crawler": "s3://gold/alerts/"},
+    "crawler_tables": {"bronze-crawler": "bronze_car_data", "silver-crawler": "silver_car_telemetry",
+                       "cs-crawler": "gold_car_current_state", "alerts-crawler": "alerts_of_the_fleet"},
 }
 
 

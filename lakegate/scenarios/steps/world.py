@@ -69,13 +69,21 @@ class World:
 
     # --- shared expensive actions ----------------------------------------------------------
     def bronze_crawl(self) -> runbook.CrawlResult:
-        return self.once("bronze_crawl", lambda: runbook.run_crawler(
-            self.clients, self.names.bronze_crawler, timeout=1800, progress=self.note))
+        """PASSO 2, once per session; an AccessDenied from late IAM propagation is waited out."""
+        def crawl() -> runbook.CrawlResult:
+            from lakegate import recovery
+
+            res, retried = recovery.crawl_through_iam(self.clients, self.names, self.names.bronze_crawler,
+                                                      timeout=1800, progress=self.note)
+            if retried:
+                self.note(f"bronze crawler retried after IAM propagation: {retried['iam_wait']}")
+            return res
+        return self.once("bronze_crawl", crawl)
 
     def workflow_run(self) -> dict[str, Any]:
         def run() -> dict[str, Any]:
             self.bronze_crawl()
-            run_id = runbook.start_workflow(self.clients, self.names)
+            run_id = runbook.start_workflow(self.clients, self.names, progress=self.note)
             seen: list[str] = []
             status = runbook.monitor_workflow(self.clients, self.names, run_id, timeout=3600,
                                               progress=lambda m: (seen.append(m), self.note(m)))
