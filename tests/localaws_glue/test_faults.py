@@ -37,7 +37,8 @@ def _workflow(ctx):
 def test_all_faults_registered():
     assert set(faults.FAULT_TABLE) <= set(dispatch.FAULTS)
     assert set(faults.FAULT_TABLE) == {"stale-schema", "crawler-access-denied", "stuck-bookmark",
-                                       "empty-crawler-target", "stuck-run", "job-failure"}
+                                       "empty-crawler-target", "stuck-run", "job-failure", "throttling",
+                                       "iam-propagation-delay"}
 
 
 @pytest.mark.slow

@@ -206,11 +206,16 @@ def test_release_stage_from_a_wheel_against_a_live_kind_environment(tmp_path):
         assert not (work / "reports" / "plan.json").exists()
         assert not list((work / "reports").rglob("*.tfstate")) and not (work / "reports" / "state").exists()
 
-        # --- a fault: the crawler role loses glue:BatchGetPartition ---------------------------
-        run([lakegate, "local", "fault", "crawler-access-denied"], env=base_env, cwd=work)
+        # --- the next release changes nothing: its plan is a no-op ------------------------------
         noop = work / "noop.json"
         run([terraform, "plan", "-input=false", "-out=tfplan2"], env=tf_env, cwd=tf, timeout=600)
         noop.write_text(run([terraform, "show", "-json", "tfplan2"], env=tf_env, cwd=tf).stdout)
+        changes = [rc["address"] for rc in json.loads(noop.read_text()).get("resource_changes", [])
+                   if set(rc["change"]["actions"]) - {"no-op", "read"}]
+        assert changes == [], f"the local AWS does not round-trip the applied configuration: {changes}"
+
+        # --- a fault: the crawler role loses glue:BatchGetPartition ---------------------------
+        run([lakegate, "local", "fault", "crawler-access-denied"], env=base_env, cwd=work)
         broken = run([lakegate, "smoke", "--env", "it", "--plan", str(noop), "--report-dir", "reports-2"],
                      env=live_env, cwd=work, timeout=1800, check=False)
         report2 = json.loads((work / "reports-2" / "evidence.json").read_text())

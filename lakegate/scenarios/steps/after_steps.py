@@ -87,7 +87,7 @@ def every_reset_was_backed_up(resets):
 @when("I wait for IAM propagation of the crawler and job roles", target_fixture="iam_wait")
 def wait_for_iam_propagation(lake, evidence):
     ev = recovery.wait_for_iam(lake.clients, lake.names, list(lake.names.crawlers.values()) + lake.names.all_jobs,
-                               recovery.Options(iam_timeout=300), progress=lake.note)
+                               recovery.Options(iam_timeout=120), progress=lake.note)
     evidence.update(ev)
     return ev
 
