@@ -366,8 +366,21 @@ class TableCheck:
 
     @property
     def unexpected_partition_tables(self) -> list[str]:
-        """Per-partition tables such as ``bronze_ingest_year_2025`` (the old broken crawler setup)."""
-        return [t for t in self.present if "ingest_year_" in t or "event_year_" in t]
+        """Per-partition tables such as ``bronze_ingest_year_2025`` (the old broken crawler setup:
+        one table per partition folder, named after the folder ``<key>=<value>``): a table the
+        pipeline does not expect whose name ends in ``_<partition key>_<value>``, for the partition
+        keys of the catalog's tables or the ``key=value`` folders its crawlers met."""
+        import re
+
+        keys = {k.lower() for info in self.present.values() for k in info.get("partition_keys") or []}
+        out = []
+        for name in self.present:
+            if name in self.expected:
+                continue
+            m = re.search(r"_([a-z][a-z0-9_]*?)_([0-9]+)$", name.lower())
+            if m and (not keys or m.group(1) in keys or m.group(1).endswith(("year", "month", "day", "date"))):
+                out.append(name)
+        return out
 
 
 def validate_tables(clients: Any, names: PipelineNames) -> TableCheck:

@@ -42,7 +42,8 @@ import pytest
 #: node ids per lane, each lane one sequential pytest process (2 cores: two lanes + the session)
 LANES: tuple[tuple[str, ...], ...] = (
     ("tests/localaws_core/test_terraform_e2e.py::test_deploy_plan_clean_change_destroy",
-     "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws"),
+     "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws",
+     "tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment"),
     ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
      "tests/terraform/test_driver.py::test_real_local_target_apply_outputs_destroy_share_state",
      # offline plans (terraform + provider start-up, CPU on the second core)

@@ -13,6 +13,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.rows < 0:
         raise LakegateError(f"--rows must be >= 0 (got {args.rows})", where="--rows",
                             fix="pass 0 to skip the data upload")
+    if args.tf_dir is None:   # ./terraform if there is one, else the reference pipeline (checkout or wheel)
+        from lakegate.resources import reference_tf_dir
+
+        args.tf_dir = "terraform" if (Path("terraform") / "outputs.tf").is_file() else str(reference_tf_dir())
     res = deploy_local(Path(args.tf_dir), args.rows, args.seed, upload=args.rows > 0)
     out = res.outputs
     print(f"deployed {args.tf_dir} into the local AWS at {res.endpoint} ({res.apply_seconds:.1f} s)")
@@ -32,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("deploy", help="terraform apply into the local AWS and upload bronze data")
     p.add_argument("--target", choices=("local",), required=True,
                    help="where to deploy (only 'local': the running `lakegate local up` endpoint)")
-    p.add_argument("--tf-dir", default="terraform", help="Terraform root module (default: terraform)")
+    p.add_argument("--tf-dir", default=None,
+                   help="Terraform root module (default: ./terraform, else the reference pipeline lakegate ships)")
     p.add_argument("--rows", type=int, default=2000, help="bronze rows to generate (0: none)")
     p.add_argument("--seed", type=int, default=0, help="data generator seed")
     p.set_defaults(func=_run)

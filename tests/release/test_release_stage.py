@@ -229,5 +229,15 @@ def test_release_stage_from_a_wheel_against_a_live_kind_environment(tmp_path):
         p2 = [p for p in problems if p["id"] == "P2"]
         assert p2 and p2[0]["evidence"]["action"] == "glue:BatchGetPartition", problems
         assert outputs["bronze_crawler_name"] in p2[0]["symptom"]
+        assert "123456789012" not in diag.stdout and "123456789012" not in broken.stdout   # masked
+
+        # --- a runtime piece missing is a clear error (exit 2), never a NO-GO ------------------
+        run([str(bin_dir / "python"), "-m", "pip", "uninstall", "-y", "-q", "pytest-bdd"], env=base_env, cwd=work)
+        missing = run([lakegate, "smoke", "--env", "it", "--report-dir", "reports-3"], env=live_env, cwd=work,
+                      check=False)
+        assert missing.returncode == 2, missing.stdout + missing.stderr
+        assert "pytest_bdd not installed" in missing.stderr and "NO-GO" not in missing.stdout
+        for argv in (["--help"], ["recover", "--help"], ["diagnose", "--help"], ["deploy", "--help"]):
+            assert run([lakegate, *argv], env=base_env, cwd=work).returncode == 0
     finally:
         run([lakegate, "local", "down"], env=base_env, cwd=work, check=False)

@@ -97,3 +97,12 @@ def test_a_job_whose_output_no_crawler_reads_is_a_clear_error():
     with pytest.raises(LakegateError) as err:
         names.silver_table
     assert "silver" in err.value.what and "s3://elsewhere/x/" in err.value.what
+
+
+def test_per_partition_tables_are_found_by_the_partition_keys_not_by_name():
+    from lakegate.runbook import TableCheck
+
+    present = {"fleet_raw": {"partition_keys": ["dt"]}, "fleet_raw_dt_20251103": {"partition_keys": []},
+               "lookup_v2": {"partition_keys": []}, "bronze_ingest_year_2025": {"partition_keys": []}}
+    check = TableCheck("db", ["fleet_raw"], present)
+    assert check.unexpected_partition_tables == ["fleet_raw_dt_20251103", "bronze_ingest_year_2025"]
