@@ -378,7 +378,11 @@ class TableCheck:
             if name in self.expected:
                 continue
             m = re.search(r"_([a-z][a-z0-9_]*?)_([0-9]+)$", name.lower())
-            if m and (not keys or m.group(1) in keys or m.group(1).endswith(("year", "month", "day", "date"))):
+            if not m:
+                continue
+            words = m.group(1)
+            if any(words == k or words.endswith("_" + k) for k in keys) or \
+                    words.endswith(("year", "month", "day", "date")):
                 out.append(name)
         return out
 
