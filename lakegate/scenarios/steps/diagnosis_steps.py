@@ -72,7 +72,9 @@ def reset_the_silver_bookmark(lake, evidence):
     """The runbook's own advice after a schema change (PASSO 3) — with a stale catalog this is
     exactly when Problem 1 surfaces: the job reads data through a table definition that lacks
     the column its SQL uses."""
+    backup = runbook.backup_bookmarks(lake.clients, [lake.names.silver_job], lake.state_dir / "bookmark-backups")
     res = runbook.reset_bookmarks(lake.clients, [lake.names.silver_job])
+    evidence["backup"] = backup.name
     evidence["reset"] = [r.__dict__ for r in res]
 
 
