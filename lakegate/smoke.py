@@ -1,4 +1,5 @@
-"""``lakegate smoke``: run the runbook scenarios (features/ + steps/) and render the sign-off reports.
+"""``lakegate smoke``: run the runbook scenarios (lakegate/scenarios: features/ + steps/) and render
+the sign-off reports.
 
 Why a subprocess: the scenarios are a pytest-bdd suite with its own session world (steps/world.py)
 that deploys into the local AWS and tears it down. Running it as ``python -m pytest`` in a child
@@ -9,15 +10,16 @@ are shared through one session world.
 
 Flow of :func:`run_smoke`:
 
-1. validate the input (known environment, a ``-m`` expression over checklist ids, rows > 0, the
-   scenarios exist next to the installed package) — bad input is a :class:`LakegateError` (exit 2)
-   before anything runs;
+1. validate the input (known environment, a ``-m`` expression over checklist ids, rows > 0, a
+   readable ``--plan``, pytest/pytest-bdd and the shipped scenarios present) — bad input is a
+   :class:`LakegateError` (exit 2) before anything runs;
 2. clear the previous run's evidence in the report directory, write the run metadata;
 3. run pytest through an injectable *runner* (tests use a fake one);
 4. for the local environment: check that no local AWS server started for this run is still alive
    (the world stops what it starts; if it did not, we stop it by PID and say so);
-5. render the reports (:func:`lakegate.reports.write_all`, idempotent with the conftest's own
-   rendering) and map the decision to an exit code: 0 only on GO with a clean pytest exit.
+5. render the reports (:func:`lakegate.reports.write_all`, idempotent with the plugin's own
+   rendering) and map the decision (:func:`lakegate.checklist.decide`: every applicable item
+   PASSED, SKIP/NOT RUN only with a waiver) to an exit code: 0 only on GO with a clean pytest exit.
 """
 
 from __future__ import annotations
@@ -435,9 +437,9 @@ def _pytest_usage_error(rc: int, tail: str, tags: str | None) -> LakegateError |
                              fix='check the -m expression (checklist ids joined with and/or/not, e.g. -m "FV1 or FV8")')
     if rc == PYTEST_NO_TESTS:
         return LakegateError("no scenario was selected (pytest exit 5)",
-                             where=f"-m {tags!r}" if tags else "features/",
+                             where=f"-m {tags!r}" if tags else "lakegate/scenarios/features/",
                              fix="select at least one tagged scenario" if tags
-                             else "the checkout's features/ or steps/ is broken: no scenario was collected")
+                             else "the installed scenarios are broken (no scenario was collected): reinstall lakegate")
     return None
 
 
