@@ -19,9 +19,7 @@ def sanitize_name(name: str) -> str:
     return _NON_ALNUM.sub("_", name.lower())
 
 
-def table_name(prefix: str | None, folder: str) -> str:
-    """The table Glue creates for a table root folder ``folder`` with ``prefix``."""
-    return sanitize_name((prefix or "") + folder)
+from lakegate.glue_naming import table_name  # noqa: E402,F401 (one naming rule with the gate)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:

@@ -72,7 +72,8 @@ def test_job_table_must_be_produced_by_a_crawler():
     args = dict(planned(data, "aws_glue_job.silver")["values"]["default_arguments"])
     args["--bronze_table"] = "bronze_ingest_year_2025"
     set_value(data, "aws_glue_job.silver", "default_arguments", args)
-    result = check(data)
+    # what the job reads comes from its script + SQL header (no --*_table naming convention)
+    result = check(data, FIXTURES / "pipeline")
     assert "LG-CONS-002" in ids(result)
     msg = next(f.message for f in result.findings if f.rule_id == "LG-CONS-002")
     assert "bronze_car_data" in msg
@@ -130,10 +131,19 @@ def test_script_arg_literal_list_helper(tmp_path: Path):
 
 
 def test_crawler_table_name():
-    from tf_checks.rules.consistency import crawler_table_name
+    from lakegate.glue_naming import crawler_table_name
     assert crawler_table_name("bronze_", "s3://b/bronze/car_data/") == "bronze_car_data"
     assert crawler_table_name("", "s3://b/performance-alerts.Log") == "performance_alerts_log"
     assert crawler_table_name("Silver_", "s3://b/car_telemetry") == "silver_car_telemetry"
+    # the prefix is kept as given (lower-cased), only the folder is sanitised
+    assert crawler_table_name("bronze-", "s3://b/raw/car-data/") == "bronze-car_data"
+
+
+def test_localaws_uses_the_same_naming():
+    from lakegate.glue_naming import table_name
+    from localaws.glue import naming
+    for prefix, folder in (("bronze-", "car_data"), ("", "My-Data.v2"), (None, "x")):
+        assert naming.table_name(prefix, folder) == table_name(prefix, folder)
 
 
 # ---------------------------------------------------------------- change impact
