@@ -35,3 +35,29 @@ def test_a_newly_declared_family_appears_without_editing_the_generator():
     finally:
         registry.RULES.pop(f"{fam}-001")
         registry.FAMILIES.pop(fam)
+
+
+def test_finding_to_json_matches_the_dataclass_fields():
+    """to_json is hand-built for speed; it must stay the dataclass's fields (the CLI contract)."""
+    from dataclasses import asdict
+
+    from tf_checks.findings import Finding, Missing
+    for f in (Finding("LG-X-001", "high", "a.b", "m", fix="f", role_address="r",
+                      missing=[Missing("s3:GetObject", "arn:aws:s3:::b/*", "why", "conditional")],
+                      file="main.tf", line=3, suppressed="ok"),
+              Finding("LG-X-002", "low", "a.c", "m2")):
+        expected = asdict(f)
+        if f.role_address is None:
+            expected.pop("role_address")
+        assert f.to_json() == expected and list(f.to_json()) == list(expected)
+
+
+def test_json_output_is_the_to_json_document():
+    import json
+
+    from tf_checks.findings import CheckResult, Finding
+    from tf_checks.output.jsonout import render
+    r = CheckResult(findings=[Finding("LG-X-001", "high", "a.b", "m\n\"q\"")] * 3, resources=7)
+    text = render(r)
+    assert json.loads(text) == r.to_json()
+    assert text.count("\n") < 40   # findings are one line each

@@ -177,4 +177,7 @@ def render(result: CheckResult, tf_dir: Path | None) -> str:
     :param tf_dir: the Terraform directory the plan came from; when given, results point at the
         ``.tf`` file and line of the resource block (``uriBaseId`` ``SRCROOT`` = that directory).
     """
-    return json.dumps(to_sarif(result, tf_dir), indent=2, sort_keys=False) + "\n"
+    from tf_checks.output.jsonout import dumps
+
+    # runs[0].results[i] and the rule descriptors are one compact line each (see jsonout)
+    return dumps(to_sarif(result, tf_dir), levels=5) + "\n"
