@@ -349,6 +349,21 @@ class Program:
         vals: list[Val] = []
         params = _params(fn)
         pos = params.index(pname)
+        if fn.args.vararg is not None and pname == fn.args.vararg.arg:
+            n_pos = len(fn.args.posonlyargs) + len(fn.args.args)
+            calls = list(self._calls_to(mod, fn))
+            for cmod, call in calls:
+                cscope = cmod.scope_of(call)
+                items = [self.ev(cmod, a, cscope, {}) for a in call.args[n_pos:]
+                         if not isinstance(a, ast.Starred)]
+                if any(isinstance(a, ast.Starred) for a in call.args[n_pos:]):
+                    vals.append(_u(f"{fn.name}() is called with *args"))
+                    continue
+                combos = _product(items, lambda xs: Lst(tuple(xs)))
+                vals.append(combos)
+            result = union(vals) if calls else _u(f"*{pname} of {fn.name}() (no call)")
+            self._param_cache[key] = result
+            return result
         n_defaults = len(fn.args.defaults)
         default = fn.args.defaults[pos - (len(fn.args.args) - n_defaults)] \
             if pos < len(fn.args.args) and pos >= len(fn.args.args) - n_defaults else None
@@ -648,6 +663,8 @@ class Program:
         name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
         if name == "getResolvedOptions":
             return [Obj("args")]
+        if name in _RUNTIME_VALUES:
+            return [Obj("anystr")]
         if name == "ArgumentParser":
             return [Obj("argparser")]
         if name == "parse_args":
@@ -659,8 +676,26 @@ class Program:
             if not isinstance(svc, Unknown) and svc == ["s3"]:
                 return [Obj("s3client" if name == "client" else "s3resource")]
         if name == "join" and isinstance(f, ast.Attribute) and _dotted(f.value) in ("os.path", "posixpath"):
-            parts = [_strish(ev(a)) for a in node.args]
-            return _product(parts, lambda xs: posixpath.join(*xs))
+            arglists: list[list] = [[]]
+            for a in node.args:
+                v = ev(a.value if isinstance(a, ast.Starred) else a)
+                if isinstance(v, Unknown):
+                    return v
+                nxt = []
+                for alt in v:
+                    if isinstance(a, ast.Starred):
+                        if not isinstance(alt, Lst) or not all(isinstance(x, str) for x in alt.items):
+                            return _u("os.path.join(*x) of values the gate cannot list")
+                        nxt += [al + list(alt.items) for al in arglists]
+                    else:
+                        sv = _strish([alt])
+                        if isinstance(sv, Unknown):
+                            return sv
+                        nxt += [al + [sv[0]] for al in arglists]
+                arglists = nxt
+                if len(arglists) > MAX_ALTS:
+                    return _u(f"more than {MAX_ALTS} possible values")
+            return union([[posixpath.join(*al) for al in arglists if al]])
         if name in ("str",) and isinstance(f, ast.Name) and len(node.args) == 1:
             return _strish(ev(node.args[0]))
         if name in ("list", "tuple", "sorted") and isinstance(f, ast.Name) and len(node.args) == 1:
@@ -674,13 +709,16 @@ class Program:
             target = self.lookup(mod, f.id, scope, over)
             if not isinstance(target, Unknown) and len(target) == 1 and isinstance(target[0], Obj) \
                     and target[0].kind == "func":
-                return self._return_value(*target[0].data)
+                return self._return_value(*target[0].data, call=node, caller=(mod, scope, over))
             if not isinstance(target, Unknown) and len(target) == 1 and isinstance(target[0], Obj) \
                     and target[0].kind == "module" and target[0].data[0].endswith("GlueContext"):
                 return [Obj("glue")]
         return _u(f"the result of {name or 'a call'}()")
 
-    def _return_value(self, modname: str, fname: str) -> Val:
+    def _return_value(self, modname: str, fname: str, call: ast.Call | None = None,
+                      caller: tuple | None = None) -> Val:
+        """What ``fname`` returns; with ``call``, its parameters bound to this call's arguments
+        (so a path helper called twice gives each call its own value)."""
         mod = self.modules[modname]
         fn = mod.functions.get(fname)
         if fn is None:
@@ -688,7 +726,31 @@ class Program:
         rets = [n for n in _walk_scope(fn) if isinstance(n, ast.Return) and n.value is not None]
         if not rets:
             return [None]
-        return union([self.ev(mod, r.value, fn, {}) for r in rets])
+        bound: dict[str, Val] = {}
+        if call is not None and caller is not None:
+            cmod, cscope, cover = caller
+            args = fn.args
+            positional = [a.arg for a in args.posonlyargs + args.args]
+            extra: list[Val] = []
+            for i, a in enumerate(call.args):
+                if isinstance(a, ast.Starred):
+                    bound = {}
+                    break
+                v = self.ev(cmod, a, cscope, cover)
+                if i < len(positional):
+                    bound[positional[i]] = v
+                else:
+                    extra.append(v)
+            else:
+                for k in call.keywords:
+                    if k.arg is not None:
+                        bound[k.arg] = self.ev(cmod, k.value, cscope, cover)
+                if args.vararg is not None:
+                    bound[args.vararg.arg] = _product(extra, lambda xs: Lst(tuple(xs)))
+                defaults = args.defaults
+                for name, d in zip(positional[len(positional) - len(defaults):], defaults):
+                    bound.setdefault(name, self.ev(mod, d, mod.tree, {}))
+        return union([self.ev(mod, r.value, fn, bound) for r in rets])
 
     def _method(self, mod: Module, node: ast.Call, name: str, recv: Val, scope: ast.AST,
                 over: dict[str, Val]) -> Val:
@@ -1249,6 +1311,9 @@ class Program:
 
 # ----------------------------------------------------------------------------- helpers
 
+# Calls whose string value is chosen at run time (dates, times, uuids): any string.
+_RUNTIME_VALUES = frozenset({"isoformat", "strftime", "now", "today", "utcnow", "uuid4", "uuid1",
+                             "time_ns", "timestamp", "date_format"})
 _READ_FORMATS = ("parquet", "csv", "json", "orc", "text", "avro", "jdbc")
 _STR_METHODS = ("rstrip", "lstrip", "strip", "lower", "upper", "replace", "removeprefix",
                 "removesuffix", "casefold")
@@ -1264,7 +1329,8 @@ _OP_NAMES = frozenset({
 
 
 def _params(fn: ast.FunctionDef) -> list[str]:
-    return [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+    extra = [fn.args.vararg.arg] if fn.args.vararg is not None else []
+    return [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs] + extra
 
 
 def _mentions(node: ast.AST, name: str) -> bool:
@@ -1304,6 +1370,10 @@ def _strish(val: Val) -> Val:
             out.append(x)
         elif isinstance(x, (int, float)) and not isinstance(x, bool):
             out.append(str(x))
+        elif isinstance(x, Obj) and x.kind == "listing" and x.data[1] is not None:
+            out.append(Wild(x.data[1]))   # a key from a listing: starts with the listed prefix
+        elif isinstance(x, Obj) and x.kind == "anystr":
+            out.append(Wild(""))          # a run-time value (date, uuid): any string
         else:
             return _u("a value that is not a string")
     return out
@@ -1324,9 +1394,13 @@ def _product(parts: list[Val], fn: Any) -> Val:
 
 
 def _concat(parts: list[Val]) -> Val:
+    """Concatenate string alternatives; from the first Wild part on (a listed key, a run-time
+    date or uuid) the result is "any string starting with" what precedes it plus that part."""
     def cat(xs: tuple) -> str:
-        s = "".join(xs)
-        return Wild(s) if xs and isinstance(xs[-1], Wild) else s
+        for i, x in enumerate(xs):
+            if isinstance(x, Wild):
+                return Wild("".join(xs[:i + 1]))
+        return "".join(xs)
     return _product(parts, cat)
 
 
