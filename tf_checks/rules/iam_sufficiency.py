@@ -130,11 +130,19 @@ def _narrow_to_io(reqs: list[Any], io: Any) -> list[Any]:
             out.add(f"{b}/{k[:-1] if k.endswith('/') else k}")
         return out
 
-    deletes, reads = stems(io.s3_deletes), stems(io.s3_reads)
+    deletes, reads, writes = stems(io.s3_deletes), stems(io.s3_reads), stems(io.s3_writes)
     out = []
     for r in reqs:
         res = r.resource.split(":::", 1)[-1].rstrip("*")
         res = res[:-1] if res.endswith("/") else res
+        if r.entry == "job.s3.write" and r.action == "s3:PutObject" and res not in writes:
+            continue   # a prefix the job only deletes under
+        if r.entry == "job.s3.write" and r.action == "s3:GetObject" and res not in writes:
+            continue   # reads are required by job.s3.read
+        if r.entry == "job.s3.write" and r.action == "s3:DeleteObject" and res not in writes:
+            # deleted, never written by Spark: no "<prefix>_$folder$" marker, objects under prefix/
+            from dataclasses import replace
+            r = replace(r, resource=r.resource.rstrip("*") + "/*")
         if r.entry == "job.s3.write" and r.action == "s3:DeleteObject" and res not in deletes:
             continue
         if r.entry == "job.s3.read" and r.action == "s3:GetObject" and res not in reads:

@@ -65,7 +65,7 @@ resource "aws_iam_policy" "mover" {
       {
         Effect   = "Allow"
         Action   = ["s3:ListBucket"]
-        Resource = [aws_s3_bucket.landing.arn]
+        Resource = [aws_s3_bucket.landing.arn, aws_s3_bucket.archive.arn]
       },
       {
         Effect   = "Allow"

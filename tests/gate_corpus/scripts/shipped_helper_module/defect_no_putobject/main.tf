@@ -64,7 +64,7 @@ resource "aws_iam_role_policy" "job" {
         Sid      = "WriteSummaries"
         Effect   = "Allow"
         Action   = ["s3:GetObject", "s3:DeleteObject"]
-        Resource = ["${aws_s3_bucket.data.arn}/summaries/*", "${aws_s3_bucket.data.arn}/tmp/*"]
+        Resource = ["${aws_s3_bucket.data.arn}/summaries/*", "${aws_s3_bucket.data.arn}/tmp*"]
       },
       {
         Sid      = "List"
