@@ -1299,7 +1299,11 @@ class Program:
         return None
 
     def _methods_named(self, name: str) -> list[tuple[Module, ast.AST]]:
-        out = []
+        cache = self.__dict__.setdefault("_methods_cache", {})
+        if name in cache:
+            return cache[name]
+        out: list[tuple[Module, ast.AST]] = []
+        cache[name] = out
         for m in self.modules.values():
             for node in ast.walk(m.tree):
                 if isinstance(node, ast.ClassDef):

@@ -212,7 +212,13 @@ def _job_io(ctx: Any, res: Resource) -> tuple[JobIO | None, list[Finding]]:
                       "not a .py shipped with --extra-py-files)")
         _add_locations(ctx, io)
         return io, errs
-    analysis = analyze(loc.path, tree, modules, args)
+    try:
+        analysis = analyze(loc.path, tree, modules, args)
+    except Exception as err:  # noqa: BLE001 - fail closed on a script the analysis cannot handle
+        io.unknown = (f"the gate's analysis of {loc.path.name} failed ({type(err).__name__}: "
+                      f"{str(err)[:120]})")
+        _add_locations(ctx, io)
+        return io, errs
     unknown: list[str] = []
     for op in analysis.ops:
         if isinstance(op.target, Unknown):
