@@ -91,12 +91,13 @@ def run(ctx: Context) -> Iterable[Finding]:
         ios[res.address] = io
         if io.unknown:
             name = Job(res).name
+            declare_it = (f"declare it in lakegate.toml: [gate.jobs.\"{name}\"] reads = "
+                          f"[\"s3://<bucket>/<prefix>/\", \"<database>.<table>\"] writes = "
+                          f"[\"s3://<bucket>/<prefix>/\"] (deletes/lists too when it deletes or lists)")
+            fix = declare_it if io.script_path is not None or "Scala" in io.unknown else \
+                f"pass --scripts DIR (the folder holding the job's scripts), or {declare_it}"
             findings.append(CONS_008.finding(
-                res.address,
-                f"cannot verify what job {name} reads/writes: {io.unknown}",
-                fix=f"pass --scripts DIR (the folder holding the job's scripts), or declare it in "
-                    f"lakegate.toml: [gate.jobs.\"{name}\"] reads = [\"s3://<bucket>/<prefix>/\", "
-                    f"\"<database>.<table>\"] writes = [\"s3://<bucket>/<prefix>/\"]"))
+                res.address, f"cannot verify what job {name} reads/writes: {io.unknown}", fix=fix))
         findings += _script_checks(ctx, res, io)
     findings += _crawler_naming(ctx, ios)
     findings += _crawler_after_job(ctx, ios)
