@@ -49,6 +49,9 @@ declare_family(
 
 BACKUP_FIX = "back up first with `lakegate backup --env ENV --tf-dir DIR`"
 PREVENT = "lifecycle { prevent_destroy = true }"
+REMOVED_FIX = ("restore the resource block; to stop managing it without deleting it use a "
+               "`removed { from = ADDRESS  lifecycle { destroy = false } }` block (Terraform "
+               ">= 1.7) or `terraform state rm`")
 
 BUCKET_LOST = declare(
     "LG-SAFE-001", "A bucket holding pipeline data is deleted or replaced", "critical", FAMILY,
@@ -372,17 +375,21 @@ def deletions(ctx: Any) -> Iterable[Finding]:
                         f"bucket; {BACKUP_FIX}")
             continue
         forced = before.get("force_destroy") is True
-        lost = "; ".join(f"objects under {p} ({_short(u, 2)})" for p, u in sorted(held.items()))
+        lost = "; ".join(f"objects under {p} ({_short(u, 3)})" for p, u in sorted(held.items()))
         if forced:
             what = f"{lost} are deleted with the bucket (force_destroy = true)"
         else:
             what = (f"{lost} would be deleted with it; without force_destroy the delete fails "
                     "on the non-empty bucket and the apply stops half-way")
-        fix = (f"keep the name {bucket} (or create the new bucket beside it, copy the objects "
-               "with `aws s3 sync`, switch the pipeline, and delete the old one in a later "
-               f"change); add {PREVENT}; {BACKUP_FIX}") if rn else (
-            f"undo the change that forces the replacement ({_short(_changed_attrs(res))}) or use "
-            f"`terraform import` instead of recreating; add {PREVENT}; {BACKUP_FIX}")
+        if rn:
+            fix = (f"keep the name {bucket} (or create the new bucket beside it, copy the objects "
+                   "with `aws s3 sync`, switch the pipeline, and delete the old one in a later "
+                   f"change); add {PREVENT}; {BACKUP_FIX}")
+        elif how == "replaced":
+            fix = (f"undo the change that forces the replacement ({_short(_changed_attrs(res))}) "
+                   f"or use `terraform import` instead of recreating; add {PREVENT}; {BACKUP_FIX}")
+        else:
+            fix = (f"{REMOVED_FIX}; add {PREVENT}; {BACKUP_FIX}")
         yield BUCKET_LOST.finding(res.address, f"bucket {bucket} is {how}: {what}{why}",
                                   severity=None if forced else "high", fix=fix)
 
@@ -401,7 +408,8 @@ def deletions(ctx: Any) -> Iterable[Finding]:
             f"catalog database {db} is {how}: every table and partition definition in database "
             f"{db} is deleted{known}; jobs reading them fail or read nothing until re-crawled"
             + (f"; {_rename_text('database', *rn)}" if rn else ""),
-            fix=(f"keep the name {db}; " if rn else "use `terraform import` instead of recreating; ")
+            fix=(f"keep the name {db}; " if rn else "use `terraform import` instead of recreating; "
+                 if how == "replaced" else f"{REMOVED_FIX}; ")
             + f"add {PREVENT}; {BACKUP_FIX} (it saves table and partition definitions)")
 
     for res in plan.of("aws_glue_catalog_table", live=False):
