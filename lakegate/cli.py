@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tf_checks.cli",
     "lakegate.commands.local",
     "lakegate.commands.deploy",
+    "lakegate.commands.backup",
     "lakegate.commands.recover",
     "lakegate.commands.smoke",
     "lakegate.commands.data",
