@@ -13,8 +13,10 @@ buckets from crawler targets, job arguments and table locations, whatever the na
 * bucket ``acme-athena-query-results`` (Athena results only: no pipeline data);
 * crawler ``clickstream-raw`` -> database ``web_analytics``, table ``clickstream``;
 * catalog table ``web_analytics.sessions`` at ``s3://acme-curated-prod/sessions/``;
-* Glue job ``sessionize`` reading ``--source_path`` and the table ``clickstream`` (``--input_table``),
-  writing ``--target_path``;
+* Glue job ``sessionize`` (a PySpark script uploaded by ``aws_s3_object.sessionize_script``, the
+  Terraform directory holds its source) reading ``--source_path`` and the table ``clickstream``
+  (``--input_table``), writing ``--target_path``: the gate learns that from the script and its
+  arguments, whichever ``job_io`` implementation is installed;
 * Athena workgroup ``analysts`` and log group ``/aws-glue/jobs/sessionize``.
 
 Tests change one resource with :func:`change` and run the rules with :func:`run`.
@@ -23,6 +25,7 @@ Tests change one resource with :func:`change` and run the rules with :func:`run`
 from __future__ import annotations
 
 import copy
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,28 @@ LANDING = "acme-landing-zone-prod"
 CURATED = "acme-curated-prod"
 RESULTS = "acme-athena-query-results"
 JOB = "sessionize"
+CODE = "acme-glue-code"
+
+SCRIPT = '''import sys
+
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+
+args = getResolvedOptions(sys.argv, ["JOB_NAME", "database_name", "input_table", "source_path", "target_path"])
+glue_context = GlueContext(SparkContext.getOrCreate())
+spark = glue_context.spark_session
+job = Job(glue_context)
+job.init(args["JOB_NAME"], args)
+
+known = glue_context.create_dynamic_frame.from_catalog(
+    database=args["database_name"], table_name=args["input_table"], transformation_ctx="known")
+clicks = spark.read.json(args["source_path"])
+sessions = clicks.join(known.toDF(), "visitor_id").groupBy("session_id").count()
+sessions.write.mode("append").parquet(args["target_path"])
+job.commit()
+'''
 
 
 def _bucket(name: str, force: bool = False) -> dict[str, Any]:
@@ -59,9 +84,12 @@ def _resources() -> dict[str, tuple[str, dict[str, Any]]]:
             "name": "sessions", "database_name": "web_analytics", "table_type": "EXTERNAL_TABLE",
             "storage_descriptor": [{"location": f"s3://{CURATED}/sessions/",
                                     "input_format": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"}]}),
+        "aws_s3_object.sessionize_script": ("aws_s3_object", {
+            "bucket": CODE, "key": "jobs/sessionize.py", "source": "jobs/sessionize.py",
+            "etag": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"}),
         "aws_glue_job.sessionize": ("aws_glue_job", {
             "name": JOB, "role_arn": "arn:aws:iam::123456789012:role/etl", "glue_version": "4.0",
-            "command": [{"name": "glueetl", "script_location": "s3://acme-glue-code/jobs/sessionize.py",
+            "command": [{"name": "glueetl", "script_location": f"s3://{CODE}/jobs/sessionize.py",
                          "python_version": "3"}],
             "default_arguments": {
                 "--job-bookmark-option": "job-bookmark-enable",
@@ -118,8 +146,14 @@ def change(address: str, actions: list[str], **after: Any) -> PlanBuilder:
 
 
 def run(plan: PlanBuilder | dict[str, Any], tf_dir: Path | None = None) -> CheckResult:
+    """The rules on ``plan`` with a Terraform directory that holds the job's script (``tf_dir``,
+    or a fresh temporary one)."""
     doc = plan.doc() if isinstance(plan, PlanBuilder) else plan
-    return run_rules(load_data(doc, "fixture.plan.json"), tf_dir)
+    with tempfile.TemporaryDirectory(prefix="lg-safe-") as tmp:
+        where = Path(tf_dir) if tf_dir is not None else Path(tmp)
+        (where / "jobs").mkdir(parents=True, exist_ok=True)
+        (where / "jobs" / "sessionize.py").write_text(SCRIPT)
+        return run_rules(load_data(doc, "fixture.plan.json"), where)
 
 
 def safe(result: CheckResult) -> list[Finding]:

@@ -57,13 +57,13 @@ def test_bucket_without_pipeline_data_may_go():
 
 
 def test_data_is_found_from_the_pipeline_not_from_names():
-    """The same deletion of the results bucket is reported once a job reads from it."""
+    """The same deletion of the results bucket is reported once the job writes into it."""
     p = PlanBuilder().change("aws_s3_bucket.query_results", ["delete"])
     args = p.changes["aws_glue_job.sessionize"]["change"]
     for side in ("before", "after"):
-        args[side]["default_arguments"]["--lookup_path"] = f"s3://{RESULTS}/lookups/"
+        args[side]["default_arguments"]["--target_path"] = f"s3://{RESULTS}/sessions/"
     f = only(run(p), "LG-SAFE-001", "aws_s3_bucket.query_results", "critical")
-    assert f"s3://{RESULTS}/lookups/" in f.message
+    assert f"s3://{RESULTS}/sessions/" in f.message and f"written by job {JOB}" in f.message
 
 
 def test_unknown_job_io_cannot_rule_data_out():
