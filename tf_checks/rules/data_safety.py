@@ -209,10 +209,14 @@ class DataMap:
     tables: dict[tuple[str, str], str] = field(default_factory=dict)    # (db, table) -> location
     table_readers: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # -> job names
 
+    by_bucket: dict[str, list[str]] = field(default_factory=dict)      # bucket -> its prefixes
+
     def add(self, url: Any, use: str, *, read: bool) -> None:
         p = norm(url) if isinstance(url, str) else None
         if p is None:
             return
+        if p not in self.prefixes:
+            self.by_bucket.setdefault(p[len("s3://"):].split("/", 1)[0], []).append(p)
         uses = self.prefixes.setdefault(p, [])
         if use not in uses:
             uses.append(use)
@@ -223,7 +227,7 @@ class DataMap:
 
     def in_bucket(self, bucket: str, *, read_only: bool = False) -> dict[str, list[str]]:
         src = self.read_prefixes if read_only else self.prefixes
-        return {p: u for p, u in src.items() if p.startswith(f"s3://{bucket}/")}
+        return {p: src[p] for p in self.by_bucket.get(bucket, ()) if p in src}
 
 
 def data_map(ctx: Any) -> DataMap:
