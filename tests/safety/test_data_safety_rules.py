@@ -297,7 +297,7 @@ def test_rules_are_declared_in_the_registry_with_help():
     registry.load_rules()
     assert "LG-SAFE" in registry.FAMILIES
     declared = {r for r in registry.RULES if r.startswith("LG-SAFE-")}
-    assert declared == {f"LG-SAFE-{n:03d}" for n in range(1, 10)}
+    assert declared == {f"LG-SAFE-{n:03d}" for n in range(1, 11)}
     for rid in declared:
         rule = registry.get(rid)
         assert len(rule.help) > 200 and "Fix" in rule.help, rid
@@ -309,3 +309,15 @@ def test_harmless_bucket_change_has_no_finding():
     # and the same delete with a deep copy of the base still has exactly one finding (no state leaks)
     base = copy.deepcopy(change("aws_s3_bucket.landing", ["delete"]).doc())
     assert len(safe(run(base))) == 1
+
+
+def test_renamed_job_loses_its_bookmark():
+    f = only(run(change("aws_glue_job.sessionize", ["delete", "create"], name="sessionize-v2")),
+             "LG-SAFE-010", "aws_glue_job.sessionize", "high")
+    assert "bookmark and run history are deleted" in f.message and "rename" in f.message
+    # a job without bookmarks may be replaced
+    p = PlanBuilder()
+    for side in ("before", "after"):
+        p.changes["aws_glue_job.sessionize"]["change"][side]["default_arguments"]["--job-bookmark-option"] = \
+            "job-bookmark-disable"
+    assert ids(run(p.change("aws_glue_job.sessionize", ["delete", "create"], name="sessionize-v2"))) == []

@@ -24,7 +24,8 @@ Rules:
 * LG-SAFE-006 a lifecycle rule expires objects under a prefix a crawler or job reads;
 * LG-SAFE-007 a job's bookmark option leaves ``job-bookmark-enable``;
 * LG-SAFE-008 a job's script, SQL or Glue version changes (what its next run computes changes);
-* LG-SAFE-009 a catalog table's location changes (what the jobs reading it see changes).
+* LG-SAFE-009 a catalog table's location changes (what the jobs reading it see changes);
+* LG-SAFE-010 a job with bookmarks enabled is deleted or replaced (its bookmark goes with it).
 
 The bookmark resets these changes require are in the recovery plan (:mod:`tf_checks.rules.impact`,
 :func:`job_view_changes`).
@@ -143,6 +144,15 @@ TABLE_MOVED = declare(
     "definitions with `lakegate backup`, re-crawl, and reset the bookmarks of the jobs that read "
     "the table.")
 
+JOB_LOST = declare(
+    "LG-SAFE-010", "A job with bookmarks is deleted or replaced", "high", FAMILY,
+    "Deleting or replacing an `aws_glue_job` whose bookmarks are enabled deletes its bookmark "
+    "and its run history with it: the new job's first run reads all of its input again (appended "
+    "outputs get duplicates) and the runbook's last-run checks find nothing. A `name` change is "
+    "a replace; a `moved` block cannot help because the job name is its identity.\n\n"
+    "Fix: keep the name; `terraform import` instead of recreate; if the replacement is "
+    "intended, take `lakegate backup` first (bookmarks with their run ids) and make the new job's "
+    "first run overwrite rather than append.")
 
 # --------------------------------------------------------------------------- job I/O accessor
 
@@ -565,6 +575,19 @@ def _expiry(res: Resource, bucket: str, rule_id: str, prefix: str, exp: dict[str
 
 @check("data_safety.job_view", order=62)
 def job_view(ctx: Any) -> Iterable[Finding]:
+    for res in ctx.plan.of("aws_glue_job", live=False):
+        how = removal(res)
+        before = res.before or {}
+        if how is None or _arg(before, "--job-bookmark-option") != "job-bookmark-enable":
+            continue
+        name = as_str(before.get("name")) or res.address
+        rn = renamed(res, "name")
+        yield JOB_LOST.finding(
+            res.address,
+            f"job {name} is {how}: its bookmark and run history are deleted with it"
+            + ("; the new job's first run reads all of its input again" if how == "replaced" else "")
+            + (f"; {_rename_text('job', *rn)}" if rn else ""),
+            fix=(f"keep the name {name}; " if rn else "") + f"{BACKUP_FIX} (bookmarks and run ids)")
     for change in job_view_changes(ctx):
         rule = {"bookmark": BOOKMARK_OFF, "script": JOB_CODE, "sql": JOB_CODE,
                 "glue_version": JOB_CODE, "table_location": TABLE_MOVED}[change.kind]

@@ -89,8 +89,9 @@ def recovery_plan(ctx: Context) -> dict[str, Any]:
         for job, what in change.notes:
             add("bookmark_note", job, what, None)
     # data an apply deletes (LG-SAFE-001/002/003): back up first (runbook Checklist Antes, item 1)
-    at_risk = [{"address": f.address, "rule": f.rule_id, "what": f.message}
-               for f in data_safety.deletions(ctx)]
+    lost = list(data_safety.deletions(ctx)) + [f for f in data_safety.job_view(ctx)
+                                               if f.rule_id == data_safety.JOB_LOST.id]
+    at_risk = [{"address": f.address, "rule": f.rule_id, "what": f.message} for f in lost]
     for item in at_risk:
         add("backup_before_apply", item["address"], item["what"], None)
 
