@@ -636,9 +636,9 @@ def job_view_changes(ctx: Any) -> list[JobViewChange]:
         elif old_bm != "job-bookmark-enable" and new_bm == "job-bookmark-enable":
             out.append(JobViewChange(
                 "bookmark", res.address,
-                f"job {name}'s bookmark option goes from {old_bm} to job-bookmark-enable: the "
-                "stored bookmark is from before it was turned off, so the next run replays "
-                "everything since then", fix="reset the bookmark right after apply (the recovery "
+                f"job {name}'s bookmark option goes from {old_bm} to job-bookmark-enable: a "
+                "stored bookmark (if any) is from before it was turned off, so the next run "
+                "replays everything since then", fix="reset the bookmark right after apply (the recovery "
                 "plan lists it) so the next run starts from a known point",
                 resets=[(name, f"bookmark re-enabled (was {old_bm}): the stored bookmark is stale")]))
         old_s = as_str(first_block(res.before.get("command")).get("script_location"))
