@@ -21,15 +21,9 @@ from tests.localaws_glue.conftest import (BRONZE, CRAWLERS, DB, GOLD, JOB_NAMES,
                                           make_pipeline)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    state_file = tmp_path_factory.mktemp("safety-local") / "state.json"
-    st = localenv.start(path=state_file, timeout=60, time_scale=0.1, exit_with_pid=os.getpid())
-    st.state_file = state_file  # type: ignore[attr-defined]
-    try:
-        yield st
-    finally:
-        localenv.stop(path=state_file)
+@pytest.fixture
+def server(safety_server):
+    return safety_server
 
 
 def _names() -> PipelineNames:
