@@ -75,9 +75,10 @@ def summarize(report_dir: Path) -> Summary:
 
 
 def write_all(report_dir: Path) -> Summary:
-    from lakegate.reports import cucumber, html, junit, markdown
+    from lakegate.reports import cucumber, glance, html, junit, markdown
 
     summary = summarize(report_dir)
+    previous = glance.read_previous(report_dir)   # an earlier report (--previous DIR), for "what changed"
     consolidated = {
         "meta": summary.meta,
         "decision": summary.decision,
@@ -87,8 +88,8 @@ def write_all(report_dir: Path) -> Summary:
     }
     outputs = {
         "evidence.json": json.dumps(mask(consolidated), indent=2, default=str),
-        "signoff.html": html.render(summary),
-        "signoff.md": markdown.render(summary),
+        "signoff.html": html.render(summary, previous),
+        "signoff.md": markdown.render(summary, previous),
         "junit.xml": junit.render(summary),
         "cucumber.json": cucumber.render(summary),
     }
