@@ -147,7 +147,7 @@ def _failing(view: View) -> list[str]:
         return []
     out = ['<section class="failing" aria-labelledby="h-failing"><h2 id="h-failing">What failed</h2><ul>']
     for v in view.failing:
-        out.append(f"<li><b>{_e(v.id)}</b> {_e(v.result.item.title)}: {_rich(' '.join(v.sentences[:2]))}</li>")
+        out.append(f"<li><b>{_e(v.id)}</b> {_e(v.result.item.title)}: {_rich(' '.join(v.sentences[:3]))}</li>")
     out.append("</ul></section>")
     return out
 

@@ -40,7 +40,7 @@ def render(summary: Summary, previous: dict[str, Any] | None = None) -> str:
     if view.failing:
         lines += ["## What failed", ""]
         for v in view.failing:
-            lines.append(f"- ❌ **{v.id}** {_cell(v.result.item.title)}: {_cell(' '.join(v.sentences[:2]))}")
+            lines.append(f"- ❌ **{v.id}** {_cell(v.result.item.title)}: {_cell(' '.join(v.sentences[:3]))}")
         lines.append("")
     for section, title in checklist.SECTIONS.items():
         rows = [v for v in view.signoff_items if v.result.item.section == section]

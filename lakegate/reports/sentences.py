@@ -9,6 +9,7 @@ backticks (rendered as code in HTML and Markdown). Every sentence is masked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -70,6 +71,7 @@ _DIAG_HINT = ("the runbook problem was not named", "a lakegate diagnosis regress
 class Context:
     """Run-level facts some sentences need (table statistics recorded by AA5)."""
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed_actions: list[tuple[str, str, str]] = field(default_factory=list)   # (name, state, error)
 
 
 def _table_facts(name: str, info: dict[str, Any] | None, ctx: Context) -> str:
@@ -173,7 +175,7 @@ def _aa1(ev: dict, rec: Any, ctx: Context) -> list[str]:
         took = dur(c.get("duration_s"))
         out.append(f"Crawler `{c.get('crawler')}` ran {took} from {iso(c.get('started'))}: {c.get('state')} / "
                    f"{c.get('last_status')}" + (f", error: {c['error']}" if c.get("error") else "")
-                   + f" ({c.get('tables_created', 0)} tables created, {c.get('tables_updated', 0)} updated).")
+                   + f" ({plural(c.get('tables_created') or 0, 'table')} created, {c.get('tables_updated') or 0} updated).")
     for name, info in (ev.get("bronze_table") or {}).items():
         out.append(_table_facts(name, info, ctx).capitalize() + "." if info else f"Table `{name}` is missing.")
     return out
@@ -196,7 +198,7 @@ def _aa3(ev: dict, rec: Any, ctx: Context) -> list[str]:
     checked = ev.get("checked") or []
     took = dur(rec.finished - rec.started) if num(rec.started) and num(rec.finished) else "?"
     return [f"IAM propagation: every required action was allowed on {ev.get('stable_polls', '?')} consecutive polls "
-            f"for {plural(len(checked), 'role user', 'role users')}, after {took} (the runbook sleeps a fixed 60 s)."]
+            f"for the roles of {plural(len(checked), 'crawler or job', 'crawlers and jobs')}, after {took} (the runbook sleeps a fixed 60 s)."]
 
 
 def _aa4(ev: dict, rec: Any, ctx: Context) -> list[str]:
@@ -322,7 +324,7 @@ BUILDERS: dict[str, Callable[[dict, Any, Context], list[str]]] = {
 
 def _end(text: str) -> str:
     text = text.strip()
-    return text if text.endswith((".", "!", "?", ")")) or not text else text + "."
+    return text if text.endswith((".", "!", "?")) or not text else text + "."
 
 
 def record_sentences(item_id: str, rec: Any, ctx: Context | None = None) -> list[str]:
@@ -335,7 +337,8 @@ def record_sentences(item_id: str, rec: Any, ctx: Context | None = None) -> list
         facts = []   # evidence of an unexpected shape: the full evidence stays in <details>
     out: list[str] = []
     if rec.status == "FAIL":
-        out.append("Failed: " + _end(rec.first_failure_line() or "the scenario failed"))
+        line = re.sub(r"^(AssertionError|Failed):\s*", "", rec.first_failure_line())
+        out.append("Failed: " + _end(line or "the scenario failed"))
         probs = ev.get("problems") if isinstance(ev.get("problems"), list) else []
         diag = next((p for p in probs if isinstance(p, dict) and p.get("cause")), None)
         if diag is not None and item_id not in ("P1", "P2", "P3", "P4", "P5", "S1"):
@@ -343,6 +346,9 @@ def record_sentences(item_id: str, rec: Any, ctx: Context | None = None) -> list
         else:
             problem, fix = RUNBOOK_HINTS.get(item_id, _DIAG_HINT)
             out.append(f"Runbook: {problem}. Fix: {_end(fix)}")
+        if item_id in ("AA4", "FV1") and ctx.failed_actions:
+            facts = ["Failed action: " + "; ".join(f"`{n}` {st}" + (f": {err}" if err else "")
+                                                   for n, st, err in ctx.failed_actions[:2])]
         out += facts[:1]
     elif rec.status == "SKIP":
         out.append("Skipped: " + _end(rec.first_failure_line() or "no reason given"))

@@ -82,12 +82,13 @@ def _outcomes(summary: Any) -> tuple[dict[str, tuple[bool, bool, str | None]], l
 def build(summary: Any, previous: dict[str, Any] | None = None) -> View:
     outcomes, reasons = _outcomes(summary)
     tables = glance.tables(summary)
-    ctx = Context(tables=tables)
+    tl = timeline.build(summary)
+    ctx = Context(tables=tables, failed_actions=[(b.label, b.state, str(b.error or "")) for b in tl.actions
+                                                 if b.tone == "failed"])
     items = []
     for it in summary.items:
         applies, rehearsal, waiver = outcomes.get(it.item.id, (True, False, None))
         items.append(ItemView(it, item_sentences(it, ctx, waiver=waiver), applies, rehearsal, waiver))
-    tl = timeline.build(summary)
     by_sev, findings = glance.findings(summary)
     return View(summary=summary, items=items, reasons=reasons, timeline=tl, tables=tables,
                 alerts=glance.alerts(summary), by_severity=by_sev, findings=findings,
