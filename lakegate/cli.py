@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lakegate.commands.deploy",
     "lakegate.commands.recover",
     "lakegate.commands.smoke",
+    "lakegate.commands.report",
     "lakegate.commands.data",
 )
 
