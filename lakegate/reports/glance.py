@@ -95,7 +95,7 @@ def alerts_svg(data: list[tuple[str, int]]) -> str:
                     f'fill="#1565c0"/><text x="{label_w + w + 6:.1f}" y="{y + 15}">{count(n)}</text></g>')
     total = sum(n for _, n in data)
     return (f'<svg class="alerts" role="img" aria-label="Alerts by type: '
-            + html.escape(", ".join(f"{k} {v}" for k, v in data), quote=True)
+            + html.escape(mask_text(", ".join(f"{k} {v}" for k, v in data)), quote=True)
             + f' (total {total})" viewBox="0 0 {label_w + bar_w + 70} {height}" width="100%" '
             f'style="max-width:{label_w + bar_w + 70}px" '
             f'font-family="system-ui,sans-serif" font-size="12">' + "".join(rows) + "</svg>")

@@ -100,7 +100,7 @@ def render(summary: Summary, previous: dict[str, Any] | None = None) -> str:
         lines += ["## Local rehearsals (not part of this sign-off)", "", "| item | check | status | evidence |",
                   "|---|---|---|---|"]
         for v in view.rehearsals:
-            lines.append(f"| {v.id} | {_cell(v.result.item.title)} | {_ICON[v.status]} {v.status} | "
-                         f"{_cell(' '.join(v.sentences))} |")
+            status = f"{_ICON[v.status]} {v.status}" + (" (waived)" if v.waiver else "")
+            lines.append(f"| {v.id} | {_cell(v.result.item.title)} | {status} | {_cell(' '.join(v.sentences))} |")
         lines.append("")
     return "\n".join(lines)
