@@ -337,7 +337,7 @@ def record_sentences(item_id: str, rec: Any, ctx: Context | None = None) -> list
         facts = []   # evidence of an unexpected shape: the full evidence stays in <details>
     out: list[str] = []
     if rec.status == "FAIL":
-        line = re.sub(r"^(AssertionError|Failed):\s*", "", rec.first_failure_line())
+        line = re.sub(r"^Failed:\s*", "", rec.first_failure_line())
         out.append("Failed: " + _end(line or "the scenario failed"))
         probs = ev.get("problems") if isinstance(ev.get("problems"), list) else []
         diag = next((p for p in probs if isinstance(p, dict) and p.get("cause")), None)
