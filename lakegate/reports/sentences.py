@@ -345,6 +345,10 @@ def record_sentences(item_id: str, rec: Any, ctx: Context | None = None) -> list
             out.append(f"Runbook {diag.get('id')}: {_end(diag['cause'])} Fix: {_end(diag.get('fix', ''))}")
         else:
             problem, fix = RUNBOOK_HINTS.get(item_id, _DIAG_HINT)
+            q = ev.get("athena") if isinstance(ev.get("athena"), dict) else {}
+            if item_id in ("AA6", "FV6") and q.get("state") not in (None, "SUCCEEDED"):
+                fix = ("the query itself did not succeed: check that the table exists (AA5, FV5) and its crawler "
+                       "ran, and the workgroup's output location")
             out.append(f"Runbook: {problem}. Fix: {_end(fix)}")
         if item_id in ("AA4", "FV1") and ctx.failed_actions:
             facts = ["Failed action: " + "; ".join(f"`{n}` {st}" + (f": {err}" if err else "")
