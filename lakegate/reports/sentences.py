@@ -275,6 +275,9 @@ def _table_item(ev: dict, rec: Any, ctx: Context) -> list[str]:
 
 def _fv6(ev: dict, rec: Any, ctx: Context) -> list[str]:
     q = ev.get("athena") or {}
+    if q.get("state") not in (None, "SUCCEEDED"):
+        return [f"Athena query `{q.get('sql')}` {q.get('state')}: {q.get('error')}; the data implies "
+                f"{names(ev.get('implied') or [])}."]
     rows = q.get("rows") or []
     got = ", ".join(f"{r[0]} ({r[1]})" for r in rows if isinstance(r, list) and len(r) >= 2) or \
         ", ".join(ev.get("returned") or []) or "nothing"
