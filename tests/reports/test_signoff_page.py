@@ -180,3 +180,29 @@ def test_planted_secrets_are_masked_in_every_new_section(passing_dir):
     for name in ("signoff.html", "signoff.md"):
         text = (passing_dir / name).read_text()
         assert secret not in text and account not in text, name
+
+
+def test_timeline_tolerates_open_actions_and_older_evidence(tmp_path):
+    from lakegate.reports import timeline
+
+    t0 = 1_796_251_902.0
+    run = {"run_id": "wr_1", "status": "RUNNING", "started": t0, "statistics": {"TotalActions": 2}}
+    evidence.append(tmp_path, evidence.Record(item_id="AA4", scenario="run", status="FAIL", started=t0,
+                                              finished=t0 + 60, failure="stuck", evidence={
+        "workflow_run": run, "actions": [
+            {"name": "silver", "type": "JOB", "state": "SUCCEEDED", "started": t0, "finished": t0 + 5},
+            {"name": "hang", "type": "JOB", "state": "RUNNING", "started": t0 + 5, "finished": None}]}))
+    tl = timeline.build(summarize(tmp_path))
+    assert [b.label for b in tl.actions] == ["silver", "hang"] and tl.actions[1].end is None
+    chart = timeline.svg(tl)
+    assert chart.count('class="bar action') == 2 and "RUNNING open" in chart
+    gantt = timeline.mermaid(tl)
+    assert "silver SUCCEEDED :done, t0" in gantt and "hang" not in gantt   # Mermaid needs an end: open bars are SVG-only
+
+    older = tmp_path / "older"            # evidence written before AA4 recorded its actions
+    evidence.append(older, evidence.Record(item_id="FV8", scenario="gold", status="PASS", evidence={"gold_runs": [
+        {"name": "gold_a", "type": "JOB", "state": "SUCCEEDED", "started": t0, "finished": t0 + 2},
+        {"name": "gold_b", "type": "JOB", "state": "SUCCEEDED", "started": t0, "finished": t0 + 3}]}))
+    tl = timeline.build(summarize(older))
+    assert len(tl.actions) == 2 and "only the gold job runs" in tl.partial
+    assert timeline.svg(timeline.Timeline(run_id=None, run_state=None)) == ""
