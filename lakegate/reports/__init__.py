@@ -78,7 +78,6 @@ def write_all(report_dir: Path) -> Summary:
     from lakegate.reports import cucumber, glance, html, junit, markdown
 
     summary = summarize(report_dir)
-    previous = glance.read_previous(report_dir)   # an earlier report (--previous DIR), for "what changed"
     consolidated = {
         "meta": summary.meta,
         "decision": summary.decision,
@@ -86,6 +85,7 @@ def write_all(report_dir: Path) -> Summary:
         "items": [{"id": it.item.id, "section": it.item.section, "title": it.item.title,
                    "status": it.status, "records": [asdict(r) for r in it.records]} for it in summary.items],
     }
+    previous = glance.read_previous(report_dir)   # an earlier report (--previous DIR), for "what changed"
     outputs = {
         "evidence.json": json.dumps(mask(consolidated), indent=2, default=str),
         "signoff.html": html.render(summary, previous),
