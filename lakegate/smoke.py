@@ -55,10 +55,10 @@ class SmokeOptions:
     env: str = "local"
     tags: str | None = None          # pytest -m expression over checklist ids
     report_dir: Path = Path("reports")
+    previous: Path | None = None     # an earlier report directory: the sign-off says what changed since
     rows: int | None = None          # generated bronze rows (local environment only)
     keep: bool = False               # leave the local AWS running afterwards
     gate_result: Path | None = None  # `lakegate check --format json` output, for the plan summary
-    previous: Path | None = None     # an earlier report directory: the sign-off says what changed since
 
 
 @dataclass
@@ -447,9 +447,9 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     # read before this run clears the directory (--previous may be the report directory itself)
     previous = glance.load_previous(opts.previous) if opts.previous is not None else None
     evidence.reset(report_dir)
+    glance.set_previous(report_dir, previous)   # or drop an earlier run's, without --previous
     for name in (*REPORT_FILES, LOCAL_LOG):   # never leave a previous run's output next to this run's evidence
         (report_dir / name).unlink(missing_ok=True)
-    glance.set_previous(report_dir, previous)
     meta = run_metadata(env.name, env.kind, tags, git(root), summary_line)
     evidence.write_meta(report_dir, meta)
 

@@ -29,12 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep", action="store_true",
                    help="leave the local AWS running afterwards (uses the regular state file of 'lakegate local', "
                         "reusing a local AWS that is already running there)")
-    p.add_argument("--gate-result", type=Path, default=None, metavar="FILE",
-                   help="output of `lakegate check --format json` for the applied plan; its summary goes into "
-                        "the sign-off header")
     p.add_argument("--previous", type=Path, default=None, metavar="DIR",
                    help="an earlier report directory: the sign-off lists what changed since (tables, columns, "
                         "partition and row counts, items failing/passing); may be --report-dir itself")
+    p.add_argument("--gate-result", type=Path, default=None, metavar="FILE",
+                   help="output of `lakegate check --format json` for the applied plan; its summary goes into "
+                        "the sign-off header")
     p.set_defaults(func=run)
 
 
