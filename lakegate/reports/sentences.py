@@ -120,9 +120,10 @@ def _ba3(ev: dict, rec: Any, ctx: Context) -> list[str]:
     plan = ev.get("recovery_plan") or {}
     if not plan:
         return []
-    return [f"Recovery plan: run crawler {names(plan.get('crawlers_to_run') or [])}; reset bookmarks of "
-            f"{names(plan.get('bookmarks_to_reset') or [])}; IAM propagation wait: "
-            f"{'yes' if plan.get('iam_propagation_wait') else 'no'}; run workflow "
+    resets = plan.get("bookmarks_to_reset") or []
+    return [f"Recovery plan: run crawler {names(plan.get('crawlers_to_run') or [])}; "
+            + (f"reset the bookmarks of {names(resets)}" if resets else "reset no bookmark")
+            + f"; IAM propagation wait: {'yes' if plan.get('iam_propagation_wait') else 'no'}; run workflow "
             f"{names(plan.get('run_workflow') or [])}.",
             f"Each step gives its reason ({plural(len(plan.get('reasons') or []), 'reason')})."]
 
