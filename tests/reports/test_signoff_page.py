@@ -146,8 +146,11 @@ def test_rehearsals_get_their_own_section_and_waivers_are_shown(tmp_path):
                           failure="faults can only be injected in the local AWS")
     evidence.append(tmp_path, evidence.Record(item_id="FV1", scenario="run", status="PASS"))
     evidence.append(tmp_path, rec)
+    # a live environment with a waiver in lakegate.toml, as lakegate smoke records it for the checklist ...
+    evidence.write_meta(tmp_path, {"env": "prod", "env_kind": "aws", "fault_capable": False,
+                                   "waivers": {"P1": "no fault injection in prod"}})
     summary = summarize(tmp_path)
-    for it in summary.items:           # the fields lakegate.checklist sets (DESIGN: checklist decision)
+    for it in summary.items:           # ... and the fields the checklist puts on the records (DESIGN)
         for r in it.records:
             r.rehearsal = it.item.id == "P1"
             r.waiver = "no fault injection in prod" if it.item.id == "P1" else None
