@@ -125,8 +125,11 @@ def _header(view: View, summary: Summary) -> list[str]:
            f'<p><span class="decision {summary.decision}" role="status">{icon} {summary.decision}</span>'
            + (f" — partial run: {len(summary.items) - c['NOT RUN']} of {len(summary.items)} items run"
               if summary.partial else "") + "</p>"]
-    if view.reasons:
-        out.append("<p>NO-GO because:</p><ul>" + "".join(f"<li>{_rich(r)}</li>" for r in view.reasons) + "</ul>")
+    failing = {v.id for v in view.failing}     # those lead the page under "What failed"
+    others = [r for r in view.reasons if r.split(" ", 1)[0] not in failing]
+    if others:
+        out.append(f"<p>NO-GO {'also ' if failing else ''}because:</p><ul>"
+                   + "".join(f"<li>{_rich(r)}</li>" for r in others) + "</ul>")
     facts = [
         ("Environment", f"{meta.get('env', '')}" + (f" ({meta['env_kind']})" if meta.get("env_kind") else "")),
         ("Endpoint", meta.get("endpoint", "")),
