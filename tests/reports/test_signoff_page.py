@@ -209,3 +209,31 @@ def test_timeline_tolerates_open_actions_and_older_evidence(tmp_path):
     tl = timeline.build(summarize(older))
     assert len(tl.actions) == 2 and "only the gold job runs" in tl.partial
     assert timeline.svg(timeline.Timeline(run_id=None, run_state=None)) == ""
+
+
+def test_the_checklist_decision_is_rendered_not_remade(failing_dir):
+    """applies / rehearsal / waiver / reasons come from the checklist's verdict when it offers one."""
+    from types import SimpleNamespace
+
+    from lakegate.reports import Summary
+    from lakegate.reports import html as html_renderer
+
+    class Verdict:
+        reasons = ("FV1 failed", "BA5 did not run (no waiver in lakegate.toml)")
+
+        def outcome(self, item_id):
+            return SimpleNamespace(applies=item_id != "S1", rehearsal=item_id == "S1",
+                                   waiver="checked by hand" if item_id == "BA1" else None)
+
+    class WithVerdict(Summary):
+        verdict = property(lambda self: Verdict())
+
+    base = summarize(failing_dir)
+    summary = WithVerdict(meta=base.meta, items=base.items)
+    view = build(summary)
+    assert view.reasons == list(Verdict.reasons)
+    assert [v.id for v in view.rehearsals] == ["S1"]
+    page = html_renderer.render(summary)
+    assert "NO-GO also because:</p><ul><li>BA5 did not run (no waiver in lakegate.toml)</li></ul>" in page
+    assert "<li>FV1 failed</li>" not in page           # FV1 already leads under "What failed"
+    assert "⚑ Waived: checked by hand" in page
