@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lakegate.commands.backup",
     "lakegate.commands.recover",
     "lakegate.commands.smoke",
+    "lakegate.commands.report",
     "lakegate.commands.data",
 )
 
