@@ -77,3 +77,13 @@ def test_cli_scripts_flag_must_be_a_directory(tmp_path: Path, capsys):
     code = main(["check", str(FIXTURES / "pipeline.plan.json"), "--scripts", str(tmp_path / "nope")])
     assert code == 2
     assert "--scripts" in capsys.readouterr().err
+
+
+def test_script_found_nowhere_but_sql_header_known_is_a_medium_argument_finding(tmp_path: Path):
+    repo, infra = _repo(tmp_path)
+    (repo / "src" / "glue" / "silver_consolidation.py").unlink()
+    data = _without(plan_data("pipeline"), "aws_s3_object.silver_script")
+    result = run_rules(load_data(data, "t.json"), infra)
+    assert not [f for f in result.findings if f.rule_id == "LG-CONS-008"]   # I/O from the header
+    f = [x for x in result.findings if x.rule_id == "LG-CONS-004"]
+    assert len(f) == 1 and f[0].severity == "medium" and "was not found" in f[0].message

@@ -50,7 +50,8 @@ CONS_004 = declare(
     "The script reads an argument (`getResolvedOptions`, `argparse`, `sys.argv[sys.argv.index(...)"
     " + 1]`; also through a function of a `.py` module shipped with `--extra-py-files`) that is "
     "not in the job's `default_arguments` (Glue passes `JOB_NAME`, `JOB_ID`, `JOB_RUN_ID` itself): "
-    "the run fails. medium when the script's own `getResolvedOptions` list cannot be evaluated; "
+    "the run fails. medium when the script's own `getResolvedOptions` list cannot be evaluated, "
+    "or when the script was not found while its I/O is known from a SQL header or declaration; "
     "high when a read through a shipped module cannot be followed.")
 CONS_005 = declare(
     "LG-CONS-005", "Uploaded script, SQL or module missing or broken", "high", "LG-CONS",
@@ -137,8 +138,17 @@ def _script_checks(ctx: Context, res: Resource, io: JobIO) -> list[Finding]:
         return []
     name = Job(res).name
     loc = ctx.locate(io.script_location)
-    if loc.path is None or io.script_location.lower().endswith(".scala"):
+    if io.script_location.lower().endswith(".scala") or \
+            str(io.args.get("--job-language", "")).lower() == "scala":
         return []   # LG-CONS-008 says so (or the I/O is declared)
+    if loc.path is None:
+        if io.unknown is None:   # I/O known from a SQL header or a declaration, arguments not
+            return [CONS_004.finding(
+                res.address,
+                f"cannot compare the arguments job {name} passes with what its script reads: "
+                f"the script {io.script_location} was not found ({loc.why})",
+                fix="pass --scripts DIR (the folder holding the job's scripts)", severity="medium")]
+        return []   # LG-CONS-008 says so
     path = loc.path
     libraries, out = _shipped_modules(ctx, res, io)
     cmd, _ = ctx.resolver.try_value(res, "command")
