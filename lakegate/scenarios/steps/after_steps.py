@@ -8,7 +8,7 @@ import os
 import pytest
 from pytest_bdd import parsers, then, when
 
-from lakegate import recovery, runbook
+from lakegate import recovery, runbook, tablestats
 
 #: Gherkin's words for a table -> the role in PipelineNames.tables_by_role()
 TABLE_ROLES = {"bronze": "bronze", "silver": "silver", "gold current-state": "gold_current_state",
@@ -114,6 +114,8 @@ def run_left_running(workflow_run):
 def progress_was_observed(workflow_run, evidence):
     seen = workflow_run["progress"]
     evidence["progress"] = seen[-10:]
+    # every job run and crawl of the run, for the sign-off's timeline (lakegate.reports.timeline)
+    evidence["actions"] = [n.__dict__ for n in workflow_run["nodes"]]
     assert seen, "no progress line was observed"
 
 
@@ -122,6 +124,8 @@ def every_expected_table_is_in_the_catalog(lake, evidence):
     tables = runbook.validate_tables(lake.clients, lake.names)
     evidence["present"] = sorted(tables.present)
     evidence["expected"] = tables.expected
+    # columns, partitions, objects, bytes and cheap row counts per table: the report's data at a glance
+    evidence["tables"] = tablestats.collect(lake.clients, lake.names)
     assert not tables.missing, f"missing tables: {tables.missing}; present: {sorted(tables.present)}"
 
 
