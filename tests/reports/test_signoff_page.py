@@ -218,7 +218,8 @@ def test_the_checklist_decision_is_rendered_not_remade(failing_dir):
     from lakegate.reports import Summary
     from lakegate.reports import html as html_renderer
 
-    class Verdict:
+    class Verdict:                       # the shape of lakegate.checklist.Decision
+        decision = "NO-GO"
         reasons = ("FV1 failed", "BA5 did not run (no waiver in lakegate.toml)")
 
         def outcome(self, item_id):
