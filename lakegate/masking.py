@@ -19,7 +19,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
      r"\1\2****"),
     # account ids inside ARNs and bare 12-digit numbers that look like account ids
     (re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)(\d{12})(:)"), r"\1************\3"),
-    (re.compile(r"(?<![\d.])(\d{12})(?![\d.])"), "************"),
+    # (not inside a longer word: run ids such as wr_3f…0123456789012ab are not account ids)
+    (re.compile(r"(?<![A-Za-z0-9.])(\d{12})(?![A-Za-z0-9.])"), "************"),
     # key=value / key: value where the key names a secret
     (re.compile(r"(?i)\b([a-z0-9_-]*(?:secret|password|passwd|token|api[_-]?key)[a-z0-9_-]*)(\s*[=:]\s*)([\"']?)[^\s\"',;]+"),
      r"\1\2\3****"),

@@ -134,3 +134,11 @@ def test_the_masking_would_catch_a_leak(planted):
     with pytest.raises(AssertionError):
         _assert_clean(f"role {ROLE_ARN}", "a test string")
     assert os.environ["AWS_SECRET_ACCESS_KEY"] == SECRET_KEY
+
+
+def test_an_id_that_merely_contains_twelve_digits_is_not_an_account_id():
+    from lakegate.masking import mask_text
+
+    run_id = "wr_de369ccbb5ef48e29edc35bad58c45e759f123456789012b98025a9c0ff09895"
+    assert mask_text(run_id) == run_id
+    assert mask_text(f"bucket logs_{ACCOUNT} and account {ACCOUNT}") == "bucket logs_************ and account ************"
