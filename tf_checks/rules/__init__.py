@@ -98,14 +98,16 @@ class Context:
     # ------------------------------------------------------------ plan-level facts
     @cached_property
     def account(self) -> str:
-        acct = self.plan.variables.get("account_id")
-        if isinstance(acct, str) and re.fullmatch(r"\d{12}", acct):
-            return acct
-        for res in self.plan.of("data.aws_caller_identity"):
-            val = res.values.get("account_id")
-            if isinstance(val, str) and val:
-                return val
-        return ACCOUNT
+        """The plan's account (see :meth:`Resolver.account_of`), symbolic when unknown."""
+        return self.resolver.account_of()
+
+    def account_of(self, res: Resource) -> str:
+        """The account ``res`` lives in (tf_checks.resolve; ``--account-id`` as the fallback)."""
+        return self.resolver.account_of(res)
+
+    def region_of(self, res: Resource) -> str:
+        """The region of the provider configuration ``res`` uses (aliases, ``var.*``, literal)."""
+        return self.resolver.region_of(res)
 
     @cached_property
     def region(self) -> str:
