@@ -13,15 +13,23 @@ from tf_checks.findings import CheckResult, Finding, severity_rank
 from tf_checks.loader import load_input
 from tf_checks.model import Plan
 from tf_checks.resolve import Resolver
-from tf_checks.rules import Context, consistency, iam_sufficiency, impact, workflow_graph
+from tf_checks.rules import Context, consistency, impact, workflow_graph
 
 
-def run_rules(plan: Plan, tf_dir: Path | None = None) -> CheckResult:
-    """All rules on ``plan``; ``tf_dir`` enables source resolution and script/SQL checks."""
+def run_rules(plan: Plan, tf_dir: Path | None = None, *, account_id: str | None = None,
+              iam_snapshot: Path | None = None) -> CheckResult:
+    """All rules on ``plan``; ``tf_dir`` enables source resolution and script/SQL checks.
+
+    ``account_id`` / ``iam_snapshot``: ``--account-id`` / ``--iam-snapshot`` (else ``[gate]`` of
+    ``lakegate.toml``, see :mod:`tf_checks.settings`)."""
+    from tf_checks.settings import load_settings
+
     tf_dir = tf_dir if tf_dir is not None else plan.tf_dir
-    ctx = Context(plan, Resolver(plan, tf_dir), tf_dir)
+    settings = load_settings(tf_dir, account_id=account_id, iam_snapshot=iam_snapshot)
+    resolver = Resolver(plan, tf_dir, account_id=settings.account_id)
+    resolver.iam_snapshot = settings.iam_snapshot  # type: ignore[attr-defined]
+    ctx = Context(plan, resolver, tf_dir)
     findings: list[Finding] = []
-    findings += iam_sufficiency.check(ctx)
     wf_findings, summaries = workflow_graph.check(ctx)
     findings += wf_findings
     findings += consistency.check(ctx)
@@ -40,7 +48,8 @@ def run_rules(plan: Plan, tf_dir: Path | None = None) -> CheckResult:
                                "tf_dir": str(tf_dir) if tf_dir is not None else None})
 
 
-def check_path(path: str | Path, tf_dir: str | Path | None = None) -> CheckResult:
+def check_path(path: str | Path, tf_dir: str | Path | None = None, *, account_id: str | None = None,
+               iam_snapshot: str | Path | None = None) -> CheckResult:
     """Load ``path`` and run every rule.
 
     The cyclic garbage collector is paused meanwhile: loading a large plan allocates millions of
@@ -52,7 +61,9 @@ def check_path(path: str | Path, tf_dir: str | Path | None = None) -> CheckResul
     gc.disable()
     try:
         plan = load_input(path, tf_dir)
-        return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir)
+        return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir,
+                         account_id=account_id,
+                         iam_snapshot=Path(iam_snapshot) if iam_snapshot is not None else None)
     finally:
         if was_enabled:
             gc.enable()

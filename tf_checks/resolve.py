@@ -177,6 +177,7 @@ class Resolver:
         self._attr_index: dict[tuple[str, str], set[str]] | None = None
         # unknown values already reported as LG-RESOLVE (rules report each one once)
         self.reported: set[str] = set()
+        self.iam_snapshot: Path | None = None   # --iam-snapshot / [gate] iam_snapshot
 
     # ---------------------------------------------------------------- public API
     def value(self, res: Resource, attr: str) -> Any:

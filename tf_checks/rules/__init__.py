@@ -27,12 +27,10 @@ RESOLVE_RULE = "LG-RESOLVE-001"
 
 
 def cannot_verify(address: str, what: str, reason: str, *, role_address: str | None = None) -> Finding:
-    """The fail-closed finding: a value the gate needs could not be determined."""
-    return Finding(rule_id=RESOLVE_RULE, severity="high", address=address,
-                   message=f"cannot verify {what}: {reason}",
-                   fix="make the value known at plan time, or run the gate with the Terraform "
-                       "directory (--tf-dir) so lakegate can evaluate the expression",
-                   role_address=role_address)
+    """The fail-closed finding: a value the gate needs could not be determined (declared in
+    :mod:`tf_checks.rules.resolution`)."""
+    from tf_checks.rules.resolution import cannot_verify as _cannot_verify
+    return _cannot_verify(address, what, reason, role_address=role_address)
 
 
 def role_name_of(ref: str) -> str:
