@@ -98,19 +98,20 @@ class Evaluation:
         except ImportError as err:  # pragma: no cover - a declared dependency
             self.error = f"tfparse is not installed ({err})"
             return
-        var_files = [str(p) for p in sorted(self.tf_dir.glob("*.auto.tfvars"))]
-        default_tfvars = self.tf_dir / "terraform.tfvars"
-        if default_tfvars.is_file():
-            var_files.insert(0, str(default_tfvars))
+        # tfparse joins var-file paths to the directory: give them relative to it
+        root = self.tf_dir.resolve()
+        var_files = [p.name for p in sorted(root.glob("*.auto.tfvars"))]
+        if (root / "terraform.tfvars").is_file():
+            var_files.insert(0, "terraform.tfvars")
         tmp = None
         try:
             if variables:
                 fd, tmp = tempfile.mkstemp(suffix=".tfvars.json", prefix="lakegate-vars-")
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     json.dump(variables, fh)
-                var_files.append(tmp)
+                var_files.append(os.path.relpath(tmp, root))
             try:
-                raw = tfparse.load_from_path(str(self.tf_dir), vars_paths=var_files)
+                raw = tfparse.load_from_path(str(root), vars_paths=var_files)
             except Exception as err:  # noqa: BLE001 - tfparse raises ParseError and Go errors
                 self.error = f"tfparse could not evaluate {self.tf_dir}: {str(err).splitlines()[0][:300]}"
                 return
