@@ -464,7 +464,64 @@ class Resolver:
         value = strip_block(block[attr])
         if is_unclean(value):
             raise Unresolved(f"{res.address}.{attr} did not evaluate completely")
+        misled = self._misleading_ref(res, attr, ev)
+        if misled:
+            raise Unresolved(f"{res.address}.{attr} reads {misled}, which the evaluator guesses")
         return self._substitute(res, attr, value, ev)
+
+    def _misleading_ref(self, res: Resource, attr: str, ev: Evaluation) -> str | None:
+        """A reference whose value Trivy's evaluator *guesses* instead of leaving it unknown.
+
+        Trivy presets provider-computed attributes: ``id``/``arn`` of every block are the
+        block's generated id (detected and substituted), except that every ``aws_s3_bucket*``
+        type gets ``id = bucket`` (wrong for ``aws_s3_bucket_object``, whose id is its key) and
+        ``aws_s3_bucket.arn = "arn:aws:s3:::" + bucket`` even when the bucket name itself is
+        unknown (``bucket_prefix``). Such values are taken from our own computed attributes
+        instead (the caller falls back to hclsrc)."""
+        for mkey, local, rattr in self._resource_refs(res, attr):
+            rtype = local.split(".")[-2] if local.startswith("data.") else local.split(".")[0]
+            if rtype.startswith("aws_s3_bucket") and rtype != "aws_s3_bucket" and rattr == "id":
+                return f"{local}.id"
+            if rtype == "aws_s3_bucket" and rattr in ("id", "arn", "bucket"):
+                prefix = f"{mkey}." if mkey else ""
+                for addr, blk in ev.blocks.items():
+                    if strip_indexes(addr) == f"{prefix}{local}":
+                        name = blk.get("bucket")
+                        if not isinstance(name, str) or ev.uuids(name):
+                            return f"{local}.{rattr}"
+        return None
+
+    def _resource_refs(self, res: Resource, attr: str) -> list[tuple[str, str, str]]:
+        """(module key, ``type.name`` / ``data.type.name``, attribute) of every resource
+        attribute the expression of ``res.attr`` reads, through module outputs and inputs."""
+        out: list[tuple[str, str, str]] = []
+        extra = self.plan.config_extra
+        outputs = extra.get("outputs") or {}
+        margs = extra.get("module_args") or {}
+
+        def walk(refs: list[str], mkey: str, depth: int) -> None:
+            if depth > 20:
+                return
+            for ref in refs:
+                parts = _split_ref(ref)
+                if parts[:1] == ["module"] and len(parts) >= 3:
+                    child = f"{mkey}.module.{parts[1]}" if mkey else f"module.{parts[1]}"
+                    expr = outputs.get(f"{child}.output.{parts[2]}")
+                    if expr is not None:
+                        walk(_refs_of(expr), child, depth + 1)
+                elif parts[:1] == ["var"] and mkey and len(parts) >= 2:
+                    expr = (margs.get(mkey) or {}).get(parts[1])
+                    if expr is not None:
+                        walk(_refs_of(expr), mkey.rsplit(".module.", 1)[0] if ".module." in mkey else "",
+                             depth + 1)
+                elif parts[:1] == ["data"] and len(parts) >= 4:
+                    out.append((mkey, f"data.{parts[1]}.{parts[2]}", parts[3]))
+                elif parts and parts[0] not in ("var", "local", "each", "count", "path", "self", "module",
+                                                "data") and len(parts) >= 3:
+                    out.append((mkey, f"{parts[0]}.{parts[1]}", parts[2]))
+
+        walk(_refs_of((res.config or {}).get(attr)), strip_indexes(res.module), 0)
+        return out
 
     def _substitute(self, res: Resource, attr: str, value: Any, ev: Evaluation) -> Any:
         """Replace tfparse's block ids (references it could not compute) by their values."""
@@ -644,7 +701,14 @@ class Resolver:
         addr = f"{inst}.output.{steps[0]}"
         if ev.tainted(addr) or is_unclean(raw):
             raise Unresolved(f"{inst}.{steps[0]} did not evaluate completely")
-        val = self._substitute_output(inst, str(steps[0]), strip_block(raw), ev)
+        expr = (self.plan.config_extra.get("outputs") or {}).get(
+            f"{strip_indexes(inst)}.output.{steps[0]}")
+        probe = Resource(address=addr, mode="managed", type="output", name=str(steps[0]),
+                         module=inst, index=None, values={}, config={"value": expr} if expr else {})
+        misled = self._misleading_ref(probe, "value", ev)
+        if misled:
+            raise Unresolved(f"{inst}.{steps[0]} reads {misled}, which the evaluator guesses")
+        val = self._substitute(probe, "value", strip_block(raw), ev)
         for step in steps[1:]:
             if isinstance(val, dict) and step in val:
                 val = val[step]
@@ -653,13 +717,6 @@ class Resolver:
             else:
                 raise Unresolved(f"cannot read {step!r} of {inst}.{steps[0]}")
         return val
-
-    def _substitute_output(self, inst: str, name: str, value: Any, ev: Evaluation) -> Any:
-        """Block ids in a module output's value -> the attribute the output expression reads."""
-        expr = (self.plan.config_extra.get("outputs") or {}).get(f"{strip_indexes(inst)}.output.{name}")
-        probe = Resource(address=f"{inst}.output.{name}", mode="managed", type="output", name=name,
-                         module=inst, index=None, values={}, config={"value": expr} if expr else {})
-        return self._substitute(probe, "value", value, ev)
 
     def _variables(self, module: str, src: ModuleSource) -> dict[str, Any]:
         if not module:
