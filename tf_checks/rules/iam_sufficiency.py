@@ -143,10 +143,10 @@ def _crawler_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None
 
 
 def _crawler_table_name(prefix: str, path: str) -> str:
-    try:
-        from tf_checks.rules.consistency import crawler_table_name
-    except ImportError:  # pragma: no cover - moved by the scripts area
-        from tf_checks.scripts import crawler_table_name  # type: ignore[no-redef]
+    try:  # one Glue naming function (moved there by the scripts area)
+        from lakegate.glue_naming import crawler_table_name
+    except ImportError:
+        from tf_checks.rules.consistency import crawler_table_name  # type: ignore[no-redef]
     return crawler_table_name(prefix, path)
 
 
