@@ -29,7 +29,9 @@ class GateSettings:
     iam_snapshot: Path | None = None
 
 
-def _toml_files(tf_dir: Path | None) -> list[Path]:
+def _toml_files(tf_dir: Path | None, config: Path | None = None) -> list[Path]:
+    if config is not None:
+        return [Path(config)]
     files = []
     if tf_dir is not None:
         files.append(Path(tf_dir) / "lakegate.toml")
@@ -39,10 +41,11 @@ def _toml_files(tf_dir: Path | None) -> list[Path]:
 
 
 def load_settings(tf_dir: Path | None, *, account_id: str | None = None,
-                  iam_snapshot: Path | None = None) -> GateSettings:
-    """Flags first, then the first ``lakegate.toml`` with a ``[gate]`` value. Bad values exit 2."""
+                  iam_snapshot: Path | None = None, config: Path | None = None) -> GateSettings:
+    """Flags first, then the first ``lakegate.toml`` with a ``[gate]`` value (only ``config``
+    when given). Bad values exit 2."""
     acct, snap = account_id, iam_snapshot
-    for path in _toml_files(tf_dir):
+    for path in _toml_files(tf_dir, config):
         if acct is not None and snap is not None:
             break
         if not path.is_file():
