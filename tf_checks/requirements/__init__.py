@@ -98,6 +98,11 @@ def parse_s3_url(url: str, *, what: str = "S3 path") -> tuple[str, str]:
     return m.group("bucket"), m.group("key") or ""
 
 
+def _norm(parts: tuple[str, str]) -> tuple[str, str]:
+    """(bucket, prefix) with the prefix's trailing '/' removed, for comparing locations."""
+    return parts[0], _stem(parts[1])
+
+
 def _stem(prefix: str) -> str:
     return prefix[:-1] if prefix.endswith("/") else prefix
 
@@ -220,10 +225,13 @@ def job_requirements(*, partition: str = "aws", region: str, account: str,
         bucket, prefix = parse_s3_url(url, what="job S3 write path")
         reqs += _instantiate("job.s3.write", {**base, "bucket": bucket, "prefix": prefix,
                                               "prefix_stem": _stem(prefix)})
+    written = {tuple(_norm(parse_s3_url(u, what="job S3 write path"))) for u in s3_writes}
     for url in s3_deletes:
         bucket, prefix = parse_s3_url(url, what="job S3 delete path")
+        also_written = (bucket, _norm((bucket, prefix))[1]) in written
         reqs += _instantiate("job.s3.delete", {**base, "bucket": bucket, "prefix": prefix,
-                                               "prefix_stem": _stem(prefix)})
+                                               "prefix_stem": _stem(prefix),
+                                               "delete_prefix": _stem(prefix) if also_written else prefix})
     for url in s3_lists:
         bucket, prefix = parse_s3_url(url, what="job S3 list path")
         reqs += _instantiate("job.s3.list", {**base, "bucket": bucket, "prefix": prefix,
