@@ -311,6 +311,17 @@ def _role_policies(ctx: Context, role: Resource) -> tuple[dict[str, Any], list[F
                                       why or "policy_arn is not a string", role_address=ra))
         elif excl_arns is None or arn in excl_arns:
             arns.append((att.address, arn))
+    for att in ctx.plan.of("aws_iam_policy_attachment"):
+        # the older many-to-many attachment: roles = [...], policy_arn
+        roles, _ = ctx.resolver.try_value(att, "roles")
+        if not any(isinstance(r, str) and role_name_of(r) == name for r in as_list(roles)):
+            continue
+        arn, why = ctx.resolver.try_value(att, "policy_arn")
+        if not isinstance(arn, str):
+            errs.append(cannot_verify(att.address, f"a policy attached to role {name}",
+                                      why or "policy_arn is not a string", role_address=ra))
+        elif excl_arns is None or arn in excl_arns:
+            arns.append((att.address, arn))
     for arn in excl_arns or []:
         arns.append((excl_att_res[0].address, arn))
     configured = role.config is not None and "managed_policy_arns" in role.config
