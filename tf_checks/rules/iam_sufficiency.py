@@ -143,19 +143,32 @@ def _crawler_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None
 
 
 def _crawler_table_name(prefix: str, path: str) -> str:
-    try:  # one Glue naming function (moved there by the scripts area)
-        from lakegate.glue_naming import crawler_table_name
-    except ImportError:
-        from tf_checks.rules.consistency import crawler_table_name  # type: ignore[no-redef]
-    return crawler_table_name(prefix, path)
+    return _impl("crawler_table_name")(prefix, path)
 
 
 def _job_io(ctx: Context, res: Resource) -> tuple[Any, list[Finding]]:
-    try:
-        from tf_checks.scripts import job_io  # type: ignore[attr-defined]
-    except ImportError:
-        from tf_checks.rules.consistency import job_io
-    return job_io(ctx, res)
+    return _impl("job_io")(ctx, res)
+
+
+_IMPLS: dict[str, Any] = {}
+
+
+def _impl(name: str) -> Any:
+    """The one Glue naming function and the Job I/O contract, wherever they live (the scripts
+    area moves them to ``lakegate.glue_naming`` / ``tf_checks.scripts``); looked up once."""
+    fn = _IMPLS.get(name)
+    if fn is None:
+        import importlib
+        homes = {"crawler_table_name": ("lakegate.glue_naming", "tf_checks.rules.consistency"),
+                 "job_io": ("tf_checks.scripts", "tf_checks.rules.consistency")}[name]
+        for home in homes:
+            try:
+                fn = getattr(importlib.import_module(home), name)
+                break
+            except (ImportError, AttributeError):
+                continue
+        _IMPLS[name] = fn
+    return fn
 
 
 def _job_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None, list[Finding]]:
