@@ -236,3 +236,18 @@ def test_offline_copy_defers_caller_identity():
     has = b'data "aws_caller_identity" "me" {\n  depends_on = [aws_s3_bucket.b]\n}\n'
     assert defer_offline_data_sources(has) == has
     assert defer_offline_data_sources(b'resource "aws_s3_bucket" "b" {}\n') == b'resource "aws_s3_bucket" "b" {}\n'
+
+
+def test_external_role_reported_for_what_it_is_when_other_values_fail():
+    """A job whose arguments cannot be resolved AND whose role is outside the configuration:
+    the role finding names the role (not hidden behind the arguments' finding)."""
+    from tf_checks.engine import run_rules
+    plan = load_data(_plan([
+        _rc("aws_glue_job.j", "aws_glue_job", "j",
+            {"name": "j", "role_arn": "arn:aws:iam::111122223333:role/platform/etl",
+             "command": [{"script_location": "s3://b/s.py"}]},
+            {"default_arguments": True}),
+    ]), "t")
+    findings = run_rules(plan).findings
+    assert any(f.rule_id == "LG-RESOLVE-001" and "role etl" in f.message and "not managed" in f.message
+               for f in findings), [f.message for f in findings]

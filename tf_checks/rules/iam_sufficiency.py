@@ -106,15 +106,15 @@ def check(ctx: Context) -> list[Finding]:
     for res in ctx.plan.of("aws_glue_crawler"):
         reqs, errs = _crawler_requirements(ctx, res)
         findings += errs
-        if reqs is not None:
-            findings += _check_role(ctx, res, "role", reqs, states, reported_unknown_actions,
-                                    external_reported)
+        # even when the requirements are unknown, a role outside the configuration is reported
+        # for what it is (reqs None: only the role is looked at)
+        findings += _check_role(ctx, res, "role", reqs, states, reported_unknown_actions,
+                                external_reported)
     for res in ctx.plan.of("aws_glue_job"):
         reqs, errs = _job_requirements(ctx, res)
         findings += errs
-        if reqs is not None:
-            findings += _check_role(ctx, res, "role_arn", reqs, states, reported_unknown_actions,
-                                    external_reported)
+        findings += _check_role(ctx, res, "role_arn", reqs, states, reported_unknown_actions,
+                                external_reported)
     return findings
 
 
@@ -426,12 +426,14 @@ def _parse(docs: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, Lakega
     return parsed, errors
 
 
-def _check_role(ctx: Context, res: Resource, role_attr: str, reqs: list[Any],
+def _check_role(ctx: Context, res: Resource, role_attr: str, reqs: list[Any] | None,
                 states: dict[str, _RoleState | None], reported_unknown_actions: set[str],
                 external_reported: set[str]) -> list[Finding]:
     what = "crawler" if res.type == "aws_glue_crawler" else "job"
     role_ref, why = ctx.resolver.try_value(res, role_attr)
     if not isinstance(role_ref, str) or not role_ref:
+        if reqs is None:
+            return []  # what the crawler/job needs is already reported as unverifiable
         return [cannot_verify(res.address, f"the {what}'s role", why or "role is not a string")]
     state = _role_state(ctx, role_ref, states)
     if state is None:
@@ -451,6 +453,8 @@ def _check_role(ctx: Context, res: Resource, role_attr: str, reqs: list[Any],
                 "get-account-authorization-details --output json'; or [gate] iam_snapshot in "
                 "lakegate.toml), or manage the role in this configuration")]
     out: list[Finding] = []
+    if reqs is None:
+        return out
     if state.errors:
         # Fail closed: a policy we cannot read could hold a Deny; reported once per role.
         if not state.reported_errors:
