@@ -479,7 +479,17 @@ class Resolver:
         unknown (``bucket_prefix``). Such values are taken from our own computed attributes
         instead (the caller falls back to hclsrc)."""
         for mkey, local, rattr in self._resource_refs(res, attr):
-            rtype = local.split(".")[-2] if local.startswith("data.") else local.split(".")[0]
+            if local.startswith("data."):
+                # data sources Trivy cannot read may get invented values (data.aws_region.x.name
+                # = "current-region"): trust only an attribute it evaluated from configuration
+                prefix = f"{mkey}." if mkey else ""
+                for addr, blk in ev.blocks.items():
+                    if strip_indexes(addr) == f"{prefix}{local}":
+                        val = blk.get(rattr)
+                        if val is None or (isinstance(val, str) and ev.uuids(val)):
+                            return f"{local}.{rattr}"
+                continue
+            rtype = local.split(".")[0]
             if rtype.startswith("aws_s3_bucket") and rtype != "aws_s3_bucket" and rattr == "id":
                 return f"{local}.id"
             if rtype == "aws_s3_bucket" and rattr in ("id", "arn", "bucket"):
@@ -530,10 +540,10 @@ class Resolver:
             if not ids:
                 return value
             if len(ids) == 1 and value == ids[0]:
-                return self._block_ref_value(res, attr, ev.by_id[ids[0]])
+                return self._block_ref_value(res, attr, ev.by_id[ids[0]], ev)
             out = value
             for bid in ids:
-                val = self._block_ref_value(res, attr, ev.by_id[bid])
+                val = self._block_ref_value(res, attr, ev.by_id[bid], ev)
                 if not isinstance(val, (str, int, float)) or isinstance(val, bool):
                     val = unknown(ev.by_id[bid])
                 out = out.replace(bid, str(val))
@@ -544,11 +554,15 @@ class Resolver:
             return [self._substitute(res, attr, v, ev) for v in value]
         return value
 
-    def _block_ref_value(self, res: Resource, attr: str, target_addr: str) -> Any:
+    def _block_ref_value(self, res: Resource, attr: str, target_addr: str, ev: Evaluation) -> Any:
         """The value of ``<target_addr>.<attribute>`` that ``res.attr`` references (the
         attribute is found through the configuration's references)."""
         target = self.plan.get(target_addr)
         attrs = self._ref_attrs(res, attr, target_addr)
+        block = ev.block(target_addr)
+        if block is not None and len(attrs) > 1:
+            # the block id stands for an attribute Trivy could not compute: not one it has
+            attrs = {a for a in attrs if a not in block or (isinstance(block[a], str) and ev.uuids(block[a]))}
         if target is None or not attrs:
             return unknown(target_addr)
         values = []

@@ -251,3 +251,23 @@ def test_external_role_reported_for_what_it_is_when_other_values_fail():
     findings = run_rules(plan).findings
     assert any(f.rule_id == "LG-RESOLVE-001" and "role etl" in f.message and "not managed" in f.message
                for f in findings), [f.message for f in findings]
+
+
+def test_literal_account_with_unknown_account_is_said_once_per_role(tmp_path: Path):
+    """The account is unknown offline; a policy naming one literally -> ONE LG-RESOLVE-002 for
+    the role saying what to pass, and --account-id settles it."""
+    import shutil
+
+    from tf_checks.engine import check_path
+    case = Path(__file__).resolve().parents[1] / "gate_corpus" / "eval" / "policy_document" / "healthy"
+    d = tmp_path / "case"
+    shutil.copytree(case, d)
+    main = d / "main.tf"
+    main.write_text(main.read_text().replace("${data.aws_caller_identity.current.account_id}",
+                                             "111122223333"))
+    found = [f for f in check_path(d / "plan.json", tf_dir=d).findings if not f.suppressed]
+    assert [(f.rule_id, f.address) for f in found] == [("LG-RESOLVE-002", "aws_glue_crawler.devices")]
+    assert "--account-id" in found[0].fix
+    assert check_path(d / "plan.json", tf_dir=d, account_id="111122223333").findings == []
+    other = [f for f in check_path(d / "plan.json", tf_dir=d, account_id="444455556666").findings]
+    assert {f.rule_id for f in other} == {"LG-IAM-001"}
