@@ -13,31 +13,35 @@ from tf_checks.findings import CheckResult, Finding, severity_rank
 from tf_checks.loader import load_input
 from tf_checks.model import Plan
 from tf_checks.resolve import Resolver
-from tf_checks.rules import Context, consistency, impact, workflow_graph
+from tf_checks.rules import Context, impact, workflow_graph
 
 
-def run_rules(plan: Plan, tf_dir: Path | None = None, *, account_id: str | None = None,
+def run_rules(plan: Plan, tf_dir: Path | None = None, scripts_dir: Path | None = None,
+              config: Path | None = None, *, account_id: str | None = None,
               iam_snapshot: Path | None = None) -> CheckResult:
-    """All rules on ``plan``; ``tf_dir`` enables source resolution and script/SQL checks.
-
-    ``account_id`` / ``iam_snapshot``: ``--account-id`` / ``--iam-snapshot`` (else ``[gate]`` of
-    ``lakegate.toml``, see :mod:`tf_checks.settings`)."""
+    """All rules on ``plan``; ``tf_dir`` enables source resolution and script/SQL checks;
+    ``scripts_dir`` (``--scripts``) is where job scripts uploaded outside Terraform live;
+    ``config``: the ``lakegate.toml`` whose ``[gate.jobs."<glob>"]`` declare job I/O and whose
+    ``[gate]`` gives ``account_id`` / ``iam_snapshot`` (default: the nearest one above the
+    Terraform directory, or ``$LAKEGATE_CONFIG``); ``account_id`` / ``iam_snapshot``:
+    ``--account-id`` / ``--iam-snapshot`` (win over the file, see :mod:`tf_checks.settings`)."""
+    from tf_checks import registry
+    from tf_checks.scripts import load_declarations
     from tf_checks.settings import load_settings
 
     tf_dir = tf_dir if tf_dir is not None else plan.tf_dir
-    settings = load_settings(tf_dir, account_id=account_id, iam_snapshot=iam_snapshot)
+    if config is None:
+        config = _find_config(tf_dir)
+    settings = load_settings(tf_dir, account_id=account_id, iam_snapshot=iam_snapshot,
+                             config=config)
     resolver = Resolver(plan, tf_dir, account_id=settings.account_id)
-    resolver.iam_snapshot = settings.iam_snapshot  # type: ignore[attr-defined]
-    ctx = Context(plan, resolver, tf_dir)
+    resolver.iam_snapshot = settings.iam_snapshot
+    ctx = Context(plan, resolver, tf_dir, scripts_dir=scripts_dir,
+                  job_declarations=load_declarations(config))
     findings: list[Finding] = []
-    wf_findings, summaries = workflow_graph.check(ctx)
-    findings += wf_findings
-    findings += consistency.check(ctx)
-    # rule units registered through tf_checks.registry (new rules land here; the families above
-    # move into it one by one)
-    from tf_checks import registry
     for _name, unit in registry.checks():
         findings += list(unit(ctx))
+    summaries = workflow_graph.summaries(ctx)
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.address, f.rule_id, f.message))
     if tf_dir is not None:
@@ -48,7 +52,24 @@ def run_rules(plan: Plan, tf_dir: Path | None = None, *, account_id: str | None 
                                "tf_dir": str(tf_dir) if tf_dir is not None else None})
 
 
-def check_path(path: str | Path, tf_dir: str | Path | None = None, *, account_id: str | None = None,
+def _find_config(tf_dir: Path | None) -> Path | None:
+    import os
+
+    from lakegate.envconfig import CONFIG_ENV, config_path
+    if os.environ.get(CONFIG_ENV):
+        return config_path()
+    if tf_dir is None:
+        return None
+    here = Path(tf_dir).resolve()
+    for folder in (here, *here.parents):
+        cand = folder / "lakegate.toml"
+        if cand.is_file():
+            return cand
+    return None
+
+
+def check_path(path: str | Path, tf_dir: str | Path | None = None,
+               scripts_dir: str | Path | None = None, *, account_id: str | None = None,
                iam_snapshot: str | Path | None = None) -> CheckResult:
     """Load ``path`` and run every rule.
 
@@ -62,6 +83,7 @@ def check_path(path: str | Path, tf_dir: str | Path | None = None, *, account_id
     try:
         plan = load_input(path, tf_dir)
         return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir,
+                         Path(scripts_dir) if scripts_dir is not None else None,
                          account_id=account_id,
                          iam_snapshot=Path(iam_snapshot) if iam_snapshot is not None else None)
     finally:
