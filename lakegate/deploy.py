@@ -21,9 +21,10 @@ Deploy cache (state pods, :mod:`localaws.snapshot`)
     snapshot (about a second) and then runs the same ``terraform apply``: terraform refreshes every
     resource from the restored local AWS and applies whatever differs (normally nothing). A
     changed configuration, variable or local AWS version is a different key: a full apply. The
-    cache lives in ``LAKEGATE_DEPLOY_CACHE`` (a folder; ``off`` disables it) or next to the
-    working copy (``.lakegate/terraform/<name>/deploy-cache``); ``lakegate deploy --no-cache``
-    always applies from nothing. The newest :data:`CACHE_KEEP` entries are kept.
+    cache lives in ``LAKEGATE_DEPLOY_CACHE`` (a folder; ``off`` disables it) or in the Terraform
+    directory's lakegate folder (``<tf_dir>/../.lakegate/terraform/<name>/deploy-cache``);
+    ``lakegate deploy --no-cache`` always applies from nothing. The newest :data:`CACHE_KEEP`
+    entries are kept.
 """
 
 from __future__ import annotations
@@ -73,20 +74,26 @@ def _s3_url(url: Any, name: str) -> tuple[str, str]:
 
 CACHE_ENV = "LAKEGATE_DEPLOY_CACHE"
 CACHE_KEEP = 4
+REFRESH = "refresh"     # cache mode: always apply from nothing, then save (tests that must apply)
 SNAPSHOT_FILE = "localaws.snapshot"
 TFSTATE_FILE = "terraform.tfstate"
 
 
 def cache_root(driver: Any, cache: bool | str | Path | None = None) -> Path | None:
-    """The deploy cache folder, or None when disabled (``cache=False`` or ``$LAKEGATE_DEPLOY_CACHE=off``)."""
+    """The deploy cache folder, or None when disabled (``cache=False`` or ``$LAKEGATE_DEPLOY_CACHE=off``).
+
+    The default does not depend on the working copy (tests and the scenarios use throw-away
+    working copies): it is the Terraform directory's default lakegate folder."""
+    from lakegate.terraform import _default_work_dir
+
     if cache is False:
         return None
-    if isinstance(cache, (str, Path)) and str(cache):
+    if isinstance(cache, (str, Path)) and str(cache) and str(cache) != REFRESH:
         return Path(cache)
     env = os.environ.get(CACHE_ENV, "").strip()
     if env.lower() in ("0", "off", "false", "no"):
         return None
-    return Path(env) if env else driver.work_root / "deploy-cache"
+    return Path(env) if env else _default_work_dir(driver.tf_dir) / "deploy-cache"
 
 
 def cache_key(driver: Any, server_code: str) -> str:
@@ -136,7 +143,7 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState, cache: bool | str | 
         return f"skipped: {why}"
     entry = root / cache_key(driver, code)
     tfstate = driver.copy_dir / TFSTATE_FILE
-    if (entry / SNAPSHOT_FILE).is_file() and (entry / TFSTATE_FILE).is_file():
+    if cache != REFRESH and (entry / SNAPSHOT_FILE).is_file() and (entry / TFSTATE_FILE).is_file():
         localenv.restore_snapshot(st, entry / SNAPSHOT_FILE)
         driver.copy_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(entry / TFSTATE_FILE, tfstate)
@@ -165,8 +172,9 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                  variables: dict | None = None, cache: bool | str | Path | None = None) -> DeployResult:
     """Apply ``tf_dir`` into the running local AWS and upload bronze data; see the module doc.
 
-    ``cache``: None (default: ``$LAKEGATE_DEPLOY_CACHE`` or the working copy's ``deploy-cache``),
-    False (always a full apply) or a cache folder."""
+    ``cache``: None (default: ``$LAKEGATE_DEPLOY_CACHE`` or ``<tf_dir>/../.lakegate/terraform/
+    <name>/deploy-cache``), a cache folder, False (always a full apply, nothing saved) or
+    ``"refresh"`` (always a full apply from nothing, then saved for later deploys)."""
     from lakegate.terraform import TerraformDriver
 
     st = localenv.load_state(state_path)
