@@ -158,11 +158,14 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState, cache: bool | str | 
         tmp.mkdir(parents=True)
         localenv.save_snapshot(st, tmp / SNAPSHOT_FILE)
         shutil.copyfile(tfstate, tmp / TFSTATE_FILE)
-        shutil.rmtree(entry, ignore_errors=True)
-        try:
-            tmp.rename(entry)
-        except OSError:             # another run saved the same key first: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
+        if (entry / SNAPSHOT_FILE).is_file() and (entry / TFSTATE_FILE).is_file():
+            shutil.rmtree(tmp, ignore_errors=True)   # saved meanwhile by a parallel run: keep it
+        else:
+            shutil.rmtree(entry, ignore_errors=True)  # an incomplete leftover
+            try:
+                tmp.rename(entry)   # atomic: readers see a complete entry or none
+            except OSError:         # another run saved the same key first: keep theirs
+                shutil.rmtree(tmp, ignore_errors=True)
         _prune(root)
     return "miss"
 
