@@ -108,6 +108,9 @@ def cache_key(driver: Any, server_code: str) -> str:
     lock = driver.tf_dir / ".terraform.lock.hcl"
     h.update(lock.read_bytes() if lock.is_file() else b"")
     h.update(driver.mirror.describe().encode())
+    # lakegate's provider override (e.g. the local target's teardown override) decides the result
+    # too; only the endpoint in it changes from one local AWS to the next
+    h.update(driver._override().replace(str(driver.endpoint), "<endpoint>").encode())
     h.update(repr(_check_version(driver.binary, driver._env())).encode())
     h.update(server_code.encode())
     return h.hexdigest()[:32]

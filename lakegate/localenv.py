@@ -2,9 +2,11 @@
 
 The local AWS (package ``localaws``) is never imported here (DESIGN: nothing outside
 ``localaws/`` imports it): it runs as ``python -m localaws serve`` in its own session, writes a
-state file once it listens, and answers ``GET /_lakegate/health`` with the random token we gave
-it and its PID. Every command checks that token before trusting the endpoint, because other
-programs on the machine may run moto servers too.
+state file once it listens, and answers ``GET /_lakegate/health`` with its PID and the SHA-256
+of the random token we gave it (never the token). Every command checks that hash before trusting
+the endpoint, because other programs on the machine may run moto servers too. Control endpoints
+(faults, shutdown) need the token itself in the ``X-Lakegate-Token`` header: the state file
+holding it is mode 0600, so only its owner can inject faults or stop the server.
 
 State file (default ``.lakegate/local/state.json``, override with ``$LAKEGATE_LOCAL_STATE``)::
 
@@ -17,6 +19,7 @@ standard retries); subprocesses (aws CLI, terraform): :func:`aws_env`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -37,6 +40,7 @@ DEFAULT_STATE = Path(".lakegate/local/state.json")
 REGION = "us-east-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"
+TOKEN_HEADER = "X-Lakegate-Token"   # the local AWS's control-token header (DESIGN)
 
 
 @dataclass
@@ -77,10 +81,25 @@ def read_state(path: Path) -> LocalState | None:
 
 
 def write_state(path: Path, state: LocalState) -> None:
+    """Atomic write, created mode 0600: the file holds the control token."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state.to_dict(), indent=2) + "\n")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(state.to_dict(), indent=2) + "\n")
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def token_sha256(token: str) -> str:
+    """The hash the health endpoint answers instead of the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def control_headers(state: LocalState) -> dict[str, str]:
+    """Headers that authorise a control request (fault, shutdown) to the local AWS."""
+    return {TOKEN_HEADER: state.token}
 
 
 def pid_alive(pid: int) -> bool:
@@ -119,11 +138,11 @@ def health(endpoint: str, timeout: float = 2.0) -> dict[str, Any] | None:
 
 
 def is_running(state: LocalState, timeout: float = 2.0) -> bool:
-    """The recorded PID is alive AND the endpoint answers with our token and that PID."""
+    """The recorded PID is alive AND the endpoint answers with our token's hash and that PID."""
     if not pid_alive(state.pid):
         return False
     h = health(state.endpoint, timeout)
-    return bool(h and h.get("token") == state.token and h.get("pid") == state.pid)
+    return bool(h and h.get("token_sha256") == token_sha256(state.token) and h.get("pid") == state.pid)
 
 
 def load_state(path: str | Path | None = None) -> LocalState:
@@ -254,7 +273,7 @@ def stop(path: str | Path | None = None, timeout: float = 10.0) -> str:
     if ours:
         try:
             req = urllib.request.Request(f"{st.endpoint}/_lakegate/shutdown", data=b"{}",
-                                         method="POST")
+                                         method="POST", headers=control_headers(st))
             urllib.request.urlopen(req, timeout=3).read()
         except (urllib.error.URLError, OSError):
             pass
@@ -278,7 +297,7 @@ def admin_post(state: LocalState, sub: str, body: dict[str, Any] | None = None,
     req = urllib.request.Request(f"{state.endpoint}/_lakegate/{sub}",
                                  data=json.dumps(body or {}).encode(), method="POST",
                                  headers={"Content-Type": "application/json",
-                                          "X-Lakegate-Token": state.token})
+                                          **control_headers(state)})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"{}")

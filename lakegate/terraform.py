@@ -320,8 +320,13 @@ class TerraformDriver:
             state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
         else:
             state = "terraform.tfstate"
-        return override_text(self.target, endpoint=self.endpoint,
+        text = override_text(self.target, endpoint=self.endpoint,
                              aliases=_provider_aliases(self.tf_files), state_path=state)
+        if self.target == "local":  # a throw-away stack: destroyable despite prevent_destroy
+            from lakegate.teardown import teardown_override
+
+            text += teardown_override(self.tf_files)
+        return text
 
     def _source_entries(self) -> list[Path]:
         entries: list[Path] = []

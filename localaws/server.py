@@ -2,8 +2,12 @@
 
 Request flow (:class:`LocalAwsApp`):
 
-1. ``/_lakegate/...`` — admin endpoints (health with the per-process token and PID so the CLI can
-   check that the server answering is the one it started; faults; shutdown).
+1. ``/_lakegate/...`` — admin endpoints: health (PID and the SHA-256 of the per-process token, so
+   the CLI can check that the server answering is the one it started without the token ever
+   leaving the state file) and the fault list are open; every other admin endpoint (faults,
+   shutdown) changes the server and requires ``X-Lakegate-Token: <token>`` — without it the
+   answer is 403 and nothing changes (any local process can reach 127.0.0.1; only the owner of
+   the state file, mode 0600, knows the token).
 2. JSON-protocol requests (``X-Amz-Target`` with a prefix in
    :data:`localaws.dispatch.TARGET_PREFIXES`) whose ``(service, operation)`` has an override in
    :data:`localaws.dispatch.OVERRIDES` are answered by the handler, with :class:`Ctx` built from the
@@ -23,6 +27,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -91,6 +97,18 @@ def _json_response(start_response: StartResponse, status: int, body: Any,
     hdrs += headers or []
     start_response(f"{status} {_REASONS.get(status, 'Status')}", hdrs)
     return [data]
+
+
+#: header that carries the control token (DESIGN "Local AWS control token")
+TOKEN_HEADER = "X-Lakegate-Token"
+_TOKEN_ENVIRON = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")
+#: admin routes anyone on the machine may call: they only read
+OPEN_ADMIN_ROUTES = frozenset({("GET", "health"), ("HEAD", "health"), ("GET", "faults")})
+
+
+def token_sha256(token: str) -> str:
+    """What the health endpoint shows instead of the token: clients compare this hash."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
@@ -257,11 +275,16 @@ class LocalAwsApp:
                               headers=[("x-amzn-ErrorType", err.code)])
 
     # -- admin --------------------------------------------------------------------------------
+    def _authorised(self, environ: dict[str, Any]) -> bool:
+        given = environ.get(_TOKEN_ENVIRON, "")
+        return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"),
+                                                   self.token.encode("utf-8"))
+
     def health(self) -> dict[str, Any]:
         return {
             "ok": True,
             "service": "localaws",
-            "token": self.token,
+            "token_sha256": token_sha256(self.token),
             "pid": os.getpid(),
             "timing": self.runtime.timing,
             "time_scale": self.runtime.time_scale,
@@ -280,6 +303,15 @@ class LocalAwsApp:
         method = environ.get("REQUEST_METHOD", "GET")
         ctype = "application/json"
         parts = [p for p in sub.split("/") if p]
+        route = "/".join(parts)
+        if (method, route) not in OPEN_ADMIN_ROUTES and not self._authorised(environ):
+            log.warning("refused %s /_lakegate/%s: missing or wrong %s", method, route, TOKEN_HEADER)
+            return _json_response(start_response, 403, {
+                "error": f"{method} /_lakegate/{route} needs the header {TOKEN_HEADER} with the "
+                         "token from the local AWS state file",
+                "fix": "use 'lakegate local fault ...' / 'lakegate local down', or send the token "
+                       "from the state file ($LAKEGATE_LOCAL_STATE or .lakegate/local/state.json)"},
+                content_type=ctype)
         if parts == ["health"]:
             return _json_response(start_response, 200, self.health(), content_type=ctype)
         if parts == ["faults"] and method == "GET":
@@ -334,10 +366,7 @@ class LocalAwsApp:
         """``POST /_lakegate/snapshot|restore {"path": FILE}`` (localaws.snapshot); token required."""
         from localaws import snapshot
 
-        ctype = "application/json"
-        if environ.get("HTTP_X_LAKEGATE_TOKEN") != self.token:
-            return _json_response(start_response, 403, {
-                "error": "X-Lakegate-Token header missing or wrong"}, content_type=ctype)
+        ctype = "application/json"   # the token was checked by _admin (not an open route)
         try:
             body = json.loads(self._read_body(environ) or b"{}")
             path = Path(body["path"])
@@ -381,10 +410,17 @@ def code_sha256() -> str:
 
 
 def write_state_file(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as JSON atomically (rename), so readers never see half a file."""
+    """Write ``data`` as JSON atomically (rename), so readers never see half a file.
+
+    The file holds the control token: it is created with mode 0600 (owner only) from the start,
+    never written world-readable and narrowed afterwards."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(data, indent=2) + "\n")
+    os.chmod(tmp, 0o600)  # in case the umask or the filesystem widened it
     os.replace(tmp, path)
 
 
@@ -454,4 +490,5 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
         print("localaws stopped", flush=True)
 
 
-__all__ = ["LocalAwsApp", "serve", "load_behaviour", "request_identity", "write_state_file"]
+__all__ = ["LocalAwsApp", "serve", "load_behaviour", "request_identity", "write_state_file",
+           "token_sha256", "TOKEN_HEADER"]

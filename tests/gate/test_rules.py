@@ -163,7 +163,8 @@ def test_recovery_plan_no_changes_is_empty():
     _as_existing(data)
     rp = check(data, FIXTURES / "pipeline").recovery_plan
     assert rp == {"version": 1, "crawlers_to_run": [], "bookmarks_to_reset": [],
-                  "iam_propagation_wait": False, "run_workflow": [], "reasons": []}
+                  "iam_propagation_wait": False, "run_workflow": [], "reasons": [],
+                  "backup_before_apply": False, "data_at_risk": []}
 
 
 def test_recovery_plan_sql_change_resets_bookmark_and_runs_workflow():
