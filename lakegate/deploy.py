@@ -62,11 +62,14 @@ class DeployResult:
 
 
 def _s3_url(url: Any, name: str) -> tuple[str, str]:
-    if not isinstance(url, str) or not url.startswith("s3://"):
+    from lakegate.s3url import split_s3_url   # the one S3 URL parser
+
+    parts = split_s3_url(url) if isinstance(url, str) and url.startswith("s3://") else None
+    if parts is None:
         raise LakegateError(f"Terraform output {name!r} is not an s3:// URL: {url!r}",
                             where="terraform/outputs.tf",
                             fix=f"make output {name!r} an s3://bucket/prefix/ URL")
-    bucket, _, prefix = url[5:].partition("/")
+    bucket, prefix = parts
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     return bucket, prefix

