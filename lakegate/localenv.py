@@ -169,11 +169,12 @@ def _log_tail(log: Path, lines: int = 20) -> str:
 
 def start(path: str | Path | None = None, port: int = 0, timing: str = "fast",
           time_scale: float = 1.0, timeout: float = 30.0, python: str | None = None,
-          exit_with_pid: int | None = None) -> LocalState:
+          exit_with_pid: int | None = None, from_snapshot: str | Path | None = None) -> LocalState:
     """Start ``python -m localaws serve`` detached; return once it answers with our token.
 
     ``exit_with_pid``: the server stops by itself when that process ends (test fixtures pass
-    their own PID so an interrupted test run leaves no server behind)."""
+    their own PID so an interrupted test run leaves no server behind). ``from_snapshot``: a file
+    written by :func:`save_snapshot`; the server starts with that state (``localaws.snapshot``)."""
     if timing not in ("fast", "realistic"):
         raise LakegateError(f"unknown timing profile {timing!r}", where="--timing",
                             fix="use 'fast' or 'realistic'")
@@ -200,6 +201,12 @@ def start(path: str | Path | None = None, port: int = 0, timing: str = "fast",
            "--state-file", str(p.resolve()), "--timing", timing, "--time-scale", str(time_scale)]
     if exit_with_pid:
         cmd += ["--exit-with-pid", str(exit_with_pid)]
+    if from_snapshot is not None:
+        snap = Path(from_snapshot)
+        if not snap.is_file():
+            raise LakegateError(f"snapshot {snap} does not exist", where=str(snap),
+                                fix="pass a file written by 'lakegate local snapshot'")
+        cmd += ["--from-snapshot", str(snap.resolve())]
     with open(log, "ab") as logfh:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logfh, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True, close_fds=True)
@@ -302,6 +309,31 @@ def admin_post(state: LocalState, sub: str, body: dict[str, Any] | None = None,
     except (urllib.error.URLError, OSError) as err:
         raise LakegateError(f"the local AWS at {state.endpoint} did not answer: {err}",
                             fix="check 'lakegate local status'") from err
+
+
+def save_snapshot(state: LocalState, path: str | Path, wait: float = 10.0) -> dict[str, Any]:
+    """Have the server write its whole state to ``path`` (``localaws.snapshot``); it waits up to
+    ``wait`` seconds for running crawls/jobs/queries to finish."""
+    return _snapshot_call(state, "snapshot", Path(path), wait)
+
+
+def restore_snapshot(state: LocalState, path: str | Path) -> dict[str, Any]:
+    """Replace the running server's whole state with the snapshot in ``path``."""
+    if not Path(path).is_file():
+        raise LakegateError(f"snapshot {path} does not exist", where=str(path),
+                            fix="pass a file written by 'lakegate local snapshot'")
+    return _snapshot_call(state, "restore", Path(path))
+
+
+def _snapshot_call(state: LocalState, action: str, path: Path, wait: float = 10.0) -> dict[str, Any]:
+    status, body = admin_post(state, action, {"path": str(path.resolve()), "wait": wait},
+                              timeout=300 + wait)
+    if status != 200:
+        raise LakegateError(f"the local AWS could not {action} {path}: "
+                            f"{body.get('error', body)}", where=state.endpoint,
+                            fix="wait until no crawl/job/query runs and retry" if status == 409
+                            else "check 'lakegate local status' and the server log")
+    return body
 
 
 def aws_env(state: LocalState, base: dict[str, str] | None = None) -> dict[str, str]:

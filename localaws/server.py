@@ -156,12 +156,15 @@ class LocalAwsApp:
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.loaded: list[str] = []
         self.shutdown_hook: Callable[[], None] | None = None
+        self.requests = 0          # AWS requests served (admin endpoints not counted)
+        self.restored_from: str | None = None   # snapshot the state came from, if any
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_lakegate/"):
             return self._admin(environ, start_response, path[len("/_lakegate/"):])
+        self.requests += 1
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target and "." in target:
             prefix, _, operation = target.rpartition(".")
@@ -293,6 +296,9 @@ class LocalAwsApp:
             "overrides": sorted(f"{s}.{o}" for s, o in dispatch.OVERRIDES),
             "faults": sorted(dispatch.FAULTS),
             "background_errors": list(self.runtime.errors),
+            "requests": self.requests,
+            "code_sha256": code_sha256(),
+            "restored_from": self.restored_from,
         }
 
     def _admin(self, environ: dict[str, Any], start_response: StartResponse,
@@ -314,6 +320,8 @@ class LocalAwsApp:
         if parts == ["faults"] and method == "GET":
             body = {name: f.description for name, f in sorted(dispatch.FAULTS.items())}
             return _json_response(start_response, 200, {"faults": body}, content_type=ctype)
+        if parts in (["snapshot"], ["restore"]) and method == "POST":
+            return self._snapshot(environ, start_response, parts[0])
         if parts == ["shutdown"] and method == "POST":
             if self.shutdown_hook is not None:
                 threading.Timer(0.1, self.shutdown_hook).start()
@@ -356,6 +364,54 @@ class LocalAwsApp:
                               content_type=ctype)
 
 
+    def _snapshot(self, environ: dict[str, Any], start_response: StartResponse,
+                  action: str) -> list[bytes]:
+        """``POST /_lakegate/snapshot|restore {"path": FILE}`` (localaws.snapshot); token required."""
+        from localaws import snapshot
+
+        ctype = "application/json"   # the token was checked by _admin (not an open route)
+        try:
+            body = json.loads(self._read_body(environ) or b"{}")
+            path = Path(body["path"])
+            wait = float(body.get("wait", 10.0))
+        except (ValueError, KeyError, TypeError):
+            return _json_response(start_response, 400, {
+                "error": 'body must be {"path": FILE} (optional "wait": seconds)'}, content_type=ctype)
+        try:
+            if action == "snapshot":
+                summary = snapshot.dump(self.runtime, path, wait=wait)
+            else:
+                summary = snapshot.load(self.runtime, path)
+            if action == "restore":
+                self.restored_from = str(path)
+        except snapshot.SnapshotError as err:
+            return _json_response(start_response, 409, {"error": str(err)}, content_type=ctype)
+        return _json_response(start_response, 200, {"ok": True, action: str(path), **summary},
+                              content_type=ctype)
+
+
+_CODE_SHA: list[str] = []
+
+
+def code_sha256() -> str:
+    """Hash of this package's source (deploy-cache keys: a changed local AWS is a new key)."""
+    if not _CODE_SHA:
+        import hashlib
+
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for p in sorted(root.rglob("*.py")):
+            h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+        try:
+            import moto
+
+            h.update(str(getattr(moto, "__version__", "")).encode())
+        except ImportError:
+            pass
+        _CODE_SHA.append(h.hexdigest())
+    return _CODE_SHA[0]
+
+
 def write_state_file(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON atomically (rename), so readers never see half a file.
 
@@ -373,7 +429,8 @@ def write_state_file(path: Path, data: dict[str, Any]) -> None:
 
 def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
           state_file: Path | None = None, token: str | None = None,
-          host: str = "127.0.0.1", exit_with_pid: int | None = None) -> None:
+          host: str = "127.0.0.1", exit_with_pid: int | None = None,
+          from_snapshot: Path | None = None) -> None:
     """Run the server until ``POST /_lakegate/shutdown`` or SIGTERM/SIGINT (or, with
     ``exit_with_pid``, until that process is gone — test fixtures use it so a killed test run
     never leaves a server behind)."""
@@ -386,6 +443,13 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
     token = token or secrets.token_hex(16)
     app = LocalAwsApp(runtime, token, state_file)
     app.loaded = load_behaviour()
+    if from_snapshot is not None:  # before listening: nobody sees the empty state
+        from localaws import snapshot
+
+        summary = snapshot.load(runtime, Path(from_snapshot))
+        app.restored_from = str(from_snapshot)
+        print(f"localaws state restored from {from_snapshot} ({', '.join(summary['services'])})",
+              flush=True)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     real_port = server.server_port
     endpoint = f"http://{host}:{real_port}"

@@ -51,6 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "are still shown in every format. Inline '# lakegate:ignore RULE reason: "
                         "...' comments are read from the Terraform directory (--tf-dir or a "
                         "directory INPUT)")
+    p.add_argument("--account-id", default=None, metavar="ACCOUNT",
+                   help="the AWS account the configuration deploys to, used when the plan does not "
+                        "know it (offline plans); default: [gate] account_id of lakegate.toml")
+    p.add_argument("--iam-snapshot", type=Path, default=None, metavar="FILE",
+                   help="output of 'aws iam get-account-authorization-details --output json': the "
+                        "policies and boundaries of roles the configuration uses but does not manage; "
+                        "default: [gate] iam_snapshot of lakegate.toml")
     p.add_argument("--checkov", action="store_true",
                    help="also run checkov (isolated venv .venv-checkov, or the executable named by "
                         "$LAKEGATE_CHECKOV) on the plan JSON and merge its findings; a crash, "
@@ -68,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     if args.scripts is not None and not args.scripts.is_dir():
         raise LakegateError(f"--scripts {args.scripts} is not a directory", where=str(args.scripts),
                             fix="pass the folder holding the job scripts")
-    result = check_path(args.input, args.tf_dir, scripts_dir=args.scripts)
+    result = check_path(args.input, args.tf_dir, scripts_dir=args.scripts,
+                        account_id=args.account_id, iam_snapshot=args.iam_snapshot)
     tf_dir = args.tf_dir or (Path(args.input) if Path(args.input).is_dir() else None)
     if args.checkov:
         from tf_checks.checkov_runner import merge_checkov

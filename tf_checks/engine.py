@@ -17,26 +17,29 @@ from tf_checks.rules import Context, impact, workflow_graph
 
 
 def run_rules(plan: Plan, tf_dir: Path | None = None, scripts_dir: Path | None = None,
-              config: Path | None = None) -> CheckResult:
+              config: Path | None = None, *, account_id: str | None = None,
+              iam_snapshot: Path | None = None) -> CheckResult:
     """All rules on ``plan``; ``tf_dir`` enables source resolution and script/SQL checks;
     ``scripts_dir`` (``--scripts``) is where job scripts uploaded outside Terraform live;
-    ``config``: the ``lakegate.toml`` whose ``[gate.jobs."<glob>"]`` declare job I/O (default:
-    the nearest one above the Terraform directory, or ``$LAKEGATE_CONFIG``)."""
+    ``config``: the ``lakegate.toml`` whose ``[gate.jobs."<glob>"]`` declare job I/O and whose
+    ``[gate]`` gives ``account_id`` / ``iam_snapshot`` (default: the nearest one above the
+    Terraform directory, or ``$LAKEGATE_CONFIG``); ``account_id`` / ``iam_snapshot``:
+    ``--account-id`` / ``--iam-snapshot`` (win over the file, see :mod:`tf_checks.settings`)."""
     from tf_checks import registry
     from tf_checks.scripts import load_declarations
+    from tf_checks.settings import load_settings
 
     tf_dir = tf_dir if tf_dir is not None else plan.tf_dir
     if config is None:
         config = _find_config(tf_dir)
-    ctx = Context(plan, Resolver(plan, tf_dir), tf_dir, scripts_dir=scripts_dir,
+    settings = load_settings(tf_dir, account_id=account_id, iam_snapshot=iam_snapshot,
+                             config=config)
+    resolver = Resolver(plan, tf_dir, account_id=settings.account_id)
+    resolver.iam_snapshot = settings.iam_snapshot
+    ctx = Context(plan, resolver, tf_dir, scripts_dir=scripts_dir,
                   job_declarations=load_declarations(config))
     findings: list[Finding] = []
-    units = registry.checks()
-    if not any(r.startswith("LG-IAM-") for r in registry.RULES):
-        # iam_sufficiency not yet converted to a registered unit: run it the legacy way
-        from tf_checks.rules import iam_sufficiency
-        findings += iam_sufficiency.check(ctx)
-    for _name, unit in units:
+    for _name, unit in registry.checks():
         findings += list(unit(ctx))
     summaries = workflow_graph.summaries(ctx)
     findings = _dedupe(findings)
@@ -66,7 +69,8 @@ def _find_config(tf_dir: Path | None) -> Path | None:
 
 
 def check_path(path: str | Path, tf_dir: str | Path | None = None,
-               scripts_dir: str | Path | None = None) -> CheckResult:
+               scripts_dir: str | Path | None = None, *, account_id: str | None = None,
+               iam_snapshot: str | Path | None = None) -> CheckResult:
     """Load ``path`` and run every rule.
 
     The cyclic garbage collector is paused meanwhile: loading a large plan allocates millions of
@@ -79,7 +83,9 @@ def check_path(path: str | Path, tf_dir: str | Path | None = None,
     try:
         plan = load_input(path, tf_dir)
         return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir,
-                         Path(scripts_dir) if scripts_dir is not None else None)
+                         Path(scripts_dir) if scripts_dir is not None else None,
+                         account_id=account_id,
+                         iam_snapshot=Path(iam_snapshot) if iam_snapshot is not None else None)
     finally:
         if was_enabled:
             gc.enable()

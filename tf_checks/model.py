@@ -89,6 +89,9 @@ class Plan:
     variables: dict[str, Any] = field(default_factory=dict)
     tf_dir: Path | None = None
     module_sources: dict[str, str] = field(default_factory=dict)  # 'module.a.module.b' -> source
+    # provider_keys / provider_configs / outputs / module_args of the plan's configuration
+    # (tf_checks.loader._config_index); empty for state inputs
+    config_extra: dict[str, Any] = field(default_factory=dict)
     by_address: dict[str, Resource] = field(default_factory=dict, init=False)
     by_kind: dict[str, list[Resource]] = field(default_factory=dict, init=False)
 

@@ -30,12 +30,10 @@ RESOLVE_RULE = "LG-RESOLVE-001"
 
 
 def cannot_verify(address: str, what: str, reason: str, *, role_address: str | None = None) -> Finding:
-    """The fail-closed finding: a value the gate needs could not be determined."""
-    return Finding(rule_id=RESOLVE_RULE, severity="high", address=address,
-                   message=f"cannot verify {what}: {reason}",
-                   fix="make the value known at plan time, or run the gate with the Terraform "
-                       "directory (--tf-dir) so lakegate can evaluate the expression",
-                   role_address=role_address)
+    """The fail-closed finding: a value the gate needs could not be determined (declared in
+    :mod:`tf_checks.rules.resolution`)."""
+    from tf_checks.rules.resolution import cannot_verify as _cannot_verify
+    return _cannot_verify(address, what, reason, role_address=role_address)
 
 
 def role_name_of(ref: str) -> str:
@@ -73,14 +71,16 @@ class Context:
     # ------------------------------------------------------------ plan-level facts
     @cached_property
     def account(self) -> str:
-        acct = self.plan.variables.get("account_id")
-        if isinstance(acct, str) and re.fullmatch(r"\d{12}", acct):
-            return acct
-        for res in self.plan.of("data.aws_caller_identity"):
-            val = res.values.get("account_id")
-            if isinstance(val, str) and val:
-                return val
-        return ACCOUNT
+        """The plan's account (see :meth:`Resolver.account_of`), symbolic when unknown."""
+        return self.resolver.account_of()
+
+    def account_of(self, res: Resource) -> str:
+        """The account ``res`` lives in (tf_checks.resolve; ``--account-id`` as the fallback)."""
+        return self.resolver.account_of(res)
+
+    def region_of(self, res: Resource) -> str:
+        """The region of the provider configuration ``res`` uses (aliases, ``var.*``, literal)."""
+        return self.resolver.region_of(res)
 
     @cached_property
     def region(self) -> str:
