@@ -1,3 +1,5 @@
+"""Raw sensor readings (CSV, catalog table) -> curated Parquet partitioned by day, registered in
+the catalog. Bookmarked: a rerun only processes new files. Glue Studio style."""
 import sys
 
 from awsglue.context import GlueContext
@@ -6,7 +8,8 @@ from awsglue.transforms import ApplyMapping, Filter
 from awsglue.utils import getResolvedOptions
 from pyspark.context import SparkContext
 
-args = getResolvedOptions(sys.argv, ["JOB_NAME", "source_database", "source_table", "target_path"])
+args = getResolvedOptions(sys.argv, ["JOB_NAME", "source_database", "source_table",
+                                     "target_database", "target_table", "target_path"])
 
 sc = SparkContext()
 glueContext = GlueContext(sc)
@@ -14,30 +17,42 @@ spark = glueContext.spark_session
 job = Job(glueContext)
 job.init(args["JOB_NAME"], args)
 
-readings = glueContext.create_dynamic_frame.from_catalog(
+# Script generated for node Raw readings
+RawReadings_node1 = glueContext.create_dynamic_frame.from_catalog(
     database=args["source_database"],
     table_name=args["source_table"],
-    transformation_ctx="readings_source",
+    transformation_ctx="RawReadings_node1",
 )
 
-mapped = ApplyMapping.apply(
-    frame=readings,
+# Script generated for node Change Schema
+ChangeSchema_node2 = ApplyMapping.apply(
+    frame=RawReadings_node1,
     mappings=[
         ("sensor_id", "string", "sensor_id", "string"),
         ("reading", "string", "reading", "double"),
         ("unit", "string", "unit", "string"),
         ("dt", "string", "dt", "string"),
     ],
-    transformation_ctx="mapped",
+    transformation_ctx="ChangeSchema_node2",
 )
-valid = Filter.apply(frame=mapped, f=lambda r: r["reading"] is not None and r["reading"] >= 0)
 
-glueContext.write_dynamic_frame.from_options(
-    frame=valid,
-    connection_type="s3",
-    connection_options={"path": args["target_path"], "partitionKeys": ["dt"]},
-    format="glueparquet",
-    format_options={"compression": "snappy"},
-    transformation_ctx="sink",
+# Script generated for node Valid readings
+ValidReadings_node3 = Filter.apply(
+    frame=ChangeSchema_node2,
+    f=lambda row: row["reading"] is not None and row["reading"] >= 0,
+    transformation_ctx="ValidReadings_node3",
 )
+
+# Script generated for node Curated
+Curated_node4 = glueContext.getSink(
+    path=args["target_path"],
+    connection_type="s3",
+    updateBehavior="UPDATE_IN_DATABASE",
+    partitionKeys=["dt"],
+    enableUpdateCatalog=True,
+    transformation_ctx="Curated_node4",
+)
+Curated_node4.setCatalogInfo(catalogDatabase=args["target_database"], catalogTableName=args["target_table"])
+Curated_node4.setFormat("glueparquet", compression="snappy")
+Curated_node4.writeFrame(ValidReadings_node3)
 job.commit()
