@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import sys
 import zipfile
 from pathlib import Path
@@ -218,3 +219,34 @@ def test_script_error_is_the_error_message_and_the_traceback_is_in_the_error_log
     gone = run_job(glue, "no-script")
     assert gone["JobRunState"] == "FAILED"
     assert gone["ErrorMessage"].startswith("AmazonS3Exception: s3://tmp-bucket/scripts/gone.py cannot be read")
+
+
+def test_batch_stop_ends_the_script_process(buckets):
+    import time
+
+    s3, glue = buckets["s3"], buckets["glue"]
+    script = put_script(s3, "tmp-bucket", "slow_shell.py", (
+        "import os, time\n"
+        "import boto3\n"
+        "boto3.client('s3').put_object(Bucket='ops-reports', Key='pids/slow.txt', Body=str(os.getpid()).encode())\n"
+        "time.sleep(600)\n"))
+    create_job(glue, "slow-shell", script, {}, command="pythonshell")
+    run_id = glue.start_job_run(JobName="slow-shell")["JobRunId"]
+    end = time.time() + 60
+    pid = None
+    while time.time() < end and pid is None:
+        try:
+            pid = int(s3.get_object(Bucket="ops-reports", Key="pids/slow.txt")["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            time.sleep(0.2)
+    assert pid, "the script never started"
+    glue.batch_stop_job_run(JobName="slow-shell", JobRunIds=[run_id])
+    while time.time() < end:
+        state = glue.get_job_run(JobName="slow-shell", RunId=run_id)["JobRun"]["JobRunState"]
+        if state == "STOPPED":
+            break
+        time.sleep(0.2)
+    assert state == "STOPPED"
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

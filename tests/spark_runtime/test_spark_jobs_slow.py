@@ -148,7 +148,7 @@ ZONES = '{"zone_id": "z1", "borough": "Manhattan"}\n{"zone_id": "z2", "borough":
 
 def test_spark_read_csv_json_to_partition_by_same_as_plain_pyspark(lake, spark, tmp_path):
     s3, glue = lake["s3"], lake["glue"]
-    s3.put_object(Bucket="trips-raw", Key="trips/2024/06/trips.csv", Body=TRIPS.encode())
+    s3.put_object(Bucket="trips-raw", Key="trips/trips-2024-06.csv", Body=TRIPS.encode())
     s3.put_object(Bucket="trips-raw", Key="zones/zones.json", Body=ZONES.encode())
     create_job(glue, "trips-enrich", put_script(s3, "tmp-bucket", "trips_partitioned.py"), {
         "--trips_path": "s3://trips-raw/trips/", "--zones_path": "s3://trips-raw/zones/zones.json",
