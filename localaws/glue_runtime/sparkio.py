@@ -141,7 +141,14 @@ def read_catalog(database: str, table_name: str, transformation_ctx: str | None 
         reader = spark.read.format(fmt).options(**opts).option("basePath", str(root))
         if fmt == "json":
             # Hive/OpenX JSON SerDes match keys case-insensitively: infer, then project
-            df = _project(_ORIG["reader.load"](reader, str(root)), schema)
+            # partition values stay strings until projected onto the catalog's types ("01" != 1)
+            key = "spark.sql.sources.partitionColumnTypeInference.enabled"
+            before = spark.conf.get(key, "true")
+            spark.conf.set(key, "false")
+            try:
+                df = _project(_ORIG["reader.load"](reader, str(root)), schema)
+            finally:
+                spark.conf.set(key, before)
         elif fmt == "csv":
             df = _ORIG["reader.load"](reader.schema(schema), str(root))
         else:
