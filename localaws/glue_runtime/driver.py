@@ -118,8 +118,12 @@ def _spark_env(spec: dict[str, Any], scratch: Path) -> None:
 def error_message(exc: BaseException) -> str:
     """Glue's ``ErrorMessage`` for an exception the script raised: ``Class: first line``."""
     text = str(exc).strip()
-    first = text.splitlines()[0].strip() if text else ""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    first = lines[0] if lines else ""
     name = type(exc).__name__
+    if name == "Py4JJavaError":  # "An error occurred while calling o89.save." + the Java exception
+        java = next((ln.lstrip(": ") for ln in lines[1:] if ln.startswith(":")), "")
+        first = f"{first} {java}".strip()
     return f"{name}: {first}" if first else name
 
 

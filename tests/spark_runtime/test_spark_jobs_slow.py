@@ -5,6 +5,7 @@ Slow: every job run starts its own JVM (as every Glue job run does)."""
 
 from __future__ import annotations
 
+import json
 import runpy
 import sys
 from pathlib import Path
@@ -195,3 +196,58 @@ def test_missing_column_fails_with_sparks_own_message(lake, spark):
     error_log = log_text(lake["logs"], "/aws-glue/jobs/error", run["Id"])
     assert "pyspark.errors.exceptions.captured.AnalysisException" in error_log
     assert "missing_column.py" in error_log
+
+
+def test_dynamic_frame_methods_and_s3_sources_in_process(lake, spark, endpoint, monkeypatch, tmp_path):
+    """The awsglue layer on the shared reference session (no job run): DynamicFrame methods as
+    Glue defines them, from_options with a bookmark, purge_s3_path's retention."""
+    from localaws.glue_runtime import lgio, sparkio
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2] / "localaws" / "glue_runtime" / "pylib"))
+    for k, v in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                 "AWS_DEFAULT_REGION": "eu-west-1", "LAKEGATE_GLUE_SCRATCH": str(tmp_path)}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(lgio, "_CLIENTS", {})
+    from awsglue.context import GlueContext
+    from awsglue.dynamicframe import DynamicFrame
+    from awsglue.transforms import DropFields, ResolveChoice, SelectFields
+
+    gc = GlueContext(spark.sparkContext)
+    df = spark.createDataFrame([("a", "1", ("x", 2)), ("b", "oops", ("y", 3))],
+                               "id string, qty string, meta struct<src:string,n:int>")
+    dyf = DynamicFrame.fromDF(df, gc, "t")
+    mapped = dyf.apply_mapping([("id", "string", "item_id", "string"), ("qty", "string", "qty", "int"),
+                                ("meta.src", "string", "source", "string"), ("absent", "string", "gone", "string")])
+    assert mapped.toDF().columns == ["item_id", "qty", "source"]  # a missing source is skipped, as on Glue
+    assert sorted(tuple(r) for r in mapped.toDF().collect()) == [("a", 1, "x"), ("b", None, "y")]
+    assert ResolveChoice.apply(frame=dyf, specs=[("qty", "cast:int")]).toDF().schema["qty"].dataType.simpleString() == "int"
+    assert DropFields.apply(frame=dyf, paths=["meta.n"]).toDF().schema["meta"].dataType.simpleString() == "struct<src:string>"
+    assert SelectFields.apply(frame=dyf, paths=["id", "meta.n"]).toDF().columns == ["id", "n"]
+    assert dyf.filter(lambda r: r["meta"]["n"] > 2).count() == 1
+    assert dyf.rename_field("id", "key").toDF().columns[0] == "key"
+
+    # from_options over S3 with a bookmark: the second read sees only the new object
+    s3 = lake["s3"]
+    make_bucket(s3, "events-in")
+    s3.put_object(Bucket="events-in", Key="e/1.json", Body=b'{"id": 1}\n{"id": 2}\n')
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"job_name": "x", "bookmark_option": "job-bookmark-enable", "bookmark_state": {},
+                                "scratch": str(tmp_path)}))
+    monkeypatch.setenv("LAKEGATE_GLUE_SPEC", str(spec))
+    monkeypatch.setattr(sparkio, "RUN", sparkio.RunState())
+    sparkio.RUN.job_initialised = True
+    first = gc.create_dynamic_frame.from_options("s3", {"paths": ["s3://events-in/e/"]}, format="json",
+                                                 transformation_ctx="events")
+    assert first.count() == 2
+    seen = {o.key: o.etag for o in sparkio.RUN.processed["events"]}
+    spec.write_text(json.dumps({"job_name": "x", "bookmark_option": "job-bookmark-enable", "scratch": str(tmp_path),
+                                "bookmark_state": {"events": {"files": seen, "high_water": None}}}))
+    s3.put_object(Bucket="events-in", Key="e/2.json", Body=b'{"id": 3}\n')
+    second = gc.create_dynamic_frame.from_options("s3", {"paths": ["s3://events-in/e/"]}, format="json",
+                                                  transformation_ctx="events")
+    assert [r["id"] for r in second.toDF().collect()] == [3]
+
+    gc.purge_s3_path("s3://events-in/e/", {"retentionPeriod": 1})  # nothing is an hour old
+    assert len(s3.list_objects_v2(Bucket="events-in")["Contents"]) == 2
+    gc.purge_s3_path("s3://events-in/e/", {"retentionPeriod": 0})
+    assert "Contents" not in s3.list_objects_v2(Bucket="events-in")

@@ -154,12 +154,12 @@ class DynamicFrame:
     def filter(self, f: Callable[[Any], bool], transformation_ctx: str = "", info: str = "",
                stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":
         schema = self._df.schema
-        rdd = self._df.rdd.filter(lambda row: bool(f(DynamicRecord(row.asDict(recursive=True)))))
+        rdd = self._df.rdd.filter(lambda row: bool(f(row.asDict(recursive=True))))
         return self._new(self._df.sparkSession.createDataFrame(rdd, schema))
 
     def map(self, f: Callable[[Any], Any], transformation_ctx: str = "", info: str = "",
             stageThreshold: int = 0, totalThreshold: int = 0) -> "DynamicFrame":
-        rdd = self._df.rdd.map(lambda row: f(DynamicRecord(row.asDict(recursive=True))))
+        rdd = self._df.rdd.map(lambda row: f(row.asDict(recursive=True)))
         return self._new(self._df.sparkSession.createDataFrame(rdd.map(lambda d: dict(d))))
 
     def drop_nulls(self) -> "DynamicFrame":
