@@ -200,7 +200,7 @@ def main() -> int:
             print(f"round {i + 1}: local-aws {aws_times[-1]:.2f}s, bare {bare_times[-1]:.2f}s", flush=True)
         if len(digests) != 1:
             raise SystemExit(f"bench_spark_job: outputs differ: {sorted(digests)}")
-        from localaws.glue.script_runtime import installed_pyspark
+        from localaws.glue_runtime.available import installed_pyspark
 
         ma, mb = statistics.median(aws_times), statistics.median(bare_times)
         print(f"rows={a.rows} repeat={a.repeat} pyspark={installed_pyspark()} output={digests.pop()}")

@@ -18,7 +18,7 @@ def _up(args: argparse.Namespace) -> int:
           f"{'' if st.time_scale == 1.0 else f' x{st.time_scale}'}); log: {st.log}")
     print(f"  export AWS_ENDPOINT_URL={st.endpoint} AWS_ACCESS_KEY_ID=test "
           f"AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={localenv.REGION}")
-    from localaws.glue.script_runtime import describe_runtimes
+    from localaws.glue_runtime.available import describe_runtimes
     print(f"  {describe_runtimes()}")
     return 0
 

@@ -21,7 +21,6 @@ source); when the installed PySpark is another version the run's driver log says
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -35,10 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from localaws.glue import bookmarks
+from localaws.glue_runtime import available
+from localaws.glue_runtime.available import EXTRA, available_runtimes, describe_runtimes  # noqa: F401
 from localaws.glue.state import S3Object, lock, put_logs
 
 DATA = Path(__file__).parent / "data" / "spark_versions.json"
-EXTRA = "lakegate[spark]"
 #: environment variable naming the local AWS endpoint when the runtime object does not carry it
 ENDPOINT_ENV = "LAKEGATE_LOCALAWS_ENDPOINT"
 
@@ -59,25 +59,6 @@ def _vtuple(v: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def installed_pyspark() -> str | None:
-    """The importable PySpark's version (without importing it: that is slow), else None."""
-    if importlib.util.find_spec("pyspark") is None:
-        return None
-    try:
-        from importlib.metadata import version
-
-        return version("pyspark")
-    except Exception:  # noqa: BLE001 - a pyspark without metadata (source tree)
-        return "unknown"
-
-
-def java_available() -> bool:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").exists():
-        return True
-    return shutil.which("java") is not None
-
-
 def spark_choice(glue_version: str | None) -> tuple[str, str | None, str]:
     """(Spark version Glue runs for ``glue_version``, local PySpark version or None, note).
 
@@ -85,7 +66,7 @@ def spark_choice(glue_version: str | None) -> tuple[str, str | None, str]:
     data = versions()
     gv = str(glue_version or data["default_glue_version"])
     entry = data["glue_versions"].get(gv)
-    local = installed_pyspark()
+    local = available.installed_pyspark()
     if entry is None:
         known = ", ".join(sorted(data["glue_versions"], key=_vtuple))
         return "unknown", local, (f"Glue version {gv} is not in lakegate's table ({known}); "
@@ -103,32 +84,6 @@ def spark_choice(glue_version: str | None) -> tuple[str, str | None, str]:
     if entry["python"] != py and "Python" not in note.split(";", 1)[1]:
         note += f"; Glue {gv} runs Python {entry['python']}, this run Python {py}"
     return wanted, local, note
-
-
-def available_runtimes() -> dict[str, str | None]:
-    """Which job runtimes this machine has: value is a short description, None when missing."""
-    spark = installed_pyspark()
-    if spark and not java_available():
-        spark_desc: str | None = None
-    else:
-        spark_desc = f"PySpark {spark}" if spark else None
-    return {
-        "sql": "DuckDB",
-        "spark": spark_desc,
-        "python": f"Python {sys.version_info.major}.{sys.version_info.minor}",
-    }
-
-
-def describe_runtimes() -> str:
-    """One line for ``lakegate local up``."""
-    r = available_runtimes()
-    if r["spark"]:
-        spark = f"glueetl scripts on {r['spark']}"
-    elif installed_pyspark():
-        spark = "glueetl scripts: unavailable (PySpark is installed but no java on PATH/JAVA_HOME)"
-    else:
-        spark = f"glueetl scripts: unavailable (pip install '{EXTRA}')"
-    return f"job runtimes: SQL-contract jobs on {r['sql']}; {spark}; pythonshell scripts on {r['python']}"
 
 
 def runtime_for(job: Any, args: dict[str, str]) -> str:
@@ -181,7 +136,7 @@ def execute(ctx: Any, run: Any, kind: str, failed: type[Exception]) -> list[str]
         if local is None:
             raise failed(f"Glue job runtime unavailable: this job runs a Spark script (glueetl), which "
                          f"needs local PySpark; install the extra: pip install '{EXTRA}'")
-        if not java_available():
+        if not available.java_available():
             raise failed("Glue job runtime unavailable: PySpark needs Java (java on PATH or JAVA_HOME); "
                          "install a JDK 17")
         lines.append(f"INFO: lakegate runtime: {note}")

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from localaws.glue import script_runtime
-from localaws.glue_runtime import lgio
+from localaws.glue_runtime import available, lgio
 
 from .conftest import create_job, log_text, make_bucket, put_script, run_job
 
@@ -45,7 +45,7 @@ def test_spark_version_table_has_its_aws_source_and_glue_versions():
 
 
 def test_spark_choice_says_when_the_local_version_differs(monkeypatch):
-    monkeypatch.setattr(script_runtime, "installed_pyspark", lambda: "3.5.9")
+    monkeypatch.setattr(available, "installed_pyspark", lambda: "3.5.9")
     wanted, local, note = script_runtime.spark_choice("5.0")
     assert (wanted, local) == ("3.5.4", "3.5.9") and "same minor version" in note
     wanted, _, note = script_runtime.spark_choice("4.0")
@@ -53,7 +53,7 @@ def test_spark_choice_says_when_the_local_version_differs(monkeypatch):
     assert "nearest PySpark that runs here, 3.5.9" in note and "Python 3.10" in note
     _, _, note = script_runtime.spark_choice("9.9")
     assert "not in lakegate's table" in note
-    monkeypatch.setattr(script_runtime, "installed_pyspark", lambda: None)
+    monkeypatch.setattr(available, "installed_pyspark", lambda: None)
     assert "lakegate[spark]" in script_runtime.spark_choice("5.0")[2]
 
 
@@ -66,11 +66,11 @@ def test_runtime_for_each_kind_of_job():
 
 
 def test_runtimes_line_names_the_extra_when_pyspark_is_missing(monkeypatch):
-    monkeypatch.setattr(script_runtime, "installed_pyspark", lambda: None)
+    monkeypatch.setattr(available, "installed_pyspark", lambda: None)
     line = script_runtime.describe_runtimes()
     assert line.startswith("job runtimes:") and "lakegate[spark]" in line and "\n" not in line
-    monkeypatch.setattr(script_runtime, "installed_pyspark", lambda: "3.5.9")
-    monkeypatch.setattr(script_runtime, "java_available", lambda: True)
+    monkeypatch.setattr(available, "installed_pyspark", lambda: "3.5.9")
+    monkeypatch.setattr(available, "java_available", lambda: True)
     assert "glueetl scripts on PySpark 3.5.9" in script_runtime.describe_runtimes()
 
 
@@ -112,7 +112,7 @@ def test_catalog_serdes_become_reader_options():
 def test_missing_pyspark_fails_the_run_naming_the_extra(monkeypatch):
     from localaws.glue import jobs
 
-    monkeypatch.setattr(script_runtime, "installed_pyspark", lambda: None)
+    monkeypatch.setattr(available, "installed_pyspark", lambda: None)
     job = SimpleNamespace(command={"Name": "glueetl", "ScriptLocation": "s3://b/etl.py"})
     monkeypatch.setattr(jobs, "_job", lambda ctx, name: job)
     monkeypatch.setattr(script_runtime, "_bookmark_state", lambda ctx, name: {})
