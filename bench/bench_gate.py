@@ -162,6 +162,76 @@ def measure_checkov(plan: Path, all_checks: bool, n_resources: int) -> Run:
     return run
 
 
+RENDER_CHILD = """
+import json, sys, time, gc
+from tf_checks.engine import check_path
+from tf_checks.output import render
+gc.disable()
+t = time.perf_counter()
+result = check_path(sys.argv[1])
+check_s = time.perf_counter() - t
+out = {"check": check_s, "findings": len(result.findings),
+       "missing": sum(len(f.missing) for f in result.findings)}
+for fmt in ("json", "sarif", "text", "junit"):
+    t = time.perf_counter()
+    text = render(result, fmt, None)
+    out[fmt] = time.perf_counter() - t
+    out[fmt + "_mb"] = len(text) / 1e6
+print(json.dumps(out))
+"""
+
+
+def findings_plan(n: int) -> Path:
+    """The N-resource plan where a third of the units' roles lose their policies' statements
+    (each crawler/job of those units then misses every permission it needs: LG-IAM findings
+    with long ``missing`` lists) -- what rendering many findings costs."""
+    path = BENCH / "out" / f"plan-{n}-findings.json"
+    src = ensure_plan(n)
+    if path.is_file() and path.stat().st_mtime >= src.stat().st_mtime:
+        return path
+    data = json.loads(src.read_text())
+    empty = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": "*"}]})
+
+    def broken(addr: str) -> bool:
+        import re
+        m = re.search(r"_u(\d+)", addr)
+        return (int(m.group(1)) if m else 0) % 3 == 0
+
+    n_broken = 0
+    for r in data["planned_values"]["root_module"]["resources"]:
+        if r["type"] == "aws_iam_role_policy" and broken(r["address"]):
+            r["values"]["policy"] = empty
+            n_broken += 1
+    for rc in data["resource_changes"]:
+        if rc["type"] == "aws_iam_role_policy" and broken(rc["address"]):
+            rc["change"]["after"]["policy"] = empty
+            rc["change"].get("after_unknown", {}).pop("policy", None)
+    path.write_text(json.dumps(data))
+    print(f"[{n}] findings plan: {n_broken} role policies emptied", file=sys.stderr)
+    return path
+
+
+def measure_render(n: int) -> dict:
+    """check vs render seconds (json/sarif/text/junit) on :func:`findings_plan` (one process)."""
+    plan = findings_plan(n)
+    proc = subprocess.run([sys.executable, "-c", RENDER_CHILD, str(plan)], cwd=REPO,
+                          capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        raise SystemExit(f"render benchmark failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def render_lines(r: dict, n: int) -> str:
+    lines = [f"Rendering on a {n:,}-resource plan where a third of the roles lose their permissions "
+             f"({r['findings']:,} findings, {r['missing']:,} missing action x resource pairs): "
+             f"check {r['check']:.2f} s"]
+    for fmt in ("json", "sarif", "text", "junit"):
+        lines.append(f"- {fmt}: {r[fmt]:.2f} s ({r[fmt + '_mb']:.1f} MB), render/check = "
+                     f"{r[fmt] / r['check']:.2f} -> {'met' if r[fmt] <= r['check'] else 'MISSED'}")
+    return "\n".join(lines)
+
+
 def ensure_plan(n: int) -> Path:
     path = BENCH / "out" / f"plan-{n}.json"
     if not path.is_file() or path.stat().st_mtime < max(gen_plan.TEMPLATE.stat().st_mtime,
@@ -183,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs of json.load/lakegate (best kept)")
     ap.add_argument("--record", action="store_true", help="write the table into bench/RESULTS.md")
     ap.add_argument("--enforce", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--render-size", type=int, default=10000,
+                    help="resources of the findings plan for the render/check ratio (0: skip)")
     args = ap.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -209,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
 
     table = render_table(rows)
     verdict = targets(rows)
+    if args.render_size:
+        print(f"[{args.render_size}] render vs check on the findings plan ...", file=sys.stderr, flush=True)
+        verdict += "\n\n" + render_lines(measure_render(args.render_size), args.render_size)
     load = (f"1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
             f"({os.cpu_count()} cores); other work on the machine inflates every column alike "
             "but not always at the same moment, so ratios from a loaded machine are rough")

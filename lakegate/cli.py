@@ -24,8 +24,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tf_checks.cli",
     "lakegate.commands.local",
     "lakegate.commands.deploy",
+    "lakegate.commands.backup",
     "lakegate.commands.recover",
     "lakegate.commands.smoke",
+    "lakegate.commands.report",
     "lakegate.commands.data",
 )
 

@@ -8,12 +8,31 @@ The bucket and prefix come from the Terraform outputs ``bronze_bucket`` and ``br
 — never from hard-coded names. A summary is written next to the local state file
 (``deploy.json``: outputs, uploaded keys, expected alerts) and the outputs alone as
 ``outputs.json``, where ``lakegate recover/diagnose --env local`` read the pipeline names.
+
+Deploy cache (state pods, :mod:`localaws.snapshot`)
+    A fresh ``terraform apply`` of a configuration with S3 lifecycle configurations takes about a
+    minute however fast the endpoint is: the AWS provider (5.100.0) waits 10 s after
+    ``PutBucketLifecycleConfiguration`` and then needs ten equal reads 5 s apart (55 s, against
+    AWS too; measured with ``TF_LOG=trace``, see bench/RESULTS.md). So after a fresh apply into a
+    *pristine* local AWS (no request served before, not restored), the server's whole state and
+    the Terraform state are saved under a key of everything that decides the result (the
+    configuration's files, ``-var`` values and ``TF_VAR_*``, terraform/provider versions, the
+    local AWS's code). The next deploy of the same key into a pristine local AWS restores that
+    snapshot (about a second) and then runs the same ``terraform apply``: terraform refreshes every
+    resource from the restored local AWS and applies whatever differs (normally nothing). A
+    changed configuration, variable or local AWS version is a different key: a full apply. The
+    cache lives in ``LAKEGATE_DEPLOY_CACHE`` (a folder; ``off`` disables it) or in the Terraform
+    directory's lakegate folder (``<tf_dir>/../.lakegate/terraform/<name>/deploy-cache``);
+    ``lakegate deploy --no-cache`` always applies from nothing. The newest :data:`CACHE_KEEP`
+    entries are kept.
 """
 
 from __future__ import annotations
 
-import argparse
+import hashlib
 import json
+import os
+import shutil
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -34,6 +53,8 @@ class DeployResult:
     expected_alerts: dict[str, int] = field(default_factory=dict)
     apply_seconds: float = 0.0
     upload_seconds: float = 0.0
+    cache: str = "off"          # "off" | "miss" (full apply, saved) | "hit" (restored, then applied) | "skipped: why"
+    tf_state: str | None = None  # the local target's Terraform state file (lakegate local snapshot keeps it)
     driver: Any = field(default=None, repr=False, compare=False)  # the TerraformDriver (not saved)
 
     def summary(self) -> dict[str, Any]:
@@ -41,30 +62,139 @@ class DeployResult:
 
 
 def _s3_url(url: Any, name: str) -> tuple[str, str]:
-    if not isinstance(url, str) or not url.startswith("s3://"):
+    from lakegate.s3url import split_s3_url   # the one S3 URL parser
+
+    parts = split_s3_url(url) if isinstance(url, str) and url.startswith("s3://") else None
+    if parts is None:
         raise LakegateError(f"Terraform output {name!r} is not an s3:// URL: {url!r}",
                             where="terraform/outputs.tf",
                             fix=f"make output {name!r} an s3://bucket/prefix/ URL")
-    bucket, _, prefix = url[5:].partition("/")
+    bucket, prefix = parts
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     return bucket, prefix
 
 
+CACHE_ENV = "LAKEGATE_DEPLOY_CACHE"
+CACHE_KEEP = 4
+REFRESH = "refresh"     # cache mode: always apply from nothing, then save (tests that must apply)
+SNAPSHOT_FILE = "localaws.snapshot"
+TFSTATE_FILE = "terraform.tfstate"
+
+
+def cache_root(driver: Any, cache: bool | str | Path | None = None) -> Path | None:
+    """The deploy cache folder, or None when disabled (``cache=False`` or ``$LAKEGATE_DEPLOY_CACHE=off``).
+
+    The default does not depend on the working copy (tests and the scenarios use throw-away
+    working copies): it is the Terraform directory's default lakegate folder."""
+    from lakegate.terraform import _default_work_dir
+
+    if cache is False:
+        return None
+    if isinstance(cache, (str, Path)) and str(cache) and str(cache) != REFRESH:
+        return Path(cache)
+    env = os.environ.get(CACHE_ENV, "").strip()
+    if env.lower() in ("0", "off", "false", "no"):
+        return None
+    return Path(env) if env else _default_work_dir(driver.tf_dir) / "deploy-cache"
+
+
+def cache_key(driver: Any, server_code: str) -> str:
+    """Everything that decides what an apply into a pristine local AWS produces."""
+    from lakegate.terraform import _check_version
+
+    h = hashlib.sha256()
+    for rel in driver._source_entries():
+        h.update(str(rel).encode() + b"\0" + (driver.tf_dir / rel).read_bytes() + b"\0")
+    h.update(json.dumps(driver.variables, sort_keys=True, default=str).encode())
+    h.update(json.dumps(sorted((k, v) for k, v in os.environ.items() if k.startswith("TF_VAR_"))).encode())
+    lock = driver.tf_dir / ".terraform.lock.hcl"
+    h.update(lock.read_bytes() if lock.is_file() else b"")
+    h.update(driver.mirror.describe().encode())
+    # lakegate's provider override (e.g. the local target's teardown override) decides the result
+    # too; only the endpoint in it changes from one local AWS to the next
+    h.update(driver._override().replace(str(driver.endpoint), "<endpoint>").encode())
+    h.update(repr(_check_version(driver.binary, driver._env())).encode())
+    h.update(server_code.encode())
+    return h.hexdigest()[:32]
+
+
+def _has_resources(tfstate: Path) -> bool:
+    try:
+        return bool(json.loads(tfstate.read_text()).get("resources"))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _prune(root: Path, keep: int = CACHE_KEEP) -> None:
+    entries = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _apply_with_cache(driver: Any, st: localenv.LocalState, cache: bool | str | Path | None) -> str:
+    """``driver.apply()``, restoring / saving the deploy cache around it (module doc)."""
+    root = cache_root(driver, cache)
+    if root is None:
+        driver.apply()
+        return "off"
+    health = localenv.health(st.endpoint) or {}
+    code = str(health.get("code_sha256") or "")
+    if health.get("requests") != 0 or health.get("restored_from") or not code:
+        driver.apply()
+        why = ("the local AWS already served requests" if health.get("requests")
+               else "the local AWS was restored from a snapshot" if health.get("restored_from")
+               else "the local AWS does not support snapshots")
+        return f"skipped: {why}"
+    entry = root / cache_key(driver, code)
+    tfstate = driver.copy_dir / TFSTATE_FILE
+    if cache != REFRESH and (entry / SNAPSHOT_FILE).is_file() and (entry / TFSTATE_FILE).is_file():
+        localenv.restore_snapshot(st, entry / SNAPSHOT_FILE)
+        driver.copy_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(entry / TFSTATE_FILE, tfstate)
+        os.utime(entry)
+        driver.apply()      # refreshes every resource from the restored state; applies any difference
+        return "hit"
+    driver.apply()
+    if _has_resources(tfstate):
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / f".{entry.name}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        localenv.save_snapshot(st, tmp / SNAPSHOT_FILE)
+        shutil.copyfile(tfstate, tmp / TFSTATE_FILE)
+        if (entry / SNAPSHOT_FILE).is_file() and (entry / TFSTATE_FILE).is_file():
+            shutil.rmtree(tmp, ignore_errors=True)   # saved meanwhile by a parallel run: keep it
+        else:
+            shutil.rmtree(entry, ignore_errors=True)  # an incomplete leftover
+            try:
+                tmp.rename(entry)   # atomic: readers see a complete entry or none
+            except OSError:         # another run saved the same key first: keep theirs
+                shutil.rmtree(tmp, ignore_errors=True)
+        _prune(root)
+    return "miss"
+
+
 def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                  state_path: Path | None = None, work_dir: Path | None = None,
-                 variables: dict | None = None) -> DeployResult:
-    """Apply ``tf_dir`` into the running local AWS and upload bronze data; see the module doc."""
+                 variables: dict | None = None, cache: bool | str | Path | None = None) -> DeployResult:
+    """Apply ``tf_dir`` into the running local AWS and upload bronze data; see the module doc.
+
+    ``cache``: None (default: ``$LAKEGATE_DEPLOY_CACHE`` or ``<tf_dir>/../.lakegate/terraform/
+    <name>/deploy-cache``), a cache folder, False (always a full apply, nothing saved) or
+    ``"refresh"`` (always a full apply from nothing, then saved for later deploys)."""
     from lakegate.terraform import TerraformDriver
 
     st = localenv.load_state(state_path)
     driver = TerraformDriver(tf_dir, target="local", endpoint=st.endpoint, work_dir=work_dir,
                              variables=variables)
     t0 = time.perf_counter()
-    driver.apply()
+    cache_state = _apply_with_cache(driver, st, cache)
     outputs = driver.outputs()
     res = DeployResult(endpoint=st.endpoint, outputs=outputs,
-                       apply_seconds=round(time.perf_counter() - t0, 2))
+                       apply_seconds=round(time.perf_counter() - t0, 2), cache=cache_state,
+                       tf_state=str(driver.copy_dir / TFSTATE_FILE))
     res.driver = driver
     folder = localenv.state_path(state_path).parent
     _write_json(folder / "outputs.json", outputs)

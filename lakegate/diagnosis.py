@@ -185,9 +185,8 @@ def diagnose(facts: Facts) -> list[Problem]:
 # --- gathering facts through boto3 ---------------------------------------------------------------
 
 def _split_s3(url: str) -> tuple[str, str]:
-    rest = url[len("s3://"):] if url.startswith("s3://") else url
-    bucket, _, prefix = rest.partition("/")
-    return bucket, prefix
+    from lakegate.s3url import parse_s3_url   # the one S3 URL parser
+    return parse_s3_url(url, what="S3 location")
 
 
 def _objects_since(clients: Any, url: str, since: float | None) -> int:

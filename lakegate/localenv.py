@@ -2,9 +2,11 @@
 
 The local AWS (package ``localaws``) is never imported here (DESIGN: nothing outside
 ``localaws/`` imports it): it runs as ``python -m localaws serve`` in its own session, writes a
-state file once it listens, and answers ``GET /_lakegate/health`` with the random token we gave
-it and its PID. Every command checks that token before trusting the endpoint, because other
-programs on the machine may run moto servers too.
+state file once it listens, and answers ``GET /_lakegate/health`` with its PID and the SHA-256
+of the random token we gave it (never the token). Every command checks that hash before trusting
+the endpoint, because other programs on the machine may run moto servers too. Control endpoints
+(faults, shutdown) need the token itself in the ``X-Lakegate-Token`` header: the state file
+holding it is mode 0600, so only its owner can inject faults or stop the server.
 
 State file (default ``.lakegate/local/state.json``, override with ``$LAKEGATE_LOCAL_STATE``)::
 
@@ -17,6 +19,7 @@ standard retries); subprocesses (aws CLI, terraform): :func:`aws_env`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -37,6 +40,7 @@ DEFAULT_STATE = Path(".lakegate/local/state.json")
 REGION = "us-east-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"
+TOKEN_HEADER = "X-Lakegate-Token"   # the local AWS's control-token header (DESIGN)
 
 
 @dataclass
@@ -77,10 +81,25 @@ def read_state(path: Path) -> LocalState | None:
 
 
 def write_state(path: Path, state: LocalState) -> None:
+    """Atomic write, created mode 0600: the file holds the control token."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state.to_dict(), indent=2) + "\n")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(state.to_dict(), indent=2) + "\n")
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def token_sha256(token: str) -> str:
+    """The hash the health endpoint answers instead of the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def control_headers(state: LocalState) -> dict[str, str]:
+    """Headers that authorise a control request (fault, shutdown) to the local AWS."""
+    return {TOKEN_HEADER: state.token}
 
 
 def pid_alive(pid: int) -> bool:
@@ -119,11 +138,11 @@ def health(endpoint: str, timeout: float = 2.0) -> dict[str, Any] | None:
 
 
 def is_running(state: LocalState, timeout: float = 2.0) -> bool:
-    """The recorded PID is alive AND the endpoint answers with our token and that PID."""
+    """The recorded PID is alive AND the endpoint answers with our token's hash and that PID."""
     if not pid_alive(state.pid):
         return False
     h = health(state.endpoint, timeout)
-    return bool(h and h.get("token") == state.token and h.get("pid") == state.pid)
+    return bool(h and h.get("token_sha256") == token_sha256(state.token) and h.get("pid") == state.pid)
 
 
 def load_state(path: str | Path | None = None) -> LocalState:
@@ -150,11 +169,12 @@ def _log_tail(log: Path, lines: int = 20) -> str:
 
 def start(path: str | Path | None = None, port: int = 0, timing: str = "fast",
           time_scale: float = 1.0, timeout: float = 30.0, python: str | None = None,
-          exit_with_pid: int | None = None) -> LocalState:
+          exit_with_pid: int | None = None, from_snapshot: str | Path | None = None) -> LocalState:
     """Start ``python -m localaws serve`` detached; return once it answers with our token.
 
     ``exit_with_pid``: the server stops by itself when that process ends (test fixtures pass
-    their own PID so an interrupted test run leaves no server behind)."""
+    their own PID so an interrupted test run leaves no server behind). ``from_snapshot``: a file
+    written by :func:`save_snapshot`; the server starts with that state (``localaws.snapshot``)."""
     if timing not in ("fast", "realistic"):
         raise LakegateError(f"unknown timing profile {timing!r}", where="--timing",
                             fix="use 'fast' or 'realistic'")
@@ -181,6 +201,12 @@ def start(path: str | Path | None = None, port: int = 0, timing: str = "fast",
            "--state-file", str(p.resolve()), "--timing", timing, "--time-scale", str(time_scale)]
     if exit_with_pid:
         cmd += ["--exit-with-pid", str(exit_with_pid)]
+    if from_snapshot is not None:
+        snap = Path(from_snapshot)
+        if not snap.is_file():
+            raise LakegateError(f"snapshot {snap} does not exist", where=str(snap),
+                                fix="pass a file written by 'lakegate local snapshot'")
+        cmd += ["--from-snapshot", str(snap.resolve())]
     with open(log, "ab") as logfh:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logfh, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True, close_fds=True)
@@ -247,7 +273,7 @@ def stop(path: str | Path | None = None, timeout: float = 10.0) -> str:
     if ours:
         try:
             req = urllib.request.Request(f"{st.endpoint}/_lakegate/shutdown", data=b"{}",
-                                         method="POST")
+                                         method="POST", headers=control_headers(st))
             urllib.request.urlopen(req, timeout=3).read()
         except (urllib.error.URLError, OSError):
             pass
@@ -270,7 +296,8 @@ def admin_post(state: LocalState, sub: str, body: dict[str, Any] | None = None,
     """POST to ``/_lakegate/<sub>``; (status, JSON body)."""
     req = urllib.request.Request(f"{state.endpoint}/_lakegate/{sub}",
                                  data=json.dumps(body or {}).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json",
+                                          **control_headers(state)})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -282,6 +309,31 @@ def admin_post(state: LocalState, sub: str, body: dict[str, Any] | None = None,
     except (urllib.error.URLError, OSError) as err:
         raise LakegateError(f"the local AWS at {state.endpoint} did not answer: {err}",
                             fix="check 'lakegate local status'") from err
+
+
+def save_snapshot(state: LocalState, path: str | Path, wait: float = 10.0) -> dict[str, Any]:
+    """Have the server write its whole state to ``path`` (``localaws.snapshot``); it waits up to
+    ``wait`` seconds for running crawls/jobs/queries to finish."""
+    return _snapshot_call(state, "snapshot", Path(path), wait)
+
+
+def restore_snapshot(state: LocalState, path: str | Path) -> dict[str, Any]:
+    """Replace the running server's whole state with the snapshot in ``path``."""
+    if not Path(path).is_file():
+        raise LakegateError(f"snapshot {path} does not exist", where=str(path),
+                            fix="pass a file written by 'lakegate local snapshot'")
+    return _snapshot_call(state, "restore", Path(path))
+
+
+def _snapshot_call(state: LocalState, action: str, path: Path, wait: float = 10.0) -> dict[str, Any]:
+    status, body = admin_post(state, action, {"path": str(path.resolve()), "wait": wait},
+                              timeout=300 + wait)
+    if status != 200:
+        raise LakegateError(f"the local AWS could not {action} {path}: "
+                            f"{body.get('error', body)}", where=state.endpoint,
+                            fix="wait until no crawl/job/query runs and retry" if status == 409
+                            else "check 'lakegate local status' and the server log")
+    return body
 
 
 def aws_env(state: LocalState, base: dict[str, str] | None = None) -> dict[str, str]:

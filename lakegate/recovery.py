@@ -222,13 +222,23 @@ def recover(clients: Any, names: PipelineNames, env: Environment, opts: Options,
                     f"environment {env.name} is protected: resetting {', '.join(jobs)} reprocesses all their data; "
                     "pass --allow-bookmark-reset (a backup is taken first)")
             return rep
+        # which `lakegate backup` (Checklist Antes item 1) precedes this reset (lakegate.backup)
+        from lakegate.backup import latest_backup
+
+        taken = latest_backup(opts.backup_dir)
+        before = (f"last `lakegate backup`: {taken['folder']} (taken {taken['taken_at']}, "
+                  f"{'checksums verified' if taken['verified'] else 'CHECKSUMS DO NOT VERIFY'})" if taken else
+                  f"no `lakegate backup` under {opts.backup_dir}: run `lakegate backup --env {env.name}` first")
         if dry:
-            rep.add("PASSO 3 reset bookmarks", "would-do", f"back up, then reset: {', '.join(jobs)}")
+            rep.add("PASSO 3 reset bookmarks", "would-do", f"back up, then reset: {', '.join(jobs)}; {before}",
+                    evidence={"lakegate_backup": taken})
         else:
             backup = runbook.backup_bookmarks(clients, jobs, opts.backup_dir)
             results = runbook.reset_bookmarks(clients, jobs, progress=progress)
             rep.add("PASSO 3 reset bookmarks", "done",
-                    "; ".join(f"{r.job}: {r.outcome}" for r in results), evidence={"backup": str(backup), "results": [asdict(r) for r in results]})
+                    "; ".join(f"{r.job}: {r.outcome}" for r in results) + f"; {before}",
+                    evidence={"backup": str(backup), "lakegate_backup": taken,
+                              "results": [asdict(r) for r in results]})
     else:
         rep.add("PASSO 3 reset bookmarks", "skipped", "no job named by the recovery plan or --reset-bookmarks")
 

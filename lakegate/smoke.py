@@ -55,6 +55,7 @@ class SmokeOptions:
     env: str = "local"
     tags: str | None = None          # pytest -m expression over checklist ids
     report_dir: Path = Path("reports")
+    previous: Path | None = None     # an earlier report directory: the sign-off says what changed since
     rows: int | None = None          # generated bronze rows (local environment only)
     keep: bool = False               # leave the local AWS running afterwards
     gate_result: Path | None = None  # `lakegate check --format json` output, for the plan summary
@@ -421,7 +422,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     """Run the scenarios for ``opts`` and render the reports. Raises :class:`LakegateError` on unusable input."""
     from lakegate import context, localenv
     from lakegate.envconfig import get_environment
-    from lakegate.reports import write_all
+    from lakegate.reports import glance, write_all
 
     env = get_environment(opts.env)
     tags = validate_tags(opts.tags) if opts.tags is not None else None
@@ -443,7 +444,10 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
         raise LakegateError("the report directory is a file", where=str(report_dir),
                             fix="pass --report-dir DIR with a directory (it is created if missing)")
     report_dir.mkdir(parents=True, exist_ok=True)
+    # read before this run clears the directory (--previous may be the report directory itself)
+    previous = glance.load_previous(opts.previous) if opts.previous is not None else None
     evidence.reset(report_dir)
+    glance.set_previous(report_dir, previous)   # or drop an earlier run's, without --previous
     for name in (*REPORT_FILES, LOCAL_LOG):   # never leave a previous run's output next to this run's evidence
         (report_dir / name).unlink(missing_ok=True)
     meta = run_metadata(env.name, env.kind, tags, git(root), summary_line)

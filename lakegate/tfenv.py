@@ -84,8 +84,33 @@ def find_mirror(environ: dict[str, str] | None = None,
     return MirrorChoice(None, "none")
 
 
-def cli_config_text(mirror_root: Path) -> str:
-    return (
+PLUGIN_CACHE_ENV = "LAKEGATE_TF_PLUGIN_CACHE"
+
+
+def plugin_cache_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """Shared provider cache: ``$LAKEGATE_TF_PLUGIN_CACHE`` (empty: none), else
+    ``$XDG_CACHE_HOME/lakegate/terraform-plugins`` (``~/.cache/...``).
+
+    Why: every working copy's ``terraform init`` otherwise copies the ~700 MB AWS provider out of
+    the mirror into its own ``.terraform/`` (disk, page cache and seconds per fresh copy — the
+    tests make dozens); with the cache it is installed once and linked."""
+    env = os.environ if environ is None else environ
+    if PLUGIN_CACHE_ENV in env:
+        value = env[PLUGIN_CACHE_ENV].strip()
+        return Path(value).expanduser() if value else None
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lakegate" / "terraform-plugins"
+
+
+def cli_config_text(mirror_root: Path, plugin_cache: Path | None | bool = True) -> str:
+    """``plugin_cache``: a folder, None for no cache, True (default) for :func:`plugin_cache_dir`."""
+    cache = plugin_cache_dir() if plugin_cache is True else plugin_cache
+    head = ""
+    if cache:
+        # the lock file of a copy may lack this platform's hash; the copy's lock file is ours
+        head = (f"plugin_cache_dir = {json.dumps(Path(cache).as_posix())}\n"
+                "plugin_cache_may_break_dependency_lock_file = true\n")
+    return head + (
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f"    path    = {json.dumps(mirror_root.as_posix())}\n"
@@ -113,7 +138,13 @@ def terraform_env(work_dir: Path, environ: dict[str, str] | None = None,
     if choice.root is not None:
         work_dir.mkdir(parents=True, exist_ok=True)
         cfg = work_dir / "terraform-cli.tfrc"
-        text = cli_config_text(choice.root)
+        cache = plugin_cache_dir(env)
+        if cache is not None:
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                cache = None    # not writable: every copy installs its own provider, as before
+        text = cli_config_text(choice.root, cache)
         if not cfg.exists() or cfg.read_text() != text:
             # atomic, with a unique temp name: concurrent runs (one per target, possibly threads
             # of one process) may write the same file at once

@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--token", default=None, help=argparse.SUPPRESS)
     s.add_argument("--exit-with-pid", type=int, default=None,
                    help="shut down when this process exits (used by test fixtures)")
+    s.add_argument("--from-snapshot", type=Path, default=None,
+                   help="start with the state saved by POST /_lakegate/snapshot (localaws.snapshot)")
     s.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=getattr(logging, args.log_level.upper(), logging.INFO),
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
     serve(port=args.port, timing=args.timing, time_scale=args.time_scale,
           state_file=args.state_file, token=args.token or os.environ.get("LOCALAWS_TOKEN"),
-          exit_with_pid=args.exit_with_pid)
+          exit_with_pid=args.exit_with_pid, from_snapshot=args.from_snapshot)
     return 0
 
 

@@ -2,8 +2,12 @@
 
 Request flow (:class:`LocalAwsApp`):
 
-1. ``/_lakegate/...`` — admin endpoints (health with the per-process token and PID so the CLI can
-   check that the server answering is the one it started; faults; shutdown).
+1. ``/_lakegate/...`` — admin endpoints: health (PID and the SHA-256 of the per-process token, so
+   the CLI can check that the server answering is the one it started without the token ever
+   leaving the state file) and the fault list are open; every other admin endpoint (faults,
+   shutdown) changes the server and requires ``X-Lakegate-Token: <token>`` — without it the
+   answer is 403 and nothing changes (any local process can reach 127.0.0.1; only the owner of
+   the state file, mode 0600, knows the token).
 2. JSON-protocol requests (``X-Amz-Target`` with a prefix in
    :data:`localaws.dispatch.TARGET_PREFIXES`) whose ``(service, operation)`` has an override in
    :data:`localaws.dispatch.OVERRIDES` are answered by the handler, with :class:`Ctx` built from the
@@ -23,6 +27,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -93,6 +99,18 @@ def _json_response(start_response: StartResponse, status: int, body: Any,
     return [data]
 
 
+#: header that carries the control token (DESIGN "Local AWS control token")
+TOKEN_HEADER = "X-Lakegate-Token"
+_TOKEN_ENVIRON = "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")
+#: admin routes anyone on the machine may call: they only read
+OPEN_ADMIN_ROUTES = frozenset({("GET", "health"), ("HEAD", "health"), ("GET", "faults")})
+
+
+def token_sha256(token: str) -> str:
+    """What the health endpoint shows instead of the token: clients compare this hash."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
             500: "Internal Server Error"}
 
@@ -138,12 +156,15 @@ class LocalAwsApp:
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.loaded: list[str] = []
         self.shutdown_hook: Callable[[], None] | None = None
+        self.requests = 0          # AWS requests served (admin endpoints not counted)
+        self.restored_from: str | None = None   # snapshot the state came from, if any
 
     # -- WSGI ---------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_lakegate/"):
             return self._admin(environ, start_response, path[len("/_lakegate/"):])
+        self.requests += 1
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target and "." in target:
             prefix, _, operation = target.rpartition(".")
@@ -254,11 +275,16 @@ class LocalAwsApp:
                               headers=[("x-amzn-ErrorType", err.code)])
 
     # -- admin --------------------------------------------------------------------------------
+    def _authorised(self, environ: dict[str, Any]) -> bool:
+        given = environ.get(_TOKEN_ENVIRON, "")
+        return bool(given) and hmac.compare_digest(given.encode("utf-8", "replace"),
+                                                   self.token.encode("utf-8"))
+
     def health(self) -> dict[str, Any]:
         return {
             "ok": True,
             "service": "localaws",
-            "token": self.token,
+            "token_sha256": token_sha256(self.token),
             "pid": os.getpid(),
             "timing": self.runtime.timing,
             "time_scale": self.runtime.time_scale,
@@ -267,6 +293,9 @@ class LocalAwsApp:
             "overrides": sorted(f"{s}.{o}" for s, o in dispatch.OVERRIDES),
             "faults": sorted(dispatch.FAULTS),
             "background_errors": list(self.runtime.errors),
+            "requests": self.requests,
+            "code_sha256": code_sha256(),
+            "restored_from": self.restored_from,
         }
 
     def _admin(self, environ: dict[str, Any], start_response: StartResponse,
@@ -274,11 +303,22 @@ class LocalAwsApp:
         method = environ.get("REQUEST_METHOD", "GET")
         ctype = "application/json"
         parts = [p for p in sub.split("/") if p]
+        route = "/".join(parts)
+        if (method, route) not in OPEN_ADMIN_ROUTES and not self._authorised(environ):
+            log.warning("refused %s /_lakegate/%s: missing or wrong %s", method, route, TOKEN_HEADER)
+            return _json_response(start_response, 403, {
+                "error": f"{method} /_lakegate/{route} needs the header {TOKEN_HEADER} with the "
+                         "token from the local AWS state file",
+                "fix": "use 'lakegate local fault ...' / 'lakegate local down', or send the token "
+                       "from the state file ($LAKEGATE_LOCAL_STATE or .lakegate/local/state.json)"},
+                content_type=ctype)
         if parts == ["health"]:
             return _json_response(start_response, 200, self.health(), content_type=ctype)
         if parts == ["faults"] and method == "GET":
             body = {name: f.description for name, f in sorted(dispatch.FAULTS.items())}
             return _json_response(start_response, 200, {"faults": body}, content_type=ctype)
+        if parts in (["snapshot"], ["restore"]) and method == "POST":
+            return self._snapshot(environ, start_response, parts[0])
         if parts == ["shutdown"] and method == "POST":
             if self.shutdown_hook is not None:
                 threading.Timer(0.1, self.shutdown_hook).start()
@@ -321,17 +361,73 @@ class LocalAwsApp:
                               content_type=ctype)
 
 
+    def _snapshot(self, environ: dict[str, Any], start_response: StartResponse,
+                  action: str) -> list[bytes]:
+        """``POST /_lakegate/snapshot|restore {"path": FILE}`` (localaws.snapshot); token required."""
+        from localaws import snapshot
+
+        ctype = "application/json"   # the token was checked by _admin (not an open route)
+        try:
+            body = json.loads(self._read_body(environ) or b"{}")
+            path = Path(body["path"])
+            wait = float(body.get("wait", 10.0))
+        except (ValueError, KeyError, TypeError):
+            return _json_response(start_response, 400, {
+                "error": 'body must be {"path": FILE} (optional "wait": seconds)'}, content_type=ctype)
+        try:
+            if action == "snapshot":
+                summary = snapshot.dump(self.runtime, path, wait=wait)
+            else:
+                summary = snapshot.load(self.runtime, path)
+            if action == "restore":
+                self.restored_from = str(path)
+        except snapshot.SnapshotError as err:
+            return _json_response(start_response, 409, {"error": str(err)}, content_type=ctype)
+        return _json_response(start_response, 200, {"ok": True, action: str(path), **summary},
+                              content_type=ctype)
+
+
+_CODE_SHA: list[str] = []
+
+
+def code_sha256() -> str:
+    """Hash of this package's source (deploy-cache keys: a changed local AWS is a new key)."""
+    if not _CODE_SHA:
+        import hashlib
+
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for p in sorted(root.rglob("*.py")):
+            h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+        try:
+            import moto
+
+            h.update(str(getattr(moto, "__version__", "")).encode())
+        except ImportError:
+            pass
+        _CODE_SHA.append(h.hexdigest())
+    return _CODE_SHA[0]
+
+
 def write_state_file(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` as JSON atomically (rename), so readers never see half a file."""
+    """Write ``data`` as JSON atomically (rename), so readers never see half a file.
+
+    The file holds the control token: it is created with mode 0600 (owner only) from the start,
+    never written world-readable and narrowed afterwards."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(data, indent=2) + "\n")
+    os.chmod(tmp, 0o600)  # in case the umask or the filesystem widened it
     os.replace(tmp, path)
 
 
 def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
           state_file: Path | None = None, token: str | None = None,
-          host: str = "127.0.0.1", exit_with_pid: int | None = None) -> None:
+          host: str = "127.0.0.1", exit_with_pid: int | None = None,
+          from_snapshot: Path | None = None) -> None:
     """Run the server until ``POST /_lakegate/shutdown`` or SIGTERM/SIGINT (or, with
     ``exit_with_pid``, until that process is gone — test fixtures use it so a killed test run
     never leaves a server behind)."""
@@ -344,6 +440,13 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
     token = token or secrets.token_hex(16)
     app = LocalAwsApp(runtime, token, state_file)
     app.loaded = load_behaviour()
+    if from_snapshot is not None:  # before listening: nobody sees the empty state
+        from localaws import snapshot
+
+        summary = snapshot.load(runtime, Path(from_snapshot))
+        app.restored_from = str(from_snapshot)
+        print(f"localaws state restored from {from_snapshot} ({', '.join(summary['services'])})",
+              flush=True)
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     real_port = server.server_port
     endpoint = f"http://{host}:{real_port}"
@@ -388,4 +491,5 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
         print("localaws stopped", flush=True)
 
 
-__all__ = ["LocalAwsApp", "serve", "load_behaviour", "request_identity", "write_state_file"]
+__all__ = ["LocalAwsApp", "serve", "load_behaviour", "request_identity", "write_state_file",
+           "token_sha256", "TOKEN_HEADER"]

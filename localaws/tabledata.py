@@ -230,13 +230,12 @@ def arrow_to_glue_type(dtype: pa.DataType, *, fallback: str | None = None) -> st
 
 def parse_s3_url(url: str) -> tuple[str, str]:
     """``s3://bucket/prefix`` → (bucket, prefix). Raises :class:`TableDataError` otherwise."""
-    if not isinstance(url, str) or not (url.startswith("s3://") or url.startswith("s3a://")):
+    from lakegate.s3url import split_s3_url   # the one S3 URL parser
+
+    parts = split_s3_url(url)
+    if parts is None:
         raise TableDataError(f"not an S3 location: {url!r}")
-    rest = url.split("://", 1)[1]
-    bucket, _, prefix = rest.partition("/")
-    if not bucket:
-        raise TableDataError(f"S3 location without a bucket: {url!r}")
-    return bucket, prefix
+    return parts
 
 
 def _lock(ctx: Any):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytest_bdd import parsers, then, when
 
-from lakegate import recovery, runbook, seed
+from lakegate import recovery, runbook, seed, tablestats
 
 
 @when("I read the last workflow run", target_fixture="last_run")
@@ -97,8 +97,11 @@ def run_finished(lake):
 
 @then("its progress was observed while it ran")
 def run_progress(lake, evidence):
-    seen = lake.workflow_run()["progress"]
+    run = lake.workflow_run()
+    seen = run["progress"]
     evidence["progress"] = seen[-10:]
+    # every job run and crawl of the run, for the sign-off's timeline (lakegate.reports.timeline)
+    evidence["actions"] = [n.__dict__ for n in run["nodes"]]
     assert seen, "no progress line was observed"
 
 
@@ -107,6 +110,8 @@ def tables_present(lake, evidence):
     tables = runbook.validate_tables(lake.clients, lake.names)
     evidence["present"] = sorted(tables.present)
     evidence["expected"] = tables.expected
+    # columns, partitions, objects, bytes and cheap row counts per table: the report's data at a glance
+    evidence["tables"] = tablestats.collect(lake.clients, lake.names)
     assert not tables.missing, f"missing tables: {tables.missing}; present: {sorted(tables.present)}"
 
 

@@ -42,6 +42,9 @@ def gate_checks(lake, evidence):
     result = lake.gate_result()
     evidence["summary"] = result.to_json()["summary"]
     evidence["workflows"] = [w.__dict__ for w in result.workflows]
+    # the findings with their fixes, for the sign-off's "gate's part" (first 50)
+    evidence["findings"] = [{k: f.to_json().get(k) for k in ("rule_id", "severity", "address", "message", "fix",
+                                                             "suppressed")} for f in result.findings[:50]]
     return result
 
 

@@ -5,7 +5,7 @@ resource "aws_athena_workgroup" "this" {
   name          = local.athena_workgroup_name
   description   = "Queries over ${local.database_name}."
   state         = "ENABLED"
-  force_destroy = true
+  force_destroy = var.force_destroy
 
   configuration {
     enforce_workgroup_configuration    = true

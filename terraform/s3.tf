@@ -2,16 +2,25 @@
 # All: versioned, encrypted at rest (SSE-S3; the scripts' ETag stays their MD5, which keeps
 # `etag = filemd5(...)` on the script objects stable), all public access blocked, bucket owner
 # enforced, old versions expired, TLS-only when var.deny_insecure_transport is true.
-# `force_destroy` lets a local or test stack be torn down with its data.
+# Data safety (what `lakegate check` asks of every pipeline, LG-SAFE rules): the buckets hold the
+# data layers, so Terraform refuses any plan that would destroy one (`prevent_destroy`, which
+# must be a literal), and `force_destroy` is off unless var.force_destroy says this is a
+# throw-away stack. lakegate's local target (`lakegate deploy --target local`, the tests) tears
+# its stack down through an override file in its private working copy (lakegate/teardown.py),
+# never through these defaults.
 
 resource "aws_s3_bucket" "this" {
   for_each = local.bucket_names
 
   bucket        = each.value
-  force_destroy = true
+  force_destroy = var.force_destroy
 
   tags = {
     Layer = each.key
+  }
+
+  lifecycle {
+    prevent_destroy = true
   }
 }
 

@@ -130,3 +130,9 @@ variable "deny_insecure_transport" {
   type        = bool
   default     = false
 }
+
+variable "force_destroy" {
+  description = "Let Terraform delete the buckets with every object in them, and the Athena workgroup with its saved queries. Only for throw-away stacks; keep false for any environment with data (lakegate check reports force_destroy on data buckets, LG-SAFE-004). The buckets and the catalog database also carry lifecycle { prevent_destroy = true }: destroying a throw-away stack needs an override file that sets it to false (lakegate's local target writes one, see lakegate/teardown.py)."
+  type        = bool
+  default     = false
+}

@@ -39,7 +39,8 @@ from typing import Any
 
 import pytest
 
-#: node ids per lane, each lane one sequential pytest process (2 cores: two lanes + the session)
+#: node ids per lane, each lane one sequential pytest process (2 cores; the lanes mostly wait on
+#: terraform/provider and server start-up, so three lanes + the session overlap well)
 LANES: tuple[tuple[str, ...], ...] = (
     ("tests/localaws_core/test_terraform_e2e.py::test_deploy_plan_clean_change_destroy",
      "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws"),
@@ -52,6 +53,11 @@ LANES: tuple[tuple[str, ...], ...] = (
      "tests/gate/test_cli_suppress_checkov.py::test_directory_input_runs_checkov_on_the_drivers_plan_json",
      "tests/terraform/test_driver.py::test_real_offline_plan_through_the_cli",
      "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline"),
+    # state pods and the deploy cache: several local AWS servers and small real applies each
+    ("tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key",
+     "tests/speed/test_snapshot.py::test_snapshot_then_up_from_it_has_the_same_state",
+     "tests/speed/test_snapshot.py::test_a_snapshot_from_another_moto_version_is_refused",
+     "tests/speed/test_snapshot.py::test_a_busy_local_aws_is_not_snapshotted"),
 )
 
 SWITCH_ENV = "LAKEGATE_TEST_LANES"          # "0": run everything in the session

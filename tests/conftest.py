@@ -5,6 +5,13 @@
   CPU with Go's default GOGC=100, 8.0 s with 400 (peak RSS +~40 MB). A value set by the caller
   wins.
 * Background lanes for a few long end-to-end tests: see :mod:`tests._background`.
+* One deploy cache for the whole run (``LAKEGATE_DEPLOY_CACHE``, lakegate.deploy), in
+  ``.lakegate/test-deploy-cache`` of the checkout, inherited by the lanes and the scenarios' pytest
+  child: the end-to-end test applies ``terraform/`` from nothing (``cache="refresh"``) and saves
+  the result; the scenarios' and the smoke test's deploys of the same configuration into their
+  own pristine local AWS then restore it and run the same ``terraform apply`` (every resource
+  refreshed, nothing to change) instead of paying the provider's fixed ~55 s lifecycle wait
+  again. A value set by the caller wins (``off`` disables the cache).
 * ``MOTO_IAM_LOAD_MANAGED_POLICIES`` does not leak from collection into the session. Importing
   ``localaws.server`` (test_server.py and test_cli_local.py do, at collection) sets it to
   ``true`` in this process, which is right for a server but made every *in-process*
@@ -28,6 +35,8 @@ import pytest
 from tests import _background
 
 os.environ.setdefault("GOGC", "400")
+os.environ.setdefault("LAKEGATE_DEPLOY_CACHE",
+                      str(Path(__file__).resolve().parent.parent / ".lakegate" / "test-deploy-cache"))
 
 _MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
 _MANAGED_POLICIES_BEFORE = os.environ.get(_MANAGED_POLICIES)  # before any test module is imported

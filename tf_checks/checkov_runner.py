@@ -38,7 +38,19 @@ from dataclasses import replace
 
 from tf_checks.findings import SEVERITIES, CheckResult, Finding
 
-RULE_CHECKOV_FAILED = "LG-CHECKOV-001"
+from tf_checks import registry as _registry
+
+_registry.declare_family(
+    "LG-CHECKOV", "checkov integration",
+    "`--checkov` runs checkov (isolated venv `.venv-checkov`, or `$LAKEGATE_CHECKOV`) on the same "
+    "plan JSON and merges its findings (ids `CKV_*`, severity from checkov or `medium`); the gate "
+    "fails closed when checkov cannot be trusted.")
+RULE_CHECKOV_FAILED = _registry.declare(
+    "LG-CHECKOV-001", "checkov crashed, failed a check or printed unreadable output", "high",
+    "LG-CHECKOV",
+    "checkov exited abnormally, printed 'Failed to run check', scanned nothing, or its output is "
+    "not the JSON lakegate expects. The excerpt of what it printed is in the message. Fix: run "
+    "checkov alone on the plan JSON and fix the custom check or the installation.").id
 CHECKOV_SPEC = "checkov>=3.2,<4"
 ENV_BINARY = "LAKEGATE_CHECKOV"
 ENV_VENV = "LAKEGATE_CHECKOV_VENV"

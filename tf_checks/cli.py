@@ -34,6 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="INPUT", help="plan JSON, state JSON, terraform.tfstate or Terraform directory")
     p.add_argument("--tf-dir", type=Path, default=None,
                    help="the Terraform directory of the plan (resolves unknown values, checks scripts)")
+    p.add_argument("--scripts", type=Path, default=None, metavar="DIR",
+                   help="folder holding the jobs' scripts when they are uploaded outside Terraform "
+                        "(e.g. by CI with 'aws s3 sync src/ s3://...'): a job's script is the file "
+                        "with the name of its script_location's object (default: looked up by name "
+                        "in the Terraform directory and the repository that holds it)")
     p.add_argument("--format", choices=FORMATS, default="text")
     p.add_argument("--out", type=Path, default=None, help="write the report here instead of stdout")
     p.add_argument("--fail-on", choices=SEVERITIES, default="high", type=str.lower)
@@ -46,6 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "are still shown in every format. Inline '# lakegate:ignore RULE reason: "
                         "...' comments are read from the Terraform directory (--tf-dir or a "
                         "directory INPUT)")
+    p.add_argument("--account-id", default=None, metavar="ACCOUNT",
+                   help="the AWS account the configuration deploys to, used when the plan does not "
+                        "know it (offline plans); default: [gate] account_id of lakegate.toml")
+    p.add_argument("--iam-snapshot", type=Path, default=None, metavar="FILE",
+                   help="output of 'aws iam get-account-authorization-details --output json': the "
+                        "policies and boundaries of roles the configuration uses but does not manage; "
+                        "default: [gate] iam_snapshot of lakegate.toml")
     p.add_argument("--checkov", action="store_true",
                    help="also run checkov (isolated venv .venv-checkov, or the executable named by "
                         "$LAKEGATE_CHECKOV) on the plan JSON and merge its findings; a crash, "
@@ -60,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
     if args.tf_dir is not None and not args.tf_dir.is_dir():
         raise LakegateError(f"--tf-dir {args.tf_dir} is not a directory", where=str(args.tf_dir),
                             fix="pass the folder holding the .tf files")
-    result = check_path(args.input, args.tf_dir)
+    if args.scripts is not None and not args.scripts.is_dir():
+        raise LakegateError(f"--scripts {args.scripts} is not a directory", where=str(args.scripts),
+                            fix="pass the folder holding the job scripts")
+    result = check_path(args.input, args.tf_dir, scripts_dir=args.scripts,
+                        account_id=args.account_id, iam_snapshot=args.iam_snapshot)
     tf_dir = args.tf_dir or (Path(args.input) if Path(args.input).is_dir() else None)
     if args.checkov:
         from tf_checks.checkov_runner import merge_checkov

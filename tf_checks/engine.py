@@ -13,23 +13,35 @@ from tf_checks.findings import CheckResult, Finding, severity_rank
 from tf_checks.loader import load_input
 from tf_checks.model import Plan
 from tf_checks.resolve import Resolver
-from tf_checks.rules import Context, consistency, iam_sufficiency, impact, workflow_graph
+from tf_checks.rules import Context, impact, workflow_graph
 
 
-def run_rules(plan: Plan, tf_dir: Path | None = None) -> CheckResult:
-    """All rules on ``plan``; ``tf_dir`` enables source resolution and script/SQL checks."""
-    tf_dir = tf_dir if tf_dir is not None else plan.tf_dir
-    ctx = Context(plan, Resolver(plan, tf_dir), tf_dir)
-    findings: list[Finding] = []
-    findings += iam_sufficiency.check(ctx)
-    wf_findings, summaries = workflow_graph.check(ctx)
-    findings += wf_findings
-    findings += consistency.check(ctx)
-    # rule units registered through tf_checks.registry (new rules land here; the families above
-    # move into it one by one)
+def run_rules(plan: Plan, tf_dir: Path | None = None, scripts_dir: Path | None = None,
+              config: Path | None = None, *, account_id: str | None = None,
+              iam_snapshot: Path | None = None) -> CheckResult:
+    """All rules on ``plan``; ``tf_dir`` enables source resolution and script/SQL checks;
+    ``scripts_dir`` (``--scripts``) is where job scripts uploaded outside Terraform live;
+    ``config``: the ``lakegate.toml`` whose ``[gate.jobs."<glob>"]`` declare job I/O and whose
+    ``[gate]`` gives ``account_id`` / ``iam_snapshot`` (default: the nearest one above the
+    Terraform directory, or ``$LAKEGATE_CONFIG``); ``account_id`` / ``iam_snapshot``:
+    ``--account-id`` / ``--iam-snapshot`` (win over the file, see :mod:`tf_checks.settings`)."""
     from tf_checks import registry
+    from tf_checks.scripts import load_declarations
+    from tf_checks.settings import load_settings
+
+    tf_dir = tf_dir if tf_dir is not None else plan.tf_dir
+    if config is None:
+        config = _find_config(tf_dir)
+    settings = load_settings(tf_dir, account_id=account_id, iam_snapshot=iam_snapshot,
+                             config=config)
+    resolver = Resolver(plan, tf_dir, account_id=settings.account_id)
+    resolver.iam_snapshot = settings.iam_snapshot
+    ctx = Context(plan, resolver, tf_dir, scripts_dir=scripts_dir,
+                  job_declarations=load_declarations(config))
+    findings: list[Finding] = []
     for _name, unit in registry.checks():
         findings += list(unit(ctx))
+    summaries = workflow_graph.summaries(ctx)
     findings = _dedupe(findings)
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.address, f.rule_id, f.message))
     if tf_dir is not None:
@@ -40,7 +52,25 @@ def run_rules(plan: Plan, tf_dir: Path | None = None) -> CheckResult:
                                "tf_dir": str(tf_dir) if tf_dir is not None else None})
 
 
-def check_path(path: str | Path, tf_dir: str | Path | None = None) -> CheckResult:
+def _find_config(tf_dir: Path | None) -> Path | None:
+    import os
+
+    from lakegate.envconfig import CONFIG_ENV, config_path
+    if os.environ.get(CONFIG_ENV):
+        return config_path()
+    if tf_dir is None:
+        return None
+    here = Path(tf_dir).resolve()
+    for folder in (here, *here.parents):
+        cand = folder / "lakegate.toml"
+        if cand.is_file():
+            return cand
+    return None
+
+
+def check_path(path: str | Path, tf_dir: str | Path | None = None,
+               scripts_dir: str | Path | None = None, *, account_id: str | None = None,
+               iam_snapshot: str | Path | None = None) -> CheckResult:
     """Load ``path`` and run every rule.
 
     The cyclic garbage collector is paused meanwhile: loading a large plan allocates millions of
@@ -52,7 +82,10 @@ def check_path(path: str | Path, tf_dir: str | Path | None = None) -> CheckResul
     gc.disable()
     try:
         plan = load_input(path, tf_dir)
-        return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir)
+        return run_rules(plan, Path(tf_dir) if tf_dir is not None else plan.tf_dir,
+                         Path(scripts_dir) if scripts_dir is not None else None,
+                         account_id=account_id,
+                         iam_snapshot=Path(iam_snapshot) if iam_snapshot is not None else None)
     finally:
         if was_enabled:
             gc.enable()

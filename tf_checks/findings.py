@@ -6,7 +6,7 @@ The JSON form (:meth:`CheckResult.to_json`) is the CLI contract of ``lakegate ch
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
@@ -45,9 +45,19 @@ class Finding:
     source: str = "lakegate"                 # "lakegate" or "checkov"
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        if self.role_address is None:
-            data.pop("role_address")
+        """The finding as JSON-ready dict (same keys and order as ``dataclasses.asdict``, minus
+        ``role_address`` when None). Built by hand: ``asdict`` deep-copies recursively and cost
+        more than the checks themselves on plans with thousands of findings."""
+        data: dict[str, Any] = {"rule_id": self.rule_id, "severity": self.severity,
+                                "address": self.address, "message": self.message, "fix": self.fix}
+        if self.role_address is not None:
+            data["role_address"] = self.role_address
+        data["missing"] = [{"action": m.action, "resource": m.resource, "why": m.why,
+                            "decision": m.decision} for m in self.missing]
+        data["file"] = self.file
+        data["line"] = self.line
+        data["suppressed"] = self.suppressed
+        data["source"] = self.source
         return data
 
 
@@ -89,7 +99,9 @@ class CheckResult:
                 "suppressed": len(self.findings) - len(self.active()),
                 "by_severity": self.by_severity(),
             },
-            "workflows": [asdict(w) for w in self.workflows],
+            "workflows": [{"name": w.name, "actions": w.actions,
+                           "parallel_groups": [list(g) for g in w.parallel_groups]}
+                          for w in self.workflows],
             "recovery_plan": self.recovery_plan,
             "inputs": self.inputs,
         }

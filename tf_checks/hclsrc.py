@@ -342,6 +342,8 @@ class Scope:
     locals_src: dict[str, Any]
     resource: Callable[[str, Any, list[Any]], Any]
     module_path: str = "."
+    # module.<name>[key].<output...>: (name, key, steps) -> value, or None (not resolved)
+    module_output: Callable[[str, Any, list[Any]], Any] | None = None
     each_key: Any = None
     each_value: Any = None
     count_index: Any = None
@@ -359,6 +361,7 @@ class Scope:
         try:
             # locals do not see each/count of the resource being evaluated
             sub = Scope(self.variables, self.locals_src, self.resource, self.module_path,
+                        module_output=self.module_output,
                         _locals=self._locals, _evaluating=self._evaluating)
             value = evaluate_hcl_value(self.locals_src[name], sub)
         finally:
@@ -454,7 +457,13 @@ def _ref(steps: list[Any], scope: Scope) -> Any:
             raise Unresolved("count.index outside count")
         return scope.count_index
     if root == "module":
-        raise Unresolved("module outputs are not resolved")
+        if scope.module_output is None or not rest:
+            raise Unresolved("module outputs are not resolved")
+        name, kinds, rest = rest[0], kinds[1:], rest[1:]
+        key = None
+        if kinds and kinds[0] == "idx":
+            key, rest = rest[0], rest[1:]
+        return scope.module_output(name, key, rest)
     if root == "data":
         if len(rest) < 2 or kinds[:2] != ["attr", "attr"]:
             raise Unresolved("incomplete data reference")

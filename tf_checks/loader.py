@@ -153,7 +153,8 @@ def _check_format(top: dict[str, Any], source: str) -> None:
 
 def _load_plan(top: dict[str, Any], source: str) -> Plan:
     _check_format(top, source)
-    configs, module_sources = _config_index(top.get("configuration"), source)
+    cfg_extra: dict[str, Any] = {}
+    configs, module_sources = _config_index(top.get("configuration"), source, cfg_extra)
     resources: list[Resource] = []
     seen: dict[str, Resource] = {}
 
@@ -229,7 +230,9 @@ def _load_plan(top: dict[str, Any], source: str) -> Plan:
     for k, v in _obj(top.get("variables") or {}, source, "$.variables").items():
         if isinstance(v, dict) and "value" in v:
             variables[k] = v["value"]
-    return Plan("plan", source, resources, variables=variables, module_sources=module_sources)
+    plan = Plan("plan", source, resources, variables=variables, module_sources=module_sources)
+    plan.config_extra = cfg_extra
+    return plan
 
 
 def _config_key(module: str, mode: str, rtype: str, name: str) -> str:
@@ -238,8 +241,14 @@ def _config_key(module: str, mode: str, rtype: str, name: str) -> str:
     return f"{mod}.{local}" if mod else local
 
 
-def _config_index(conf: Any, source: str) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """``{"module.a.aws_x.y": expressions}`` and ``{"module.a": source}`` from ``configuration``."""
+def _config_index(conf: Any, source: str, extra: dict[str, Any] | None = None
+                  ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """``{"module.a.aws_x.y": expressions}`` and ``{"module.a": source}`` from ``configuration``.
+
+    ``extra`` (when given) receives what the evaluator needs besides resources:
+    ``provider_keys`` (config address -> ``provider_config_key``), ``provider_configs``
+    (key -> expressions), ``outputs`` (``module.a.output.x`` -> expression) and ``module_args``
+    (``module.a`` -> the call's expressions)."""
     configs: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
     if conf is None:
@@ -248,6 +257,13 @@ def _config_index(conf: Any, source: str) -> tuple[dict[str, dict[str, Any]], di
     root = conf.get("root_module")
     if root is None:
         return configs, sources
+    if extra is not None:
+        extra.setdefault("provider_keys", {})
+        extra.setdefault("outputs", {})
+        extra.setdefault("module_args", {})
+        pcs = conf.get("provider_config")
+        extra["provider_configs"] = {k: (v.get("expressions") or {}) for k, v in pcs.items()
+                                     if isinstance(v, dict)} if isinstance(pcs, dict) else {}
 
     def walk(mod: Any, prefix: str, path: str, depth: int) -> None:
         mod = _obj(mod, source, path)
@@ -259,6 +275,13 @@ def _config_index(conf: Any, source: str) -> tuple[dict[str, dict[str, Any]], di
             expr = r.get("expressions") or {}
             if isinstance(addr, str) and isinstance(expr, dict):
                 configs[f"{prefix}.{addr}" if prefix else addr] = expr
+                if extra is not None and isinstance(r.get("provider_config_key"), str):
+                    extra["provider_keys"][f"{prefix}.{addr}" if prefix else addr] = r["provider_config_key"]
+        if extra is not None:
+            for oname, out in (mod.get("outputs") or {}).items():
+                if isinstance(out, dict) and isinstance(out.get("expression"), dict):
+                    extra["outputs"][f"{prefix}.output.{oname}" if prefix else f"output.{oname}"] = \
+                        out["expression"]
         calls = _obj(mod.get("module_calls") or {}, source, f"{path}.module_calls")
         for name, call in calls.items():
             cpath = f"{path}.module_calls.{name}"
@@ -266,6 +289,8 @@ def _config_index(conf: Any, source: str) -> tuple[dict[str, dict[str, Any]], di
             key = f"{prefix}.module.{name}" if prefix else f"module.{name}"
             if isinstance(call.get("source"), str):
                 sources[key] = call["source"]
+            if extra is not None and isinstance(call.get("expressions"), dict):
+                extra["module_args"][key] = call["expressions"]
             if call.get("module") is not None:
                 walk(call["module"], key, f"{cpath}.module", depth + 1)
 

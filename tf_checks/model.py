@@ -89,6 +89,9 @@ class Plan:
     variables: dict[str, Any] = field(default_factory=dict)
     tf_dir: Path | None = None
     module_sources: dict[str, str] = field(default_factory=dict)  # 'module.a.module.b' -> source
+    # provider_keys / provider_configs / outputs / module_args of the plan's configuration
+    # (tf_checks.loader._config_index); empty for state inputs
+    config_extra: dict[str, Any] = field(default_factory=dict)
     by_address: dict[str, Resource] = field(default_factory=dict, init=False)
     by_kind: dict[str, list[Resource]] = field(default_factory=dict, init=False)
 
@@ -133,13 +136,7 @@ def first_block(value: Any) -> dict[str, Any]:
     return {}
 
 
-_S3_URL = re.compile(r"^s3a?://([^/]+)/?(.*)$")
-
-
-def split_s3_url(url: str) -> tuple[str, str] | None:
-    """``s3://bucket/a/b/`` -> ``("bucket", "a/b/")``; ``None`` when not an S3 URL."""
-    m = _S3_URL.match(url or "")
-    return (m.group(1), m.group(2)) if m else None
+from lakegate.s3url import split_s3_url  # noqa: E402,F401 (the one S3 URL parser)
 
 
 # --------------------------------------------------------------------------- typed views

@@ -39,9 +39,23 @@ from typing import Any
 from lakegate.errors import LakegateError
 from tf_checks.findings import CheckResult, Finding
 
+from tf_checks import registry as _registry
+
 BASELINE_FILENAME = ".lakegate-baseline.json"
-RULE_NO_REASON = "LG-SUPPRESS-001"
-RULE_UNUSED = "LG-SUPPRESS-002"
+_registry.declare_family(
+    "LG-SUPPRESS", "Suppressions",
+    "Suppression hygiene: a finding is accepted only with a written reason (inline "
+    "`# lakegate:ignore RULE reason: ...` in the Terraform directory, or a baseline file "
+    "`[{\"rule_id\", \"address\", \"reason\"}]` given with `--baseline`); suppressed findings "
+    "stay in every output and only stop counting for the exit code.")
+RULE_NO_REASON = _registry.declare(
+    "LG-SUPPRESS-001", "Suppression without a reason", "high", "LG-SUPPRESS",
+    "A suppression without a reason (or a malformed `lakegate:ignore` comment) suppresses nothing "
+    "and is itself a finding. Fix: write `reason: <why this is acceptable>`.").id
+RULE_UNUSED = _registry.declare(
+    "LG-SUPPRESS-002", "Stale suppression", "low", "LG-SUPPRESS",
+    "A suppression that matches no finding, or a comment not attached to a resource block. "
+    "Fix: delete it, or move the comment directly above/inside the resource block.").id
 
 _SKIP_DIRS = {".terraform", ".git", ".venv", "node_modules", "__pycache__"}
 _RESOURCE_RE = re.compile(r'^\s*resource\s+"([^"]+)"\s+"([^"]+)"\s*\{')

@@ -13,9 +13,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.rows < 0:
         raise LakegateError(f"--rows must be >= 0 (got {args.rows})", where="--rows",
                             fix="pass 0 to skip the data upload")
-    res = deploy_local(Path(args.tf_dir), args.rows, args.seed, upload=args.rows > 0)
+    res = deploy_local(Path(args.tf_dir), args.rows, args.seed, upload=args.rows > 0,
+                       cache=False if args.no_cache else None)
     out = res.outputs
-    print(f"deployed {args.tf_dir} into the local AWS at {res.endpoint} ({res.apply_seconds:.1f} s)")
+    how = {"hit": "; deploy cache hit: state restored, then terraform apply",
+           "miss": "; full terraform apply, saved to the deploy cache"}.get(res.cache, "")
+    print(f"deployed {args.tf_dir} into the local AWS at {res.endpoint} ({res.apply_seconds:.1f} s{how})")
     for key in ("database_name", "workflow_name", "athena_workgroup_name", "bronze_crawler_name"):
         if key in out:
             print(f"  {key}: {out[key]}")
@@ -35,4 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tf-dir", default="terraform", help="Terraform root module (default: terraform)")
     p.add_argument("--rows", type=int, default=2000, help="bronze rows to generate (0: none)")
     p.add_argument("--seed", type=int, default=0, help="data generator seed")
+    p.add_argument("--no-cache", action="store_true",
+                   help="always apply from nothing (default: a pristine local AWS gets the saved state "
+                        "of an earlier apply of the same configuration, then terraform apply; "
+                        "see LAKEGATE_DEPLOY_CACHE)")
     p.set_defaults(func=_run)

@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep", action="store_true",
                    help="leave the local AWS running afterwards (uses the regular state file of 'lakegate local', "
                         "reusing a local AWS that is already running there)")
+    p.add_argument("--previous", type=Path, default=None, metavar="DIR",
+                   help="an earlier report directory: the sign-off lists what changed since (tables, columns, "
+                        "partition and row counts, items failing/passing); may be --report-dir itself")
     p.add_argument("--gate-result", type=Path, default=None, metavar="FILE",
                    help="output of `lakegate check --format json` for the applied plan; its summary goes into "
                         "the sign-off header")
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from lakegate import smoke
 
     opts = smoke.SmokeOptions(env=args.env, tags=args.tags, report_dir=args.report_dir, rows=args.rows,
-                              keep=args.keep, gate_result=args.gate_result)
+                              keep=args.keep, gate_result=args.gate_result,
+                              previous=args.previous)
     res = smoke.run_smoke(opts)
     print(smoke.render_summary(res), flush=True)
     return res.exit_code

@@ -75,7 +75,7 @@ def summarize(report_dir: Path) -> Summary:
 
 
 def write_all(report_dir: Path) -> Summary:
-    from lakegate.reports import cucumber, html, junit, markdown
+    from lakegate.reports import cucumber, glance, html, junit, markdown
 
     summary = summarize(report_dir)
     consolidated = {
@@ -85,10 +85,11 @@ def write_all(report_dir: Path) -> Summary:
         "items": [{"id": it.item.id, "section": it.item.section, "title": it.item.title,
                    "status": it.status, "records": [asdict(r) for r in it.records]} for it in summary.items],
     }
+    previous = glance.read_previous(report_dir)   # an earlier report (--previous DIR), for "what changed"
     outputs = {
         "evidence.json": json.dumps(mask(consolidated), indent=2, default=str),
-        "signoff.html": html.render(summary),
-        "signoff.md": markdown.render(summary),
+        "signoff.html": html.render(summary, previous),
+        "signoff.md": markdown.render(summary, previous),
         "junit.xml": junit.render(summary),
         "cucumber.json": cucumber.render(summary),
     }

@@ -19,20 +19,14 @@ def sanitize_name(name: str) -> str:
     return _NON_ALNUM.sub("_", name.lower())
 
 
-def table_name(prefix: str | None, folder: str) -> str:
-    """The table Glue creates for a table root folder ``folder`` with ``prefix``."""
-    return sanitize_name((prefix or "") + folder)
+from lakegate.glue_naming import table_name  # noqa: E402,F401 (one naming rule with the gate)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket/a/b/`` -> ``("bucket", "a/b/")`` (key prefix keeps a trailing slash if given)."""
-    if not url.startswith("s3://"):
-        raise ValueError(f"not an S3 URL: {url!r}")
-    rest = url[5:]
-    bucket, _, key = rest.partition("/")
-    if not bucket:
-        raise ValueError(f"S3 URL without bucket: {url!r}")
-    return bucket, key
+    """``s3://bucket/a/b/`` -> ``("bucket", "a/b/")`` (key prefix keeps a trailing slash if given);
+    ValueError otherwise (:mod:`lakegate.s3url`, the one S3 URL parser)."""
+    from lakegate.s3url import parse_s3_url as parse
+    return parse(url, what="S3 URL")
 
 
 def folder_name(key_prefix: str, bucket: str) -> str:

@@ -119,9 +119,22 @@ def test_unknown_aws_managed_policy_cannot_verify():
 
 
 def test_unresolvable_expression_is_cannot_verify(pipeline_dir: Path):
-    _edit(pipeline_dir / "main.tf", 'Resource = ["*"]', 'Resource = [for b in ["x"] : b]')
+    # a variable with no value anywhere: neither tfparse nor hclsrc can evaluate it
+    _edit(pipeline_dir / "main.tf", 'Resource = ["*"]', 'Resource = [var.not_declared_anywhere]')
     result = check(plan_data("pipeline"), pipeline_dir)
     assert any(f.rule_id == "LG-RESOLVE-001" and f.address == "aws_iam_role_policy.crawler"
+               for f in result.findings)
+
+
+def test_for_expression_is_evaluated(pipeline_dir: Path):
+    """A ``for`` expression (beyond hclsrc's subset) is evaluated like Terraform (tfparse)."""
+    _edit(pipeline_dir / "main.tf", 'Resource = ["*"]', 'Resource = [for b in ["*"] : b]')
+    result = check(plan_data("pipeline"), pipeline_dir)
+    assert not [f for f in result.findings if f.rule_id.startswith(("LG-RESOLVE", "LG-IAM"))]
+    _edit(pipeline_dir / "main.tf", 'Resource = [for b in ["*"] : b]',
+          'Resource = [for b in ["arn:aws:s3:::not-the-bucket"] : b]')
+    result = check(plan_data("pipeline"), pipeline_dir)
+    assert any(f.rule_id == "LG-IAM-001" and f.address == "aws_glue_crawler.bronze"
                for f in result.findings)
 
 

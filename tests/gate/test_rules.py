@@ -58,6 +58,34 @@ def test_duplicate_pair_and_unknown_name():
     assert "LG-WF-004" in found and "LG-WF-005" in found
 
 
+def test_job_started_by_two_triggers_of_one_workflow():
+    data = plan_data("pipeline")
+    # a second, conditional trigger also starts the silver job (already started by the start trigger)
+    _add_trigger(data, "again", {"name": "again", "type": "CONDITIONAL",
+                                 "predicate": [{"logical": "AND", "conditions": [
+                                     {"crawler_name": "datalake-pipeline-silver-crawler-dev",
+                                      "crawl_state": "SUCCEEDED", "state": None, "job_name": None,
+                                      "logical_operator": "EQUALS"}]}],
+                                 "actions": [{"job_name": JOB, "crawler_name": None}]})
+    result = check(data, FIXTURES / "pipeline")
+    f = [x for x in result.findings if x.rule_id == "LG-WF-007"]
+    assert len(f) == 1 and JOB in f[0].message and "2 triggers" in f[0].message
+    assert "LG-WF-004" not in ids(result)   # different predicates: not an identical edge
+    assert "LG-WF-007" not in ids(check(plan_data("pipeline"), FIXTURES / "pipeline"))
+
+
+def test_partitioning_advisory_only_for_partitioned_targets():
+    # the silver job writes partition_by=... (SQL header): its crawler without
+    # CombineCompatibleSchemas gets the advisory; the bronze crawler (nothing partitioned
+    # written there that the plan knows of) does not
+    data = plan_data("pipeline")
+    for addr in ("aws_glue_crawler.silver", "aws_glue_crawler.bronze"):
+        set_value(data, addr, "configuration", None)
+    f = [x.address for x in check(data, FIXTURES / "pipeline").findings
+         if x.rule_id == "LG-CONS-003" and x.severity == "medium"]
+    assert f == ["aws_glue_crawler.silver"]
+
+
 def test_crawler_target_must_match_job_output(pipeline_dir: Path):
     data = plan_data("pipeline")
     set_value(data, "aws_glue_crawler.silver", "s3_target",
@@ -72,7 +100,8 @@ def test_job_table_must_be_produced_by_a_crawler():
     args = dict(planned(data, "aws_glue_job.silver")["values"]["default_arguments"])
     args["--bronze_table"] = "bronze_ingest_year_2025"
     set_value(data, "aws_glue_job.silver", "default_arguments", args)
-    result = check(data)
+    # what the job reads comes from its script + SQL header (no --*_table naming convention)
+    result = check(data, FIXTURES / "pipeline")
     assert "LG-CONS-002" in ids(result)
     msg = next(f.message for f in result.findings if f.rule_id == "LG-CONS-002")
     assert "bronze_car_data" in msg
@@ -130,10 +159,19 @@ def test_script_arg_literal_list_helper(tmp_path: Path):
 
 
 def test_crawler_table_name():
-    from tf_checks.rules.consistency import crawler_table_name
+    from lakegate.glue_naming import crawler_table_name
     assert crawler_table_name("bronze_", "s3://b/bronze/car_data/") == "bronze_car_data"
     assert crawler_table_name("", "s3://b/performance-alerts.Log") == "performance_alerts_log"
     assert crawler_table_name("Silver_", "s3://b/car_telemetry") == "silver_car_telemetry"
+    # the prefix is kept as given (lower-cased), only the folder is sanitised
+    assert crawler_table_name("bronze-", "s3://b/raw/car-data/") == "bronze-car_data"
+
+
+def test_localaws_uses_the_same_naming():
+    from lakegate.glue_naming import table_name
+    from localaws.glue import naming
+    for prefix, folder in (("bronze-", "car_data"), ("", "My-Data.v2"), (None, "x")):
+        assert naming.table_name(prefix, folder) == table_name(prefix, folder)
 
 
 # ---------------------------------------------------------------- change impact
@@ -163,7 +201,8 @@ def test_recovery_plan_no_changes_is_empty():
     _as_existing(data)
     rp = check(data, FIXTURES / "pipeline").recovery_plan
     assert rp == {"version": 1, "crawlers_to_run": [], "bookmarks_to_reset": [],
-                  "iam_propagation_wait": False, "run_workflow": [], "reasons": []}
+                  "iam_propagation_wait": False, "run_workflow": [], "reasons": [],
+                  "backup_before_apply": False, "data_at_risk": []}
 
 
 def test_recovery_plan_sql_change_resets_bookmark_and_runs_workflow():

@@ -105,8 +105,15 @@ def test_job_requirements_cover_arguments():
     reqs = _job()
     pairs = {(r.action, r.resource) for r in reqs}
     silver = "arn:aws:s3:::datalake-pipeline-silver-dev"
-    for a in ("s3:PutObject", "s3:DeleteObject"):
-        assert (a, f"{silver}/car_telemetry*") in pairs
+    assert ("s3:PutObject", f"{silver}/car_telemetry*") in pairs
+    # a write alone does not delete; an overwrite (s3_deletes) does
+    assert ("s3:DeleteObject", f"{silver}/car_telemetry*") not in pairs
+    over = {(r.action, r.resource) for r in _job(s3_deletes=["s3://datalake-pipeline-silver-dev/car_telemetry/"])}
+    assert ("s3:DeleteObject", f"{silver}/car_telemetry*") in over
+    listed = {(r.action, r.resource, r.context) for r in _job(
+        s3_reads=[], s3_writes=[], s3_lists=["s3://datalake-pipeline-silver-dev/landing/"])}
+    assert ("s3:ListBucket", silver, (("s3:prefix", "landing/"),)) in listed
+    assert not any(a == "s3:GetObject" and r.startswith(silver) for a, r, _ in listed)
     assert ("s3:GetObject", "arn:aws:s3:::datalake-pipeline-glue-scripts-dev/jobs/silver.py") \
         in pairs
     assert ("s3:GetObject", "arn:aws:s3:::datalake-pipeline-glue-scripts-dev/jobs/silver.sql") \
@@ -128,8 +135,9 @@ def test_job_requirements_cover_arguments():
 
 def test_folder_marker_covered_by_write_requirement():
     """A policy scoped to car_telemetry/* misses the sibling car_telemetry_$folder$ marker."""
-    reqs = [r for r in _job() if r.action == "s3:DeleteObject"
-            and "silver-dev" in r.resource]
+    reqs = [r for r in _job(s3_deletes=["s3://datalake-pipeline-silver-dev/car_telemetry/"])
+            if r.action == "s3:DeleteObject" and "silver-dev" in r.resource]
+    assert reqs
     narrow = {"p": {"Statement": [{"Effect": "Allow", "Action": "s3:DeleteObject",
                                    "Resource": "arn:aws:s3:::datalake-pipeline-silver-dev/"
                                                "car_telemetry/*"}]}}

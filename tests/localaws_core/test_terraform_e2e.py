@@ -31,7 +31,10 @@ def test_deploy_plan_clean_change_destroy(tmp_path: Path) -> None:
     st = localenv.start(path=state, timeout=60, exit_with_pid=os.getpid())
     work = tmp_path / "tf"
     try:
-        res = deploy_local(TF_DIR, rows=300, seed=1, state_path=state, work_dir=work)
+        # cache="refresh": always a real terraform apply from nothing (then saved in the deploy
+        # cache, so later deploys of the same configuration in this run restore it)
+        res = deploy_local(TF_DIR, rows=300, seed=1, state_path=state, work_dir=work, cache="refresh")
+        assert res.cache == "miss"
         out = res.outputs
         s3, glue, athena = (localenv.client(s, st) for s in ("s3", "glue", "athena"))
         # what Terraform made is really there

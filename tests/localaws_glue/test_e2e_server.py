@@ -28,6 +28,7 @@ def server(tmp_path):
         wait_for(lambda: state.exists() and state.stat().st_size > 0, timeout=30)
         info = json.loads(state.read_text())
         assert info["pid"] == proc.pid
+        _TOKENS[info["endpoint"]] = info["token"]
         yield info["endpoint"]
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -37,8 +38,12 @@ def server(tmp_path):
             proc.kill()
 
 
+_TOKENS: dict[str, str] = {}   # endpoint -> control token from its state file
+
+
 def _post(endpoint: str, path: str) -> dict:
-    req = urllib.request.Request(endpoint + path, data=b"", method="POST")
+    req = urllib.request.Request(endpoint + path, data=b"", method="POST",
+                                 headers={"X-Lakegate-Token": _TOKENS[endpoint]})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read())
 

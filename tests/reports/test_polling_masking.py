@@ -22,7 +22,7 @@ class FakeClock:
 def test_poller_backs_off_and_returns_when_done():
     fc = FakeClock()
     values = iter(["RUNNING", "RUNNING", "RUNNING", "READY"])
-    p = Poller(initial=1, factor=2, max_interval=3, clock=fc.clock, sleep=fc.sleep)
+    p = Poller(initial=1, factor=2, max_interval=3, ratio=None, clock=fc.clock, sleep=fc.sleep)
     assert p.wait_for("crawler", lambda: next(values), lambda v: v == "READY", timeout=60) == "READY"
     assert fc.sleeps == [1, 2, 3]
 

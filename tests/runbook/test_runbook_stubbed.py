@@ -48,7 +48,7 @@ def fast_poller():
 
     def sleep(s):
         t["now"] += s
-    return Poller(initial=1, max_interval=5, clock=lambda: t["now"], sleep=sleep)
+    return Poller(initial=1, max_interval=5, ratio=None, clock=lambda: t["now"], sleep=sleep)
 
 
 def test_names_from_terraform_output_json_wrapping(tmp_path):

@@ -447,7 +447,8 @@ def test_job_roles_cover_what_jobs_do(plan: dict[str, Any]) -> None:
 def test_buckets_are_versioned_encrypted_private(plan: dict[str, Any]) -> None:
     buckets = by_name(plan, "aws_s3_bucket", key="bucket")
     assert set(buckets) == set(BUCKETS.values())
-    assert all(b["force_destroy"] is True for b in buckets.values())
+    # data safety: no force_destroy by default (LG-SAFE-004); local teardown overrides it
+    assert all(b["force_destroy"] is False for b in buckets.values())
     versioning = {r["values"]["bucket"]: r["values"]["versioning_configuration"][0]["status"]
                   for r in resources(plan, "aws_s3_bucket_versioning")}
     sse = {r["values"]["bucket"]: r["values"]["rule"][0]["apply_server_side_encryption_by_default"]

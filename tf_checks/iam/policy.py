@@ -149,6 +149,8 @@ def _check_action(a: str, where: str) -> None:
 def _check_resource(r: str, where: str) -> None:
     if r == "*" or r.startswith("arn:"):
         return
+    if r.startswith("${unknown:"):
+        return  # a whole ARN unknown until apply (tf_checks.tfeval): matches only "conditionally"
     raise PolicyParseError(f"resource {r!r} is neither '*' nor an ARN (arn:...)", where=where,
                            fix="use a full ARN such as arn:aws:s3:::bucket/prefix/* or '*'")
 

@@ -28,24 +28,9 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 # GitHub code scanning reads properties.security-severity (a CVSS-like 0.0-10.0 string).
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
 
-# What each rule family checks; the per-rule help adds the fixes seen in this run.
-FAMILY_HELP = {
-    "LG-IAM": "IAM sufficiency: the role a Glue crawler or job runs as must allow every action its "
-              "work needs on the resources it touches (explicit Deny wins; conditional Allows do not "
-              "count; unresolvable policies are 'cannot verify').",
-    "LG-WF": "Glue workflow graph: one start trigger, conditions that use crawl_state for crawlers "
-             "and state for jobs, every watched job/crawler started in the same workflow, no "
-             "duplicate edges, names that resolve.",
-    "LG-CONS": "Pipeline consistency: crawler targets match job outputs, computed table names match "
-               "the tables jobs read, script arguments are passed, uploaded scripts exist and parse.",
-    "LG-RESOLVE": "Cannot verify: a value the gate needs (policy, role, path) is unknown at plan "
-                  "time and could not be rebuilt from the configuration; reported instead of "
-                  "passing silently.",
-    "LG-SUPPRESS": "Suppression hygiene: every suppression needs a reason and must match a finding.",
-    "LG-CHECKOV": "checkov ran on the same plan and crashed, failed or printed unparsable output; "
-                  "the gate fails closed.",
-    "CKV": "checkov generic hygiene check (encryption, public access, logging, ...).",
-}
+# Rule metadata comes from the registry (tf_checks.registry: each rule's title, default
+# severity and help, each family's help); checkov's own ids are described by this one text.
+CHECKOV_HELP = "checkov generic hygiene check (encryption, public access, logging, ...)."
 
 
 def _family(rule_id: str) -> str:
@@ -55,27 +40,48 @@ def _family(rule_id: str) -> str:
     return "-".join(parts[:2]) if len(parts) >= 3 else rule_id
 
 
+def _declared(rule_id: str) -> tuple[Any, Any]:
+    """(Rule, Family) from the registry, or (None, None) for checkov ids."""
+    from tf_checks import registry
+    from tf_checks.docs import _load_all
+
+    _load_all()
+    rule = registry.RULES.get(rule_id)
+    return rule, (registry.FAMILIES.get(rule.family) if rule is not None else None)
+
+
 def _rule_descriptor(rule_id: str, findings: list[Finding]) -> dict[str, Any]:
     worst = max(findings, key=lambda f: severity_rank(f.severity))
-    family_text = FAMILY_HELP.get(_family(rule_id), f"Rule {rule_id}.")
-    short = findings[0].message.split(". ")[0].rstrip(".")
+    rule, family = _declared(rule_id)
+    if rule is not None:
+        short = rule.title
+        full = rule.help
+        family_text = f"{family.title}: {family.help}" if family is not None else ""
+        default_level = LEVELS.get(rule.severity, "warning")
+    else:
+        short = findings[0].message.split(". ")[0].rstrip(".") or rule_id
+        full = family_text = CHECKOV_HELP if rule_id.startswith("CKV") else f"Rule {rule_id}."
+        default_level = LEVELS.get(worst.severity, "warning")
     if len(short) > 200:
         short = short[:197] + "..."
     fixes = sorted({f.fix.strip() for f in findings if f.fix.strip()})
-    help_text = family_text
-    help_md = f"**{rule_id}** ({'checkov' if findings[0].source == 'checkov' else 'lakegate'})\n\n{family_text}"
+    help_text = full + (f"\n{family_text}" if family_text and family_text != full else "")
+    help_md = (f"**{rule_id}** ({'checkov' if findings[0].source == 'checkov' else 'lakegate'}): "
+               f"{short}\n\n{full}")
+    if family_text and family_text != full:
+        help_md += f"\n\n{family_text}"
     if fixes:
-        help_text += "\nHow to fix: " + " | ".join(fixes[:3])
-        help_md += "\n\n**How to fix**\n\n" + "\n\n".join(f"```\n{x}\n```" for x in fixes[:3])
+        help_text += "\nHow to fix (this run): " + " | ".join(fixes[:3])
+        help_md += "\n\n**How to fix (this run)**\n\n" + "\n\n".join(f"```\n{x}\n```" for x in fixes[:3])
     return {
         "id": rule_id,
         "name": rule_id.replace("-", "_"),
-        "shortDescription": {"text": short or rule_id},
-        "fullDescription": {"text": family_text},
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
         "help": {"text": help_text, "markdown": help_md},
-        "defaultConfiguration": {"level": LEVELS.get(worst.severity, "warning")},
+        "defaultConfiguration": {"level": default_level},
         "properties": {
-            "tags": ["terraform", "aws-glue", findings[0].source],
+            "tags": ["terraform", "aws-glue", findings[0].source] + ([rule.family] if rule else []),
             "security-severity": SECURITY_SEVERITY.get(worst.severity, "5.5"),
             "precision": "high",
         },
@@ -171,4 +177,7 @@ def render(result: CheckResult, tf_dir: Path | None) -> str:
     :param tf_dir: the Terraform directory the plan came from; when given, results point at the
         ``.tf`` file and line of the resource block (``uriBaseId`` ``SRCROOT`` = that directory).
     """
-    return json.dumps(to_sarif(result, tf_dir), indent=2, sort_keys=False) + "\n"
+    from tf_checks.output.jsonout import dumps
+
+    # runs[0].results[i] and the rule descriptors are one compact line each (see jsonout)
+    return dumps(to_sarif(result, tf_dir), levels=5) + "\n"

@@ -83,19 +83,12 @@ def permission_table() -> dict[str, dict[str, Any]]:
     return entries
 
 
-_S3_RE = re.compile(r"^s3a?n?://(?P<bucket>[^/]+)(?:/(?P<key>.*))?$")
+from lakegate.s3url import parse_s3_url  # noqa: E402 (the one S3 URL parser)
 
 
-def parse_s3_url(url: str, *, what: str = "S3 path") -> tuple[str, str]:
-    """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix/")``; bad input -> LakegateError."""
-    if not isinstance(url, str):
-        raise LakegateError(f"{what} must be a string, got {type(url).__name__}", where=str(url),
-                            fix="write it as s3://<bucket>/<prefix>/")
-    m = _S3_RE.match(url.strip())
-    if not m or not m.group("bucket"):
-        raise LakegateError(f"{what} {url!r} is not an s3://bucket/key URL", where=url,
-                            fix="write it as s3://<bucket>/<prefix>/")
-    return m.group("bucket"), m.group("key") or ""
+def _norm(parts: tuple[str, str]) -> tuple[str, str]:
+    """(bucket, prefix) with the prefix's trailing '/' removed, for comparing locations."""
+    return parts[0], _stem(parts[1])
 
 
 def _stem(prefix: str) -> str:
@@ -184,13 +177,17 @@ def job_requirements(*, partition: str = "aws", region: str, account: str,
                      database: str | None, catalog_reads: list[tuple[str, str]],
                      catalog_writes: list[tuple[str, str]], s3_reads: list[str],
                      s3_writes: list[str], temp_dir: str | None, script_location: str,
+                     s3_deletes: Iterable[str] = (), s3_lists: Iterable[str] = (),
                      extra_s3_reads: Iterable[str] = (), enable_catalog: bool,
                      log_groups: list[str], bookmarks: bool,
                      enable_metrics: bool = False) -> list[Requirement]:
     """Everything a Glue job needs from its arguments.
 
     ``catalog_reads``/``catalog_writes``: ``(database, table)`` pairs. ``s3_reads``/
-    ``s3_writes``/``temp_dir``: ``s3://bucket/prefix/`` URLs. ``script_location`` and
+    ``s3_writes``/``s3_deletes``/``s3_lists``/``temp_dir``: ``s3://bucket/prefix/`` URLs. A read
+    needs GetObject + ListBucket, a write PutObject (+ ListBucket: Spark checks the output path
+    exists), only a delete (``mode("overwrite")``, ``purge_s3_path``, boto3 ``delete_object``)
+    needs DeleteObject, a listing ListBucket on the prefix. ``script_location`` and
     ``extra_s3_reads`` (e.g. ``--sql_path``): objects the job downloads -- an URL ending in ``/``
     means every object under it. ``log_groups``: the job's own log groups (``/aws-glue/jobs/*``
     is always required). ``database``: the job's ``--database_name`` (its GetDatabase is required
@@ -216,6 +213,17 @@ def job_requirements(*, partition: str = "aws", region: str, account: str,
         bucket, prefix = parse_s3_url(url, what="job S3 write path")
         reqs += _instantiate("job.s3.write", {**base, "bucket": bucket, "prefix": prefix,
                                               "prefix_stem": _stem(prefix)})
+    written = {tuple(_norm(parse_s3_url(u, what="job S3 write path"))) for u in s3_writes}
+    for url in s3_deletes:
+        bucket, prefix = parse_s3_url(url, what="job S3 delete path")
+        also_written = (bucket, _norm((bucket, prefix))[1]) in written
+        reqs += _instantiate("job.s3.delete", {**base, "bucket": bucket, "prefix": prefix,
+                                               "prefix_stem": _stem(prefix),
+                                               "delete_prefix": _stem(prefix) if also_written else prefix})
+    for url in s3_lists:
+        bucket, prefix = parse_s3_url(url, what="job S3 list path")
+        reqs += _instantiate("job.s3.list", {**base, "bucket": bucket, "prefix": prefix,
+                                             "prefix_stem": _stem(prefix)})
     if temp_dir:
         bucket, prefix = parse_s3_url(temp_dir, what="--TempDir")
         reqs += _instantiate("job.temp_dir", {**base, "bucket": bucket, "prefix": prefix,

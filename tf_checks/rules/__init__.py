@@ -1,18 +1,19 @@
-"""The gate's rules. Each family is one small module with a ``check(ctx) -> list[Finding]``.
+"""The gate's rules: each module of this package declares its rules and check units in
+:mod:`tf_checks.registry` on import; the engine runs the registered units over one shared
+:class:`Context`.
 
 Why a shared :class:`Context`: rules are pure functions over the typed model; the joins they
 need (role by name, policy by ARN, job by name, uploaded object by S3 URL, ...) are built once
 here in a single pass so no rule does a quadratic scan (10,000-resource plans must stay within
 2x a bare ``json.load``).
 
-Rule ids are stable and documented in ``docs/rules.md``.
+Rule ids are stable; ``docs/rules.md`` is generated from the registry (``python -m tf_checks.docs``).
+Script understanding (arguments, I/O) lives in :mod:`tf_checks.scripts`.
 """
 
 from __future__ import annotations
 
-import ast
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,17 +23,17 @@ from tf_checks.findings import Finding
 from tf_checks.model import (Attachment, Crawler, Job, ManagedPolicy, Plan, Resource, Role,
                              RolePolicy, S3Object, Trigger, Workflow, split_s3_url)
 from tf_checks.resolve import ACCOUNT, Resolver
+from tf_checks.scripts.args import (_INLINE, GLUE_RUNTIME_MODULES, ScriptInfo,  # noqa: F401 (re-exported)
+                                    extra_py_files, parse_script)
 
 RESOLVE_RULE = "LG-RESOLVE-001"
 
 
 def cannot_verify(address: str, what: str, reason: str, *, role_address: str | None = None) -> Finding:
-    """The fail-closed finding: a value the gate needs could not be determined."""
-    return Finding(rule_id=RESOLVE_RULE, severity="high", address=address,
-                   message=f"cannot verify {what}: {reason}",
-                   fix="make the value known at plan time, or run the gate with the Terraform "
-                       "directory (--tf-dir) so lakegate can evaluate the expression",
-                   role_address=role_address)
+    """The fail-closed finding: a value the gate needs could not be determined (declared in
+    :mod:`tf_checks.rules.resolution`)."""
+    from tf_checks.rules.resolution import cannot_verify as _cannot_verify
+    return _cannot_verify(address, what, reason, role_address=role_address)
 
 
 def role_name_of(ref: str) -> str:
@@ -52,60 +53,34 @@ def norm_prefix(url: str) -> str:
     return f"s3://{bucket}/{key}/" if key else f"s3://{bucket}/"
 
 
-# Modules a Glue 4.0 job can import without shipping them: the Python standard library and the
-# Glue/Spark runtime (awsglue, pyspark, py4j) plus boto3/botocore, which Glue preinstalls
-# (AWS Glue docs, "Python modules already provided in AWS Glue"). Any other import is code the
-# gate must read to know which job arguments the script reads -- or say that it cannot.
-GLUE_RUNTIME_MODULES = frozenset(sys.stdlib_module_names) | frozenset(
-    {"awsglue", "pyspark", "py4j", "boto3", "botocore"})
-_READERS = ("getResolvedOptions",)
-_CATALOG_READS = ("from_catalog", "create_dynamic_frame_from_catalog", "create_data_frame_from_catalog")
-
-
-def extra_py_files(args: dict[str, Any]) -> list[str]:
-    """The S3 URLs of a job's ``--extra-py-files`` (comma-separated, per the Glue docs)."""
-    value = args.get("--extra-py-files")
-    if not isinstance(value, str):
-        return []
-    return [u.strip() for u in value.split(",") if u.strip()]
-
-
-@dataclass
-class ScriptInfo:
-    """What the gate reads from an uploaded Glue script's Python source (and the ``.py`` modules
-    shipped with it through ``--extra-py-files`` that it imports)."""
-
-    path: Path
-    args: list[str] | None          # getResolvedOptions names; None when not statically known
-    catalog_reads_without_ctx: list[str]  # "file.py:LINE" of from_catalog calls lacking the ctx
-    error: str | None = None
-    args_unknown: str | None = None  # why ``args`` is None
-    # medium: the script's own getResolvedOptions list is not literal (as documented for
-    # LG-CONS-004); high: a read through a shipped module the gate cannot follow
-    args_unknown_severity: str = "medium"
-    # imported modules whose source the gate cannot read: (module, why); they may read arguments
-    unreadable_imports: list[tuple[str, str]] = field(default_factory=list)
-
-
 @dataclass
 class Context:
     plan: Plan
     resolver: Resolver
     tf_dir: Path | None = None
+    scripts_dir: Path | None = None          # --scripts DIR: where job scripts live
+    job_declarations: list[Any] = field(default_factory=list)  # lakegate.toml [gate.jobs."glob"]
     _script_cache: dict[tuple[str, tuple[tuple[str, Path], ...]], ScriptInfo | None] = field(
         default_factory=dict)
+    _located: dict[str, "Located"] = field(default_factory=dict)
+
+    def rule(self, rule_id: str) -> Any:
+        from tf_checks import registry
+        return registry.get(rule_id)
 
     # ------------------------------------------------------------ plan-level facts
     @cached_property
     def account(self) -> str:
-        acct = self.plan.variables.get("account_id")
-        if isinstance(acct, str) and re.fullmatch(r"\d{12}", acct):
-            return acct
-        for res in self.plan.of("data.aws_caller_identity"):
-            val = res.values.get("account_id")
-            if isinstance(val, str) and val:
-                return val
-        return ACCOUNT
+        """The plan's account (see :meth:`Resolver.account_of`), symbolic when unknown."""
+        return self.resolver.account_of()
+
+    def account_of(self, res: Resource) -> str:
+        """The account ``res`` lives in (tf_checks.resolve; ``--account-id`` as the fallback)."""
+        return self.resolver.account_of(res)
+
+    def region_of(self, res: Resource) -> str:
+        """The region of the provider configuration ``res`` uses (aliases, ``var.*``, literal)."""
+        return self.resolver.region_of(res)
 
     @cached_property
     def region(self) -> str:
@@ -192,21 +167,55 @@ class Context:
     @cached_property
     def objects_by_url(self) -> dict[str, Resource]:
         out: dict[str, Resource] = {}
-        for res in self.plan.of("aws_s3_object"):
+        for res in self.plan.of("aws_s3_object") + self.plan.of("aws_s3_bucket_object"):
             bucket, _ = self.resolver.try_value(res, "bucket")
             key = S3Object(res).key
             if isinstance(bucket, str) and key:
                 out[f"s3://{bucket}/{key.lstrip('/')}"] = res
         return out
 
+    @cached_property
+    def table_locations(self) -> dict[tuple[str, str], str]:
+        """(database, table) -> S3 location: ``aws_glue_catalog_table`` storage descriptors, then
+        the S3 targets of the crawlers that create the table (prefix + folder name)."""
+        from lakegate.glue_naming import crawler_table_name
+        from tf_checks.model import as_dict, as_list, first_block
+
+        out: dict[tuple[str, str], str] = {}
+        for res in self.plan.of("aws_glue_crawler"):
+            db, _ = self.resolver.try_value(res, "database_name")
+            targets, _ = self.resolver.try_value(res, "s3_target")
+            if not isinstance(db, str):
+                continue
+            for t in as_list(targets):
+                p = as_dict(t).get("path")
+                if isinstance(p, str):
+                    out.setdefault((db, crawler_table_name(Crawler(res).table_prefix, p)), p)
+        for res in self.plan.of("aws_glue_catalog_table"):
+            db, _ = self.resolver.try_value(res, "database_name")
+            name, _ = self.resolver.try_value(res, "name")
+            sd, _ = self.resolver.try_value(res, "storage_descriptor")
+            loc = as_dict(first_block(sd)).get("location")
+            if isinstance(db, str) and isinstance(name, str) and isinstance(loc, str) and loc:
+                out[(db, name.lower())] = loc
+        return out
+
+    def table_location(self, db: str, table: str) -> str | None:
+        return self.table_locations.get((db, table.lower()))
+
     # ------------------------------------------------------------ files behind uploaded objects
     def object_file(self, url: str) -> tuple[Resource | None, Path | None, str | None]:
-        """The aws_s3_object uploading ``url`` and the local file it uploads (when known)."""
+        """The object uploading ``url`` and the local file it uploads (when known)."""
         obj = self.objects_by_url.get(url)
         if obj is None:
             return None, None, f"no aws_s3_object in the plan uploads {url}"
         src = S3Object(obj).source
         if not src:
+            content = S3Object(obj).content
+            if content:
+                path = Path(f"<plan>/{obj.address}/{url.rsplit('/', 1)[-1]}")
+                _INLINE[path] = content
+                return obj, path, None
             return obj, None, f"{obj.address} has no 'source' file"
         if self.tf_dir is None:
             return obj, None, "the Terraform directory is not known (--tf-dir)"
@@ -215,304 +224,83 @@ class Context:
             path = self.tf_dir / path
         return obj, path, None
 
-    def script_info(self, url: str, libraries: dict[str, Path] | None = None) -> ScriptInfo | None:
-        """The script uploaded to ``url``; ``libraries``: module name -> local file of each
-        ``.py`` module the job ships with ``--extra-py-files``."""
-        key = (url, tuple(sorted((libraries or {}).items())))
+    @cached_property
+    def _scripts_index(self) -> dict[str, list[Path]]:
+        from tf_checks.scripts.jobio import file_index
+        return file_index(self.scripts_dir) if self.scripts_dir is not None else {}
+
+    @cached_property
+    def _tf_index(self) -> dict[str, list[Path]]:
+        from tf_checks.scripts.jobio import file_index
+        return file_index(self.tf_dir) if self.tf_dir is not None else {}
+
+    @cached_property
+    def _repo(self) -> tuple[Path | None, dict[str, list[Path]]]:
+        from tf_checks.scripts.jobio import file_index, repo_root
+        if self.tf_dir is None:
+            return None, {}
+        root = repo_root(self.tf_dir)
+        return root, (file_index(root) if root is not None else {})
+
+    def locate(self, url: str) -> "Located":
+        """The local file behind S3 object ``url``: uploaded by the plan (source/content), else
+        found by file name in ``--scripts``, the Terraform directory or its repository (when
+        exactly one file there has that name)."""
+        if url in self._located:
+            return self._located[url]
+        obj, path, why = self.object_file(url)
+        if path is not None:
+            got = Located(path, f"uploaded by {obj.address}" if obj else "", None, obj)
+        else:
+            base = url.rstrip("/").rsplit("/", 1)[-1]
+            key = url.split("://", 1)[-1].split("/", 1)[-1]
+            tried = [why or ""]
+            got = Located(None, "", None, obj)
+            for label, index, root in (("--scripts", self._scripts_index, self.scripts_dir),
+                                       ("the Terraform directory", self._tf_index, self.tf_dir),
+                                       ("the repository", self._repo[1], self._repo[0])):
+                if root is None:
+                    continue
+                cands = index.get(base, [])
+                if len(cands) > 1:  # prefer the one whose path ends like the object key
+                    exact = [c for c in cands if c.as_posix().endswith("/" + key)]
+                    cands = exact if len(exact) == 1 else cands
+                if len(cands) == 1:
+                    rel = _rel(cands[0], root)
+                    got = Located(cands[0], f"found by name in {label}: {rel} (uploaded outside "
+                                            "Terraform)" if obj is None else
+                                  f"found by name in {label}: {rel}", None, obj)
+                    break
+                tried.append(f"{len(cands)} files named {base} in {label}" if cands
+                             else f"no {base} in {label}")
+            if got.path is None:
+                got = Located(None, "", "; ".join(t for t in tried if t), obj)
+        self._located[url] = got
+        return got
+
+    def script_info(self, url: str, libraries: dict[str, Path] | None = None,
+                    provided: Any = None) -> ScriptInfo | None:
+        """The script behind ``url`` (see :meth:`locate`); ``libraries``: module name -> local
+        file of each ``.py`` module the job ships with ``--extra-py-files``."""
+        key = (url, tuple(sorted((libraries or {}).items())), id(provided))
         if key in self._script_cache:
             return self._script_cache[key]
-        _, path, _ = self.object_file(url)
-        info = None if path is None else parse_script(path, libraries)
+        path = self.locate(url).path
+        info = None if path is None else parse_script(path, libraries, provided)
         self._script_cache[key] = info
         return info
 
 
-def _call_name(node: ast.Call) -> str:
-    return node.func.attr if isinstance(node.func, ast.Attribute) else (
-        node.func.id if isinstance(node.func, ast.Name) else "")
+@dataclass(frozen=True)
+class Located:
+    path: Path | None
+    how: str
+    why: str | None
+    obj: Resource | None
 
 
-def _read_tree(path: Path) -> tuple[ast.Module | None, str | None]:
+def _rel(path: Path, root: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        return None, f"cannot read {path}: {err}"
-    try:
-        return ast.parse(text, filename=str(path)), None
-    except SyntaxError as err:
-        return None, f"{path.name} line {err.lineno}: {err.msg}"
-
-
-def _imports(tree: ast.Module) -> tuple[dict[str, tuple[str, str]], dict[str, str], list[str]]:
-    """``from M import f as g`` -> {g: (M, f)}; ``import M as N`` -> {N: M}; and every top-level
-    module name imported (relative imports count as unreadable: ``.`` + name)."""
-    names: dict[str, tuple[str, str]] = {}
-    modules: dict[str, str] = {}
-    imported: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            mod = ("." * node.level) + (node.module or "")
-            imported.append(mod.split(".")[0] if not node.level else mod)
-            for alias in node.names:
-                names[alias.asname or alias.name] = (mod, alias.name)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                imported.append(alias.name.split(".")[0])
-                if "." not in alias.name or alias.asname:
-                    modules[alias.asname or alias.name.split(".")[0]] = alias.name
-    return names, modules, imported
-
-
-@dataclass
-class _Library:
-    """A shipped ``.py`` module: its functions and the getResolvedOptions calls in each."""
-
-    path: Path
-    tree: ast.Module
-    functions: dict[str, ast.FunctionDef]
-    reads: dict[str, list[ast.Call]]      # function -> its getResolvedOptions calls
-    calls: dict[str, set[str]]            # function -> module functions it calls by name
-    loose_reads: list[ast.Call]           # getResolvedOptions outside module-level functions
-
-
-def _library(path: Path, tree: ast.Module) -> _Library:
-    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    reads: dict[str, list[ast.Call]] = {}
-    calls: dict[str, set[str]] = {}
-    inside: set[int] = set()
-    for name, fn in functions.items():
-        for node in ast.walk(fn):
-            if isinstance(node, ast.Call):
-                inside.add(id(node))
-                if _call_name(node) in _READERS:
-                    reads.setdefault(name, []).append(node)
-                elif isinstance(node.func, ast.Name) and node.func.id in functions:
-                    calls.setdefault(name, set()).add(node.func.id)
-    loose = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _call_name(n) in _READERS
-             and id(n) not in inside]
-    return _Library(path, tree, functions, reads, calls, loose)
-
-
-def _reaches_reader(lib: _Library, fname: str) -> str | None:
-    """A function other than ``fname`` that ``fname`` calls (transitively) and that reads
-    arguments -- the gate evaluates only reads in the called function itself."""
-    seen, todo = {fname}, list(lib.calls.get(fname, ()))
-    while todo:
-        g = todo.pop()
-        if g in seen:
-            continue
-        seen.add(g)
-        if g in lib.reads:
-            return g
-        todo.extend(lib.calls.get(g, ()))
-    return None
-
-
-def _bind(fn: ast.FunctionDef, call: ast.Call, env: "_Env", lib_env: "_Env"
-          ) -> dict[str, tuple[ast.expr, "_Env"]] | None:
-    """Parameter -> (expression, where to evaluate it) for one call of ``fn``; None when the
-    call uses ``*args``/``**kwargs`` (not statically known)."""
-    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
-        return None
-    params = [a.arg for a in fn.args.args]
-    bound: dict[str, tuple[ast.expr, _Env]] = {}
-    for name, value in zip(params, call.args):
-        bound[name] = (value, env)
-    for kw in call.keywords:
-        bound[kw.arg] = (kw.value, env)  # type: ignore[index]
-    defaults = fn.args.defaults
-    for name, value in zip(params[len(params) - len(defaults):], defaults):
-        bound.setdefault(name, (value, lib_env))
-    return bound
-
-
-@dataclass
-class _Env:
-    """Where a name list is evaluated: a module's constants and function parameters, and the
-    parameters bound by the call being followed."""
-
-    tree: ast.Module
-    consts: dict[str, ast.expr]
-    params: dict[str, tuple[str, int]]
-    bound: dict[str, tuple[ast.expr, "_Env"]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, tree: ast.Module) -> "_Env":
-        return cls(tree, _module_constants(tree), _function_params(tree))
-
-
-def parse_script(path: Path, libraries: dict[str, Path] | None = None) -> ScriptInfo:
-    """Read a Glue script: the names passed to ``getResolvedOptions`` and catalog reads.
-
-    ``libraries`` (module name -> local ``.py``): the modules the job ships with
-    ``--extra-py-files``. A call from the script to a function of one of them that calls
-    ``getResolvedOptions`` counts as the script's read, evaluated with the call's arguments
-    (``run(JOB_ARGUMENTS)`` -> ``["JOB_NAME"] + list(arg_names)`` with ``arg_names`` bound to the
-    script's ``JOB_ARGUMENTS``). Fail closed: an import of anything that is neither the Glue
-    runtime (:data:`GLUE_RUNTIME_MODULES`) nor a readable shipped module is listed in
-    ``unreadable_imports``; a read the gate cannot follow makes ``args`` None with the reason.
-    """
-    libraries = libraries or {}
-    tree, error = _read_tree(path)
-    if tree is None:
-        return ScriptInfo(path, None, [], error=error)
-    names: list[str] | None = []
-    unknown: str | None = None
-    no_ctx: list[str] = []
-    found = False
-    env = _Env.of(tree)
-
-    severity = "medium"
-
-    def add(got: list[str] | None, why: str, sev: str = "high") -> None:
-        nonlocal names, unknown, severity
-        if got is None:
-            if unknown is None or (sev == "high" and severity != "high"):
-                unknown, severity = why, sev
-            names = None
-        elif names is not None:
-            names.extend(got)
-
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        fname = _call_name(node)
-        if fname in _READERS:
-            found = True
-            arg = node.args[1] if len(node.args) > 1 else None
-            add(_string_list(arg, env, 0) if arg is not None else None,
-                f"the arguments read by {path.name} are not a literal list", "medium")
-        elif fname in _CATALOG_READS:
-            if not any(k.arg == "transformation_ctx" for k in node.keywords):
-                no_ctx.append(f"{path.name}:{node.lineno}")
-
-    imported_names, imported_modules, imported = _imports(tree)
-    unreadable: list[tuple[str, str]] = []
-    libs: dict[str, _Library] = {}
-    for mod in dict.fromkeys(imported):
-        if mod in GLUE_RUNTIME_MODULES:
-            continue
-        if mod not in libraries:
-            unreadable.append((mod, "it is not a .py module the job ships with --extra-py-files "
-                                    "from an aws_s3_object of this plan"))
-            continue
-        lib_tree, lib_error = _read_tree(libraries[mod])
-        if lib_tree is None:
-            return ScriptInfo(path, None, [], error=f"module {mod} (--extra-py-files): {lib_error}")
-        lib = libs[mod] = _library(libraries[mod], lib_tree)
-        lib_env = _Env.of(lib_tree)
-        for call in lib.loose_reads:  # runs on import, or inside a class/nested scope
-            found = True
-            arg = call.args[1] if len(call.args) > 1 else None
-            add(_string_list(arg, lib_env, 0) if arg is not None else None,
-                f"{libraries[mod].name} line {call.lineno} reads arguments outside a module-level "
-                "function; the gate cannot tell when or with what")
-        for node in ast.walk(lib_tree):
-            if isinstance(node, ast.Call) and _call_name(node) in _CATALOG_READS and \
-                    not any(k.arg == "transformation_ctx" for k in node.keywords):
-                no_ctx.append(f"{libraries[mod].name}:{node.lineno}")
-        for inner in dict.fromkeys(_imports(lib_tree)[2]):
-            if inner not in GLUE_RUNTIME_MODULES:
-                unreadable.append((inner, f"the shipped module {libraries[mod].name} imports it "
-                                          "and the gate does not follow imports of shipped modules"))
-
-    # calls from the script into the shipped modules
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        target: tuple[str, str] | None = None
-        if isinstance(node.func, ast.Name) and node.func.id in imported_names:
-            target = imported_names[node.func.id]
-        elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
-                and node.func.value.id in imported_modules:
-            target = (imported_modules[node.func.value.id], node.func.attr)
-        if target is None or target[0] not in libs:
-            continue
-        mod, fname = target
-        lib = libs[mod]
-        via = _reaches_reader(lib, fname)
-        if via is not None:
-            found = True
-            add(None, f"{fname}() of {lib.path.name} reads arguments through {via}(); the gate "
-                      "follows only reads in the function the script calls")
-        if fname not in lib.reads:
-            continue
-        found = True
-        lib_env = _Env.of(lib.tree)
-        bound = _bind(lib.functions[fname], node, env, lib_env)
-        for call in lib.reads[fname]:
-            arg = call.args[1] if len(call.args) > 1 else None
-            if bound is None or arg is None:
-                add(None, f"the call {fname}(...) at {path.name}:{node.lineno} is not statically known")
-                continue
-            add(_string_list(arg, _Env(lib.tree, lib_env.consts, lib_env.params, bound), 0),
-                f"the arguments {fname}() at {path.name}:{node.lineno} makes {lib.path.name} read "
-                "are not a literal list")
-    # a star import of a shipped module hides which function is called
-    for alias_name, (mod, name) in imported_names.items():
-        if name == "*" and mod in libs and (libs[mod].reads or libs[mod].loose_reads):
-            found = True
-            add(None, f"{path.name} star-imports {mod}, which reads arguments")
-    return ScriptInfo(path, names if found else [], no_ctx,
-                      args_unknown=unknown if names is None else None,
-                      args_unknown_severity=severity, unreadable_imports=unreadable)
-
-
-def _module_constants(tree: ast.Module) -> dict[str, ast.expr]:
-    """Module-level ``NAME = <expr>`` assignments (last one wins)."""
-    out: dict[str, ast.expr] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            out[node.targets[0].id] = node.value
-    return out
-
-
-def _function_params(tree: ast.Module) -> dict[str, tuple[str, int]]:
-    """Parameter name -> (function name, position) for module-level functions."""
-    out: dict[str, tuple[str, int]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
-            for i, a in enumerate(node.args.args):
-                out.setdefault(a.arg, (node.name, i))
-    return out
-
-
-def _string_list(node: ast.expr, env: _Env, depth: int) -> list[str] | None:
-    """Statically evaluate a list of argument names: literals, ``+``, ``list()``/``tuple()``,
-    module constants, a parameter bound by the call being followed (a shipped module's function
-    called from the script), and a function parameter fed literal lists at every call site.
-    None when not statically known (the rule then says so instead of guessing)."""
-    if depth > 8:
-        return None
-    if isinstance(node, (ast.List, ast.Tuple)):
-        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
-            return [e.value for e in node.elts]  # type: ignore[attr-defined]
-        return None
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        a = _string_list(node.left, env, depth + 1)
-        b = _string_list(node.right, env, depth + 1)
-        return None if a is None or b is None else a + b
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("list", "tuple") \
-            and len(node.args) == 1:
-        return _string_list(node.args[0], env, depth + 1)
-    if isinstance(node, ast.Name):
-        if node.id in env.bound:
-            expr, where = env.bound[node.id]
-            return _string_list(expr, where, depth + 1)
-        if node.id in env.params:
-            fname, pos = env.params[node.id]
-            found: list[str] = []
-            calls = 0
-            for call in ast.walk(env.tree):
-                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == fname:
-                    if pos >= len(call.args):
-                        return None
-                    got = _string_list(call.args[pos], env, depth + 1)
-                    if got is None:
-                        return None
-                    calls += 1
-                    found.extend(x for x in got if x not in found)
-            return found if calls else None
-        if node.id in env.consts:
-            return _string_list(env.consts[node.id], env, depth + 1)
-    return None
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,140 +1,118 @@
 """Pipeline consistency: do crawlers, jobs, scripts and SQL headers agree with each other?
 
-Rules (ids stable, see docs/rules.md):
-
-* LG-CONS-001 a crawler triggered after a job crawls a path the job does not write;
-* LG-CONS-002 a job reads a catalog table (``--*_table``) that no crawler in the plan creates
-  (computed name: prefix + sanitized last folder of the include path, per Glue's naming);
-* LG-CONS-003 a crawler configuration that creates per-partition tables
-  (``bronze_ingest_year_2025``): include path inside a ``key=value`` partition folder, or no
-  ``CombineCompatibleSchemas`` grouping;
-* LG-CONS-004 a script reads (``getResolvedOptions``, in the script or in a ``.py`` module the
-  job ships with ``--extra-py-files`` whose function the script calls) an argument the job does
-  not pass; or the gate cannot tell what it reads (an imported module it cannot read: high);
-* LG-CONS-005 an uploaded script/SQL/``--extra-py-files`` module is missing or does not parse;
-* LG-CONS-006 bookmarks enabled but a catalog read has no ``transformation_ctx``;
-* LG-CONS-007 script/SQL checks skipped because the Terraform directory is unknown (info).
+What a job reads and writes comes from :func:`tf_checks.scripts.job_io` (its script, the
+``-- lakegate:`` SQL header, a ``lakegate.toml`` declaration); the rules below compare it with the
+crawlers and tables of the plan. Each rule is declared once in :mod:`tf_checks.registry`.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Iterable
 
-from lakegate.errors import LakegateError
+from lakegate.glue_naming import crawler_table_name  # noqa: F401 (re-exported for callers)
 from tf_checks.findings import Finding
-from tf_checks.model import Crawler, Job, Resource, Trigger, as_dict, as_list, first_block
-from tf_checks.rules import Context, cannot_verify, extra_py_files, norm_prefix
+from tf_checks.model import Crawler, Job, Resource, Trigger, as_dict, as_list
+from tf_checks.registry import check, declare, declare_family
+from tf_checks.rules import Context, extra_py_files, norm_prefix
+from tf_checks.scripts import GLUE_PROVIDED_ARGS, JobIO, job_io, provided_check
 
-GLUE_PROVIDED_ARGS = frozenset({"JOB_NAME", "JOB_ID", "JOB_RUN_ID"})
+declare_family("LG-CONS", "Pipeline consistency",
+               "Crawler targets match job outputs, the tables jobs read are created by a crawler "
+               "or declared, script arguments are passed, uploaded scripts exist and parse, and "
+               "what each job reads and writes is known.")
+
+CONS_001 = declare(
+    "LG-CONS-001", "Crawler after a job crawls a path the job does not write", "high", "LG-CONS",
+    "A crawler started by a trigger that waits on a job crawls an S3 path the job does not write "
+    "(what the job writes comes from its script, its SQL header or a `lakegate.toml` "
+    "declaration). The crawler then catalogs stale or no data. Fix: point `s3_target.path` at the "
+    "job's output, or the job at the crawled path.")
+CONS_002 = declare(
+    "LG-CONS-002", "Job reads a catalog table nothing creates", "high", "LG-CONS",
+    "A job reads a Glue catalog table (`from_catalog`, `spark.table`, `spark.sql`, SQL header "
+    "`catalog=`) that no crawler, `aws_glue_catalog_table` or job of the plan creates. Crawler "
+    "table = `table_prefix` (lower-cased, kept as is) + the include path's last folder "
+    "(lower-cased, characters other than `[a-z0-9_]` -> `_`) -- `lakegate.glue_naming`. Only "
+    "checked when the plan has crawlers (tables may come from elsewhere otherwise).")
+CONS_003 = declare(
+    "LG-CONS-003", "Crawler would create per-partition tables", "high", "LG-CONS",
+    "high: the include path points inside a `key=value` partition folder (Glue then creates one "
+    "table per partition such as `bronze_ingest_year_2025`), or the crawler `configuration` is not "
+    "JSON. medium: the crawled data is partitioned (a job writes it with `partitionBy`/"
+    "`partitionKeys`/SQL header `partition_by`, or a catalog table there has partition keys) and "
+    "the crawler has no `CombineCompatibleSchemas` table grouping -- partition folders whose "
+    "schemas differ then become separate tables. Not reported for unpartitioned targets.")
+CONS_004 = declare(
+    "LG-CONS-004", "Script reads a job argument the job does not pass", "high", "LG-CONS",
+    "The script reads an argument (`getResolvedOptions`, `argparse`, `sys.argv[sys.argv.index(...)"
+    " + 1]`; also through a function of a `.py` module shipped with `--extra-py-files`) that is "
+    "not in the job's `default_arguments` (Glue passes `JOB_NAME`, `JOB_ID`, `JOB_RUN_ID` itself): "
+    "the run fails. medium when the script's own `getResolvedOptions` list cannot be evaluated, "
+    "or when the script was not found while its I/O is known from a SQL header or declaration; "
+    "high when a read through a shipped module cannot be followed.")
+CONS_005 = declare(
+    "LG-CONS-005", "Uploaded script, SQL or module missing or broken", "high", "LG-CONS",
+    "A script, SQL file or `--extra-py-files` `.py` module uploaded by an `aws_s3_object` of the "
+    "plan does not exist at its `source`, does not parse, or its `-- lakegate:` SQL header is "
+    "invalid for the job's arguments. A file uploaded outside Terraform is not a finding by "
+    "itself (it is looked up by name, see LG-CONS-008).")
+CONS_006 = declare(
+    "LG-CONS-006", "Bookmarks enabled but a catalog read has no transformation_ctx", "high", "LG-CONS",
+    "Job bookmarks are enabled but a `from_catalog` read has no `transformation_ctx`, so the "
+    "bookmark never advances and every run reprocesses all data.")
+CONS_007 = declare(
+    "LG-CONS-007", "Script checks skipped: no Terraform directory", "info", "LG-CONS",
+    "The plan has Glue jobs but neither the Terraform directory (`--tf-dir`) nor `--scripts` is "
+    "known, so scripts, SQL headers and arguments were not checked.")
+CONS_008 = declare(
+    "LG-CONS-008", "Cannot verify what a job reads and writes", "high", "LG-CONS",
+    "The gate could not tell which S3 paths and tables a job reads, writes or deletes: a Scala "
+    "job, a script that was not found (not uploaded by the plan, not in `--scripts`, not found by "
+    "name in the repository), an import whose source it cannot read, or a path computed at run "
+    "time. The IAM check of the job's data access is skipped (its script, temp dir and logs are "
+    "still checked) -- never guessed, never passed silently. Fix: pass `--scripts DIR`, or declare "
+    "the job's I/O in `lakegate.toml`: `[gate.jobs.\"<name glob>\"] reads = [\"s3://b/in/\", "
+    "\"db.table\"] writes = [\"s3://b/out/\"]` (also `deletes`, `lists`).")
+
 _PARTITION_FOLDER = re.compile(r"^[A-Za-z0-9_\-]+=[^/]*$")
-_NON_ALNUM = re.compile(r"[^a-z0-9]")
 
 
-def crawler_table_name(prefix: str, path: str) -> str:
-    """The table Glue creates for an include path that is the table root.
-
-    ``("bronze_", "s3://b/bronze/car_data/")`` -> ``bronze_car_data`` (last folder, lower-cased,
-    non-alphanumerics -> ``_``; the prefix is prepended as is, lower-cased)."""
-    key = path.split("://", 1)[-1]
-    parts = [p for p in key.split("/")[1:] if p]
-    folder = parts[-1] if parts else key.split("/")[0]
-    return (prefix + _NON_ALNUM.sub("_", folder.lower())).lower()
-
-
-@dataclass
-class JobIO:
-    args: dict[str, str]
-    script_location: str
-    catalog_reads: list[tuple[str, str]] = field(default_factory=list)
-    s3_reads: list[str] = field(default_factory=list)
-    s3_writes: list[str] = field(default_factory=list)
-    output_path: str | None = None
-    from_sql: bool = False
-
-
-def job_io(ctx: Context, res: Resource) -> tuple[JobIO | None, list[Finding]]:
-    """What a job reads and writes: from its SQL header when readable, else from its arguments."""
-    args, why = ctx.resolver.try_value(res, "default_arguments")
-    if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
-        return None, [cannot_verify(res.address, "the job's arguments", why or "not a map of strings")]
-    cmd, why = ctx.resolver.try_value(res, "command")
-    script = as_dict(first_block(cmd)).get("script_location")
-    if not isinstance(script, str):
-        return None, [cannot_verify(res.address, "the job's script location", why or "unknown")]
-    io = JobIO(dict(args), script)
-    errs: list[Finding] = []
-    sql_url = args.get("--sql_path")
-    job_sql = None
-    if sql_url:
-        obj, path, _reason = ctx.object_file(sql_url)
-        if path is not None:
-            try:
-                from lakegate.sqlrun import parse_job_sql, resolve
-            except ImportError:
-                parse_job_sql = None  # type: ignore[assignment]
-            if parse_job_sql is not None:
-                if not path.is_file():
-                    errs.append(Finding("LG-CONS-005", "high", obj.address if obj else res.address,
-                                        f"the SQL file {path} uploaded to {sql_url} does not exist",
-                                        fix="create the file or fix the aws_s3_object source"))
-                else:
-                    try:
-                        job_sql = resolve(parse_job_sql(path.read_text(encoding="utf-8"),
-                                                        source=str(path)), args)
-                    except LakegateError as err:
-                        errs.append(Finding("LG-CONS-005", "high", obj.address if obj else res.address,
-                                            f"the SQL header of {path.name} is invalid for job "
-                                            f"{Job(res).name}: {err.what}", fix=err.fix or ""))
-                    except (OSError, UnicodeDecodeError) as err:
-                        errs.append(Finding("LG-CONS-005", "high", res.address,
-                                            f"cannot read {path}: {err}"))
-    if job_sql is not None:
-        io.from_sql = True
-        for inp in job_sql.inputs:
-            if inp.kind == "catalog" and inp.database and inp.table:
-                io.catalog_reads.append((inp.database, inp.table))
-            elif inp.kind == "path" and inp.path:
-                io.s3_reads.append(inp.path)
-        io.s3_writes.append(job_sql.output.path)
-        io.output_path = job_sql.output.path
-    else:
-        db = args.get("--database_name")
-        for k, v in args.items():
-            if k.endswith("_table") and db:
-                io.catalog_reads.append((db, v))
-            elif k.endswith("_path") and k not in ("--sql_path",) and v.startswith("s3"):
-                io.s3_reads.append(v)
-                io.s3_writes.append(v)
-        paths = [v for k, v in args.items() if k.endswith("_path") and k != "--sql_path"]
-        io.output_path = paths[0] if len(paths) == 1 else None
-    return io, errs
-
-
-def check(ctx: Context) -> list[Finding]:
+@check("consistency", order=30)
+def run(ctx: Context) -> Iterable[Finding]:
     findings: list[Finding] = []
     ios: dict[str, JobIO] = {}
     for res in ctx.plan.of("aws_glue_job"):
         io, errs = job_io(ctx, res)
-        findings += [f for f in errs if f.rule_id != "LG-RESOLVE-001"]  # IAM rule reports those
-        if io is not None:
-            ios[res.address] = io
-            findings += _script_checks(ctx, res, io)
+        findings += [f for f in errs if f.rule_id != "LG-RESOLVE-001"]  # the IAM rule reports those
+        if io is None:
+            continue
+        ios[res.address] = io
+        if io.unknown:
+            name = Job(res).name
+            declare_it = (f"declare it in lakegate.toml: [gate.jobs.\"{name}\"] reads = "
+                          f"[\"s3://<bucket>/<prefix>/\", \"<database>.<table>\"] writes = "
+                          f"[\"s3://<bucket>/<prefix>/\"] (deletes/lists too when it deletes or lists)")
+            fix = declare_it if io.script_path is not None or "Scala" in io.unknown else \
+                f"pass --scripts DIR (the folder holding the job's scripts), or {declare_it}"
+            findings.append(CONS_008.finding(
+                res.address, f"cannot verify what job {name} reads/writes: {io.unknown}", fix=fix))
+        findings += _script_checks(ctx, res, io)
     findings += _crawler_naming(ctx, ios)
     findings += _crawler_after_job(ctx, ios)
-    if ctx.tf_dir is None and ctx.plan.of("aws_glue_job"):
-        findings.append(Finding("LG-CONS-007", "info", "(plan)",
-                                "script, SQL and argument checks were skipped: the Terraform "
-                                "directory is not known", fix="pass --tf-dir with the plan"))
+    if ctx.tf_dir is None and ctx.scripts_dir is None and ctx.plan.of("aws_glue_job"):
+        findings.append(CONS_007.finding("(plan)", "script, SQL and argument checks were skipped: "
+                                                   "the Terraform directory is not known",
+                                         fix="pass --tf-dir with the plan (or --scripts DIR)"))
     return findings
 
 
 def _shipped_modules(ctx: Context, res: Resource, io: JobIO) -> tuple[dict[str, Path], list[Finding]]:
-    """The ``.py`` modules the job ships with ``--extra-py-files`` (module name -> local file)
-    and LG-CONS-005 for each one the gate cannot find. Other files (``.zip``) are not read: a
-    script importing from them is reported by :func:`_script_checks` as unreadable."""
+    """The ``.py`` modules the job ships with ``--extra-py-files`` (module name -> local file);
+    LG-CONS-005 for one uploaded by the plan whose file is missing. Other files (``.zip``) are not
+    read: a script importing from them is reported as unreadable."""
     name = Job(res).name
     libraries: dict[str, Path] = {}
     out: list[Finding] = []
@@ -142,74 +120,108 @@ def _shipped_modules(ctx: Context, res: Resource, io: JobIO) -> tuple[dict[str, 
         base = url.rstrip("/").rsplit("/", 1)[-1]
         if not base.endswith(".py"):
             continue
-        obj, path, reason = ctx.object_file(url)
-        if path is None:
-            out.append(Finding("LG-CONS-005", "high", res.address,
-                               f"the module {url} that job {name} loads with --extra-py-files "
-                               f"cannot be checked: {reason}",
-                               fix="upload the module with an aws_s3_object whose source is the file"))
-        elif not path.is_file():
-            out.append(Finding("LG-CONS-005", "high", obj.address if obj else res.address,
-                               f"the module {path} uploaded to {url} for job {name} "
-                               "(--extra-py-files) does not exist",
-                               fix="create the file or fix the aws_s3_object source"))
+        loc = ctx.locate(url)
+        if loc.path is None:
+            continue   # not found anywhere: an import of it is unreadable (LG-CONS-004/008)
+        if not loc.path.is_file() and not str(loc.path).startswith("<plan>"):
+            out.append(CONS_005.finding(loc.obj.address if loc.obj else res.address,
+                                        f"the module {loc.path} uploaded to {url} for job {name} "
+                                        "(--extra-py-files) does not exist",
+                                        fix="create the file or fix the aws_s3_object source"))
         else:
-            libraries[base[:-3]] = path
+            libraries[base[:-3]] = loc.path
     return libraries, out
 
 
 def _script_checks(ctx: Context, res: Resource, io: JobIO) -> list[Finding]:
-    if ctx.tf_dir is None:
+    if ctx.tf_dir is None and ctx.scripts_dir is None:
         return []
-    obj, path, reason = ctx.object_file(io.script_location)
     name = Job(res).name
-    if path is None:
-        return [Finding("LG-CONS-005", "high", res.address,
-                        f"the script of job {name} ({io.script_location}) cannot be checked: {reason}",
-                        fix="upload the script with an aws_s3_object whose source is the file")]
+    loc = ctx.locate(io.script_location)
+    if io.script_location.lower().endswith(".scala") or \
+            str(io.args.get("--job-language", "")).lower() == "scala":
+        return []   # LG-CONS-008 says so (or the I/O is declared)
+    if loc.path is None:
+        if io.unknown is None:   # I/O known from a SQL header or a declaration, arguments not
+            return [CONS_004.finding(
+                res.address,
+                f"cannot compare the arguments job {name} passes with what its script reads: "
+                f"the script {io.script_location} was not found ({loc.why})",
+                fix="pass --scripts DIR (the folder holding the job's scripts)", severity="medium")]
+        return []   # LG-CONS-008 says so
+    path = loc.path
     libraries, out = _shipped_modules(ctx, res, io)
-    info = ctx.script_info(io.script_location, libraries)
-    if info is None or not path.is_file():
-        return out + [Finding("LG-CONS-005", "high", obj.address if obj else res.address,
-                              f"the script {path} uploaded for job {name} does not exist",
-                              fix="create the file or fix the aws_s3_object source")]
+    cmd, _ = ctx.resolver.try_value(res, "command")
+    from tf_checks.model import first_block
+    gv, _ = ctx.resolver.try_value(res, "glue_version")
+    provided = provided_check(gv if isinstance(gv, str) else None,
+                              as_dict(first_block(cmd)).get("name"), io.args)
+    info = ctx.script_info(io.script_location, libraries, provided)
+    if info is None or (not str(path).startswith("<plan>") and not path.is_file()):
+        return out + [CONS_005.finding(loc.obj.address if loc.obj else res.address,
+                                       f"the script {path} uploaded for job {name} does not exist",
+                                       fix="create the file or fix the aws_s3_object source")]
     if info.error:
-        return out + [Finding("LG-CONS-005", "high", obj.address if obj else res.address,
-                              f"the script for job {name} does not parse: {info.error}",
-                              fix="fix the Python syntax")]
-    for module, why in info.unreadable_imports:
-        out.append(Finding("LG-CONS-004", "high", res.address,
-                           f"cannot tell which arguments {path.name} (job {name}) reads: it "
-                           f"imports {module}, whose source the gate cannot read ({why})",
-                           fix=f"ship {module} as a .py file with --extra-py-files, uploaded by an "
-                               "aws_s3_object of this configuration"))
+        if any(f.rule_id == "LG-CONS-005" and "does not parse" in f.message for f in out):
+            return out
+        return out   # job_io reported the parse error once
+    if True:   # the arguments (LG-CONS-004) and the I/O (LG-CONS-008) are both unknown then
+        for module, why in info.unreadable_imports:
+            out.append(CONS_004.finding(
+                res.address,
+                f"cannot tell which arguments {path.name} (job {name}) reads: it imports {module}, "
+                f"whose source the gate cannot read ({why})",
+                fix=f"add {module} to --additional-python-modules if it is a PyPI package, or ship "
+                    f"it as a .py file with --extra-py-files"))
+    passed = {k[2:] for k in io.args if k.startswith("--")} | GLUE_PROVIDED_ARGS
     if info.args is None:
-        out.append(Finding("LG-CONS-004", info.args_unknown_severity, res.address,
-                           f"{info.args_unknown or 'the arguments read by ' + path.name + ' are unknown'}; "
-                           "cannot compare them with the job's default_arguments"))
+        out.append(CONS_004.finding(
+            res.address,
+            f"{info.args_unknown or 'the arguments read by ' + path.name + ' are unknown'}; "
+            "cannot compare them with the job's default_arguments",
+            severity=info.args_unknown_severity))
+        lacking: list[str] = []
     else:
-        passed = {k[2:] for k in io.args if k.startswith("--")} | GLUE_PROVIDED_ARGS
         lacking = [a for a in info.args if a not in passed]
-        if lacking:
-            add = ", ".join(f'"--{a}" = "..."' for a in lacking)
-            out.append(Finding("LG-CONS-004", "high", res.address,
-                               f"script {path.name} reads argument(s) {', '.join(lacking)} that job "
-                               f"{name} does not pass (the run fails in getResolvedOptions)",
-                               fix=f"add to default_arguments: {add}"))
+    # argparse / sys.argv reads the analysis found without a value
+    for ev in io.evidence:
+        m = re.search(r": needs --(\S+) \(LG-CONS-004\)$", ev)
+        if m and m.group(1) not in passed and m.group(1) not in lacking:
+            lacking.append(m.group(1))
+    if lacking:
+        add = ", ".join(f'"--{a}" = "..."' for a in lacking)
+        out.append(CONS_004.finding(
+            res.address,
+            f"script {path.name} reads argument(s) {', '.join(lacking)} that job {name} does not "
+            "pass (the run fails when it reads them)",
+            fix=f"add to default_arguments: {add}"))
     if Job(res).bookmarks_enabled or io.args.get("--job-bookmark-option") == "job-bookmark-enable":
         for where in info.catalog_reads_without_ctx:
-            out.append(Finding("LG-CONS-006", "high", res.address,
-                               f"job {name} has bookmarks enabled but the catalog read at "
-                               f"{where} has no transformation_ctx, so the bookmark "
-                               "never advances and every run reprocesses all data",
-                               fix="pass transformation_ctx=\"<input name>\" to from_catalog"))
+            out.append(CONS_006.finding(
+                res.address,
+                f"job {name} has bookmarks enabled but the catalog read at {where} has no "
+                "transformation_ctx, so the bookmark never advances and every run reprocesses all data",
+                fix="pass transformation_ctx=\"<input name>\" to from_catalog"))
+    return out
+
+
+def _partitioned_prefixes(ctx: Context, ios: dict[str, JobIO]) -> list[str]:
+    out = [norm_prefix(p) for io in ios.values() for p in io.partitioned_writes]
+    for r in ctx.plan.of("aws_glue_catalog_table"):
+        keys, _ = ctx.resolver.try_value(r, "partition_keys")
+        sd, _ = ctx.resolver.try_value(r, "storage_descriptor")
+        from tf_checks.model import first_block
+        loc = as_dict(first_block(sd)).get("location")
+        if as_list(keys) and isinstance(loc, str):
+            out.append(norm_prefix(loc))
     return out
 
 
 def _crawler_naming(ctx: Context, ios: dict[str, JobIO]) -> list[Finding]:
     out: list[Finding] = []
-    produced: dict[str, set[str]] = {}   # database -> tables crawlers create
+    produced: dict[str, set[str]] = {}   # database -> tables crawlers/tables/jobs create
     any_crawler = False
+    partitioned = _partitioned_prefixes(ctx, ios)
     for res in ctx.plan.of("aws_glue_crawler"):
         any_crawler = True
         c = Crawler(res)
@@ -219,49 +231,56 @@ def _crawler_naming(ctx: Context, ios: dict[str, JobIO]) -> list[Finding]:
         conf_text, _ = ctx.resolver.try_value(res, "configuration")
         grouping = None
         if isinstance(conf_text, str) and conf_text:
-            import json
-
             try:
                 grouping = as_dict(as_dict(json.loads(conf_text)).get("Grouping")).get("TableGroupingPolicy")
             except ValueError:
-                out.append(Finding("LG-CONS-003", "high", res.address,
-                                   f"crawler {c.name} configuration is not valid JSON"))
+                out.append(CONS_003.finding(res.address, f"crawler {c.name} configuration is not valid JSON",
+                                            fix="write configuration = jsonencode({...})"))
         for p in paths:
             table = crawler_table_name(c.table_prefix, p)
             if isinstance(db, str):
                 produced.setdefault(db, set()).add(table)
             segs = [s for s in p.split("://", 1)[-1].split("/")[1:] if s]
             if segs and _PARTITION_FOLDER.match(segs[-1]):
-                out.append(Finding("LG-CONS-003", "high", res.address,
-                                   f"crawler {c.name} include path {p} points inside a partition "
-                                   f"folder: it creates a per-partition table {table!r} instead of "
-                                   "one partitioned table",
-                                   fix="point s3_target.path at the table root (the folder above "
-                                       "the key=value partition folders)"))
-        if paths and grouping != "CombineCompatibleSchemas":
+                out.append(CONS_003.finding(
+                    res.address,
+                    f"crawler {c.name} include path {p} points inside a partition folder: it "
+                    f"creates a per-partition table {table!r} instead of one partitioned table",
+                    fix="point s3_target.path at the table root (the folder above the key=value "
+                        "partition folders)"))
+        part_paths = [p for p in paths if any(norm_prefix(p).startswith(q) or q.startswith(norm_prefix(p))
+                                              for q in partitioned)]
+        if part_paths and grouping != "CombineCompatibleSchemas":
             example = crawler_table_name(c.table_prefix, "s3://b/ingest_year_2025/")
-            out.append(Finding("LG-CONS-003", "medium", res.address,
-                               f"crawler {c.name} has no CombineCompatibleSchemas table grouping: "
-                               "when partition folders differ in schema Glue creates per-folder "
-                               f"tables such as {example!r}",
-                               fix='set configuration = jsonencode({Version = 1.0, Grouping = '
-                                   '{TableGroupingPolicy = "CombineCompatibleSchemas"}})'))
+            out.append(CONS_003.finding(
+                res.address,
+                f"crawler {c.name} crawls partitioned data ({', '.join(part_paths)}) without "
+                "CombineCompatibleSchemas table grouping: when partition folders differ in schema "
+                f"Glue creates per-folder tables such as {example!r}",
+                fix='set configuration = jsonencode({Version = 1.0, Grouping = '
+                    '{TableGroupingPolicy = "CombineCompatibleSchemas"}})',
+                severity="medium"))
     for r in ctx.plan.of("aws_glue_catalog_table"):
-        db, name = r.values.get("database_name"), r.values.get("name")
+        db, _ = ctx.resolver.try_value(r, "database_name")
+        name, _ = ctx.resolver.try_value(r, "name")
         if isinstance(db, str) and isinstance(name, str):
             produced.setdefault(db, set()).add(name.lower())
+    for io in ios.values():
+        for db, table in io.catalog_writes:
+            produced.setdefault(db, set()).add(table.lower())
     if not any_crawler:
         return out
     for addr, io in ios.items():
         for db, table in io.catalog_reads:
             if table.lower() not in produced.get(db, set()):
                 known = ", ".join(sorted(produced.get(db, set()))) or "none"
-                out.append(Finding("LG-CONS-002", "high", addr,
-                                   f"job {Job(ctx.plan.by_address[addr]).name} reads table {db}.{table} "
-                                   f"but no crawler or catalog table in the plan creates it "
-                                   f"(tables created in {db}: {known})",
-                                   fix="make the job's table argument match the crawler's "
-                                       "table_prefix + target folder name, or fix the crawler"))
+                out.append(CONS_002.finding(
+                    addr,
+                    f"job {Job(ctx.plan.by_address[addr]).name} reads table {db}.{table} but no "
+                    f"crawler, catalog table or job in the plan creates it (tables created in "
+                    f"{db}: {known})",
+                    fix="make the job read the table the crawler creates (table_prefix + target "
+                        "folder name), or fix the crawler"))
     return out
 
 
@@ -274,7 +293,7 @@ def _crawler_after_job(ctx: Context, ios: dict[str, JobIO]) -> list[Finding]:
         crawlers = [a.crawler_name for a in t.actions if a.crawler_name]
         for job in jobs:
             io = io_by_job.get(job)
-            if io is None or not io.s3_writes:
+            if io is None or io.unknown or not io.s3_writes:
                 continue
             writes = {norm_prefix(w) for w in io.s3_writes}
             for cname in crawlers:
@@ -285,10 +304,14 @@ def _crawler_after_job(ctx: Context, ios: dict[str, JobIO]) -> list[Finding]:
                 for p in (as_dict(x).get("path") for x in as_list(targets)):
                     if isinstance(p, str) and not any(norm_prefix(p).startswith(w) or
                                                       w.startswith(norm_prefix(p)) for w in writes):
-                        out.append(Finding("LG-CONS-001", "high", cres.address,
-                                           f"crawler {cname} runs after job {job} (trigger "
-                                           f"{t.name}) but crawls {p}, which the job does not write "
-                                           f"(it writes {', '.join(sorted(writes))})",
-                                           fix="point the crawler's s3_target at the job's output "
-                                               "path"))
+                        out.append(CONS_001.finding(
+                            cres.address,
+                            f"crawler {cname} runs after job {job} (trigger {t.name}) but crawls "
+                            f"{p}, which the job does not write (it writes {', '.join(sorted(writes))})",
+                            fix="point the crawler's s3_target at the job's output path"))
     return out
+
+
+def check(ctx: Context) -> list[Finding]:
+    """Compatibility: the family's findings as a list (the engine runs :func:`run` itself)."""
+    return list(run(ctx))

@@ -3,7 +3,9 @@
 The runbook (WORKFLOW_RECOVERY_GUIDE.md) after a Terraform change: run the bronze crawler when
 its target/schema changed (PASSO 2), reset job bookmarks whose input schema or code changed
 (PASSO 3), wait for IAM propagation after role/policy changes (PASSO 4), then run the workflow
-(PASSO 5). This module computes exactly which of those apply, with a reason for each, as the
+(PASSO 5). Before all that, the Checklist Antes asks for a backup: ``backup_before_apply`` is true
+when the apply deletes data (``data_at_risk``: what, from the LG-SAFE deletion rules) or the
+recovery resets bookmarks (``lakegate backup`` saves them with their run ids). This module computes exactly which of those apply, with a reason for each, as the
 machine-readable recovery plan ``{"version": 1, ...}`` that ``lakegate recover`` consumes.
 
 Decisions: a *created* job has no bookmark to reset; a crawler is listed in ``crawlers_to_run``
@@ -77,6 +79,22 @@ def recovery_plan(ctx: Context) -> dict[str, Any]:
                 add("reset_bookmark", j.name, f"its input table {v} is re-crawled by "
                     f"{table_maker[v.lower()]} (schema may change)", bookmarks)
 
+    # changes that alter what a job sees next (data_safety LG-SAFE-007/008/009): the bookmark
+    # resets they require, and what to remember where no reset is due yet
+    from tf_checks.rules import data_safety
+
+    for change in data_safety.job_view_changes(ctx):
+        for job, why in change.resets:
+            add("reset_bookmark", job, why, bookmarks)
+        for job, what in change.notes:
+            add("bookmark_note", job, what, None)
+    # data an apply deletes (LG-SAFE-001/002/003): back up first (runbook Checklist Antes, item 1)
+    lost = list(data_safety.deletions(ctx)) + [f for f in data_safety.job_view(ctx)
+                                               if f.rule_id == data_safety.JOB_LOST.id]
+    at_risk = [{"address": f.address, "rule": f.rule_id, "what": f.message} for f in lost]
+    for item in at_risk:
+        add("backup_before_apply", item["address"], item["what"], None)
+
     for res in ctx.plan.resources:
         if res.type.startswith("aws_iam_") and res.mode == "managed" and res.changed:
             iam_wait = True
@@ -101,4 +119,5 @@ def recovery_plan(ctx: Context) -> dict[str, Any]:
               for a in Trigger(t).actions if a.target}
     to_run = [c for c in crawlers if c not in in_run]
     return {"version": 1, "crawlers_to_run": to_run, "bookmarks_to_reset": list(bookmarks),
-            "iam_propagation_wait": iam_wait, "run_workflow": list(run), "reasons": reasons}
+            "iam_propagation_wait": iam_wait, "run_workflow": list(run), "reasons": reasons,
+            "backup_before_apply": bool(at_risk or bookmarks), "data_at_risk": at_risk}

@@ -1,0 +1,153 @@
+"""Deploy cache (lakegate.deploy): a pristine local AWS gets the saved state of an earlier apply of
+the same configuration, then the same ``terraform apply`` runs (real terraform, real local AWS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lakegate import localenv
+from lakegate.deploy import deploy_local
+from lakegate.terraform import TerraformDriver, summarize_plan
+
+MAIN_TF = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.0" }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+variable "env" {
+  type    = string
+  default = "qa"
+}
+
+locals {
+  tags = { Team = "analytics", Env = var.env }
+}
+
+resource "aws_s3_bucket" "landing" {
+  bucket = "orders-landing-${var.env}"
+  tags   = local.tags
+}
+
+resource "aws_s3_object" "etl_script" {
+  bucket  = aws_s3_bucket.landing.id
+  key     = "scripts/load_orders.py"
+  content = "print('load orders')\\n"
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "etl" {
+  name               = "orders-etl-${var.env}"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = local.tags
+}
+
+resource "aws_glue_catalog_database" "orders" {
+  name = "orders_${var.env}"
+}
+
+output "bucket" {
+  value = aws_s3_bucket.landing.bucket
+}
+"""
+
+
+@pytest.fixture()
+def tf_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "orders-infra"
+    d.mkdir()
+    (d / "main.tf").write_text(MAIN_TF)
+    return d
+
+
+def _up(tmp_path: Path, name: str) -> tuple[Path, localenv.LocalState]:
+    state = tmp_path / name / "state.json"
+    return state, localenv.start(path=state, timeout=60, exit_with_pid=os.getpid())
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path, tf_dir):
+    cache = tmp_path / "cache"
+    state, st = _up(tmp_path, "a")
+    try:
+        first = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                             work_dir=tmp_path / "w1", cache=cache)
+    finally:
+        localenv.stop(path=state)
+    assert first.cache == "miss"
+    entries = [p for p in cache.iterdir() if p.is_dir()]
+    assert len(entries) == 1
+    assert (entries[0] / "localaws.snapshot").is_file()
+    assert json.loads((entries[0] / "terraform.tfstate").read_text())["resources"]
+
+    state, st = _up(tmp_path, "b")
+    try:
+        second = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                              work_dir=tmp_path / "w2", cache=cache)
+        assert second.cache == "hit"
+        assert second.outputs == first.outputs == {"bucket": "orders-landing-qa"}
+        s3, iam, glue = (localenv.client(s, st) for s in ("s3", "iam", "glue"))
+        assert s3.get_object(Bucket="orders-landing-qa", Key="scripts/load_orders.py")["Body"].read() \
+            == b"print('load orders')\n"
+        assert iam.get_role(RoleName="orders-etl-qa")["Role"]["Tags"]
+        assert glue.get_database(Name="orders_qa")["Database"]["Name"] == "orders_qa"
+        # terraform agrees that the restored local AWS is what the configuration describes
+        driver = TerraformDriver(tf_dir, target="local", endpoint=st.endpoint, work_dir=tmp_path / "w2")
+        assert summarize_plan(driver.plan()) == {"add": 0, "change": 0, "destroy": 0}
+        # not pristine any more: an ordinary incremental apply, nothing restored
+        third = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                             work_dir=tmp_path / "w2", cache=cache)
+        assert third.cache == "skipped: the local AWS already served requests"
+    finally:
+        localenv.stop(path=state)
+
+    # a changed configuration is another key: a full apply, saved next to the first entry
+    changed = tmp_path / "orders-infra-v2"
+    shutil.copytree(tf_dir, changed)
+    (changed / "main.tf").write_text(MAIN_TF.replace('Team = "analytics"', 'Team = "data-platform"'))
+    state, st = _up(tmp_path, "c")
+    try:
+        fourth = deploy_local(changed, rows=0, seed=0, upload=False, state_path=state,
+                              work_dir=tmp_path / "w3", cache=cache)
+        assert fourth.cache == "miss"
+        tags = localenv.client("iam", st).list_role_tags(RoleName="orders-etl-qa")["Tags"]
+        assert {"Key": "Team", "Value": "data-platform"} in tags
+    finally:
+        localenv.stop(path=state)
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 2
+
+    # a -var value is part of the key too; cache=False never restores nor saves
+    state, st = _up(tmp_path, "d")
+    try:
+        fifth = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                             work_dir=tmp_path / "w4", cache=False, variables={"env": "dev"})
+        assert fifth.cache == "off"
+        assert localenv.client("glue", st).get_database(Name="orders_dev")["Database"]["Name"]
+    finally:
+        localenv.stop(path=state)
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 2
