@@ -453,6 +453,7 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
     real_port = server.server_port
     endpoint = f"http://{host}:{real_port}"
+    runtime.endpoint = endpoint  # Glue script runs (subprocesses) call back here
 
     def stop() -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -104,6 +104,8 @@ def _up(args: argparse.Namespace) -> int:
         print(f"  state restored from {args.from_pod}" + (f" ({', '.join(done)})" if done else ""))
     print(f"  export AWS_ENDPOINT_URL={st.endpoint} AWS_ACCESS_KEY_ID=test "
           f"AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={localenv.REGION}")
+    from localaws.glue_runtime.available import describe_runtimes
+    print(f"  {describe_runtimes()}")
     return 0
 
 

@@ -2,7 +2,8 @@
 way, and the run itself — the job's SQL (``--sql_path``, the file Terraform uploaded) parsed by
 :mod:`lakegate.sqlrun`, inputs read from the catalog (incremental inputs filtered by the job
 bookmark) and from S3 paths, the body run on DuckDB, the result written as Parquet, logs in the
-job's log group, errors worded like Glue's.
+job's log group, errors worded like Glue's. Jobs without ``--sql_path`` run their own script
+instead (local PySpark or Python, :mod:`localaws.glue.script_runtime`).
 
 States: STARTING -> RUNNING -> SUCCEEDED | FAILED | STOPPED | TIMEOUT (STOPPING in between when
 BatchStopJobRun asks).
@@ -17,7 +18,7 @@ import time
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
-from localaws.glue import bookmarks
+from localaws.glue import bookmarks, script_runtime
 from localaws.glue.state import (
     JobRun,
     background_ctx,
@@ -282,7 +283,12 @@ def _work(ctx: Ctx, run: JobRun) -> None:
     error: str | None = None
     lines: list[str] = []
     try:
-        lines, _ = execute(ctx, run)
+        with lock(ctx):
+            kind = script_runtime.runtime_for(_job(ctx, run.job_name), run.arguments)
+        if kind == "sql":
+            lines, _ = execute(ctx, run)
+        else:  # the user's own script: local PySpark or Python (localaws.glue.script_runtime)
+            lines = script_runtime.execute(ctx, run, kind, RunFailed)
     except RunFailed as exc:
         error = str(exc)
     except Exception as exc:  # a run never takes the server down: it fails, as on AWS
