@@ -254,8 +254,12 @@ class Trigger:
         out = []
         for c in as_list(pred.get("conditions")):
             c = as_dict(c)
-            out.append(TriggerCondition(as_str(c.get("job_name")), as_str(c.get("crawler_name")),
-                                        as_str(c.get("state")), as_str(c.get("crawl_state"))))
+            # the provider reads unset condition fields back from AWS as "" (a plan over existing
+            # state shows them so): empty means unset, exactly like null
+            out.append(TriggerCondition(as_str(c.get("job_name")) or None,
+                                        as_str(c.get("crawler_name")) or None,
+                                        as_str(c.get("state")) or None,
+                                        as_str(c.get("crawl_state")) or None))
         return out
 
     @property
