@@ -20,10 +20,11 @@ $(VENV)/.installed: pyproject.toml
 # bring up the local AWS, apply terraform/ into it, run every runbook scenario, tear it down and
 # write the sign-off reports (reports/signoff.html is the page to open). Exit 0 only on GO.
 demo: setup
-	mkdir -p reports
-	$(BIN)/lakegate plan terraform --out reports/plan.json
-	$(BIN)/lakegate check reports/plan.json --tf-dir terraform --recovery-plan reports/recovery-plan.json
-	$(BIN)/lakegate check reports/plan.json --tf-dir terraform --format json --out reports/gate.json
+	# the plan JSON may hold sensitive values: it stays in the working area, never in reports/
+	mkdir -p reports .lakegate/demo
+	$(BIN)/lakegate plan terraform --out .lakegate/demo/plan.json
+	$(BIN)/lakegate check .lakegate/demo/plan.json --tf-dir terraform --recovery-plan reports/recovery-plan.json
+	$(BIN)/lakegate check .lakegate/demo/plan.json --tf-dir terraform --format json --out reports/gate.json
 	$(BIN)/lakegate smoke --env local --report-dir reports --gate-result reports/gate.json
 
 test: setup

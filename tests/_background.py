@@ -43,8 +43,7 @@ import pytest
 #: terraform/provider and server start-up, so three lanes + the session overlap well)
 LANES: tuple[tuple[str, ...], ...] = (
     ("tests/localaws_core/test_terraform_e2e.py::test_deploy_plan_clean_change_destroy",
-     "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws",
-     "tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment"),
+     "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws"),
     ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
      "tests/terraform/test_driver.py::test_real_local_target_apply_outputs_destroy_share_state",
      # offline plans (terraform + provider start-up, CPU on the second core)
@@ -53,12 +52,21 @@ LANES: tuple[tuple[str, ...], ...] = (
      "tests/gate/test_slow_terraform.py::test_directory_input_plans_offline_and_resolves",
      "tests/gate/test_cli_suppress_checkov.py::test_directory_input_runs_checkov_on_the_drivers_plan_json",
      "tests/terraform/test_driver.py::test_real_offline_plan_through_the_cli",
-     "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline"),
+     "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline",
+     "tests/safety/test_slow_replace.py::test_guarded_bucket_rename_is_reported_and_local_teardown_still_works",
+     # Glue scripts on local PySpark (JVM start-up per job run)
+     "tests/spark_runtime/test_spark_jobs_slow.py::test_dynamic_frame_catalog_to_partitioned_parquet_with_bookmark",
+     "tests/spark_runtime/test_spark_jobs_slow.py::test_job_reads_the_catalog_table_another_job_wrote",
+     "tests/spark_runtime/test_spark_jobs_slow.py::test_spark_read_csv_json_to_partition_by_same_as_plain_pyspark",
+     "tests/spark_runtime/test_spark_jobs_slow.py::test_missing_column_fails_with_sparks_own_message",
+     "tests/spark_runtime/test_spark_jobs_slow.py::test_dynamic_frame_methods_and_s3_sources_in_process"),
     # state pods and the deploy cache: several local AWS servers and small real applies each
     ("tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key",
      "tests/speed/test_snapshot.py::test_snapshot_then_up_from_it_has_the_same_state",
      "tests/speed/test_snapshot.py::test_a_snapshot_from_another_moto_version_is_refused",
-     "tests/speed/test_snapshot.py::test_a_busy_local_aws_is_not_snapshotted"),
+     "tests/speed/test_snapshot.py::test_a_busy_local_aws_is_not_snapshotted",
+     # wheel into a fresh virtualenv, plain terraform apply, kind = "aws" environment
+     "tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment"),
 )
 
 SWITCH_ENV = "LAKEGATE_TEST_LANES"          # "0": run everything in the session
