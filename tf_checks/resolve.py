@@ -418,15 +418,7 @@ class Resolver:
             raise Unresolved(f"{full} is not in the plan")
         if not steps:
             raise Unresolved(f"{full} is used as a whole object")
-        val = self.value(target, steps[0])
-        for step in steps[1:]:
-            if isinstance(val, dict) and step in val:
-                val = val[step]
-            elif isinstance(val, list) and isinstance(step, int) and 0 <= step < len(val):
-                val = val[step]
-            else:
-                raise Unresolved(f"cannot read {step!r} of {full}.{steps[0]}")
-        return val
+        return _read_steps(self.value(target, steps[0]), steps[1:], f"{full}.{steps[0]}")
 
     def _placeholder_attr(self, module: str, addr: str, key: Any, steps: list[Any]) -> Any:
         """Like :meth:`_resource_attr`, but an attribute that stays unknown is its placeholder
@@ -722,15 +714,8 @@ class Resolver:
         misled = self._misleading_ref(probe, "value", ev)
         if misled:
             raise Unresolved(f"{inst}.{steps[0]} reads {misled}, which the evaluator guesses")
-        val = self._substitute(probe, "value", strip_block(raw), ev)
-        for step in steps[1:]:
-            if isinstance(val, dict) and step in val:
-                val = val[step]
-            elif isinstance(val, list) and isinstance(step, int) and 0 <= step < len(val):
-                val = val[step]
-            else:
-                raise Unresolved(f"cannot read {step!r} of {inst}.{steps[0]}")
-        return val
+        return _read_steps(self._substitute(probe, "value", strip_block(raw), ev), steps[1:],
+                           f"{inst}.{steps[0]}")
 
     def _variables(self, module: str, src: ModuleSource) -> dict[str, Any]:
         if not module:
@@ -932,6 +917,18 @@ def _refs_of(expr: Any) -> list[str]:
 
     walk(expr)
     return out
+
+
+def _read_steps(val: Any, steps: list[Any], where: str) -> Any:
+    """``val[steps[0]][steps[1]]...`` (map keys and list indexes), or :class:`Unresolved`."""
+    for step in steps:
+        if isinstance(val, dict) and step in val:
+            val = val[step]
+        elif isinstance(val, list) and isinstance(step, int) and 0 <= step < len(val):
+            val = val[step]
+        else:
+            raise Unresolved(f"cannot read {step!r} of {where}")
+    return val
 
 
 def _no_resources(addr: str, key: Any, steps: list[Any]) -> Any:
