@@ -69,6 +69,9 @@ LANES: tuple[tuple[str, ...], ...] = (
      "tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment"),
 )
 
+#: pids of the lanes this session started (tests/_cpu_profile.py leaves their CPU to them)
+LANE_PIDS: set[int] = set()
+
 SWITCH_ENV = "LAKEGATE_TEST_LANES"          # "0": run everything in the session
 CHILD_ENV = "LAKEGATE_TEST_LANE_RESULTS"    # set inside a lane: where it records its reports
 TIMEOUT_ENV = "LAKEGATE_TEST_LANE_TIMEOUT"  # seconds an item waits for its lane (default 1800)
@@ -154,6 +157,7 @@ class LaneRunner:
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                              start_new_session=True)
             lane.started = time.time()
+            LANE_PIDS.add(lane.proc.pid)
             self.lanes.append(lane)
             for n in nodeids:
                 self.by_nodeid[n] = lane
