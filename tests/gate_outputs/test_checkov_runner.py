@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,65 @@ def test_checkov_env_is_isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     assert env["BC_SKIP_MAPPING"] == "TRUE"
 
 
+def _fake_uv(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in for uv that records its arguments and makes what the real one would make."""
+    log = tmp_path / "uv-calls.jsonl"
+    uv = tmp_path / "uv"
+    uv.write_text(f"""#!{sys.executable}
+import json, os, sys
+from pathlib import Path
+args = sys.argv[1:]
+with open({str(log)!r}, "a") as fh:
+    fh.write(json.dumps(args) + "\\n")
+if args[0] == "venv":
+    bin_dir = Path(args[-1]) / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    os.symlink(sys.executable, bin_dir / "python")
+elif args[:2] == ["pip", "install"]:
+    exe = Path(args[args.index("--python") + 1]).parent / "checkov"
+    exe.write_text("#!/bin/sh\\necho 3.3.30\\n")
+    exe.chmod(0o755)
+""")
+    uv.chmod(uv.stat().st_mode | stat.S_IXUSR)
+    return uv, log
+
+
+def test_checkov_venv_is_made_with_uv_when_it_is_there(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(cr.ENV_BINARY, raising=False)
+    uv, log = _fake_uv(tmp_path)
+    monkeypatch.setattr(cr, "find_uv", lambda: str(uv))
+    venv = tmp_path / "venv-checkov"
+    binary = cr.ensure_checkov(venv)
+    assert binary == venv / "bin" / "checkov" and binary.is_file()
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [c[:2] for c in calls] == [["venv", "-q"], ["pip", "install"]]
+    assert calls[0][-1] == str(venv) and "--python" in calls[0]
+    assert calls[1][-1] == cr.CHECKOV_SPEC and str(venv / "bin" / "python") in calls[1]
+    assert (venv / ".lakegate-checkov-ok").read_text().strip() == cr.CHECKOV_SPEC
+    # complete: the next gate run installs nothing
+    assert cr.ensure_checkov(venv) == binary
+    assert len(log.read_text().splitlines()) == 2
+
+
+def test_checkov_install_steps_without_uv_are_venv_and_pip(tmp_path: Path) -> None:
+    steps = cr.install_steps(tmp_path / "v", "/usr/bin/python3", None)
+    assert steps[0] == ["/usr/bin/python3", "-m", "venv", str(tmp_path / "v")]
+    assert steps[1][:4] == [str(tmp_path / "v" / "bin" / "python"), "-m", "pip", "install"]
+    assert steps[1][-1] == cr.CHECKOV_SPEC
+
+
+def test_a_failing_uv_install_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv(cr.ENV_BINARY, raising=False)
+    uv = tmp_path / "uv"
+    uv.write_text("#!/bin/sh\necho 'error: Failed to fetch: checkov' >&2\nexit 2\n")
+    uv.chmod(0o755)
+    monkeypatch.setattr(cr, "find_uv", lambda: str(uv))
+    with pytest.raises(LakegateError) as err:
+        cr.ensure_checkov(tmp_path / "v")
+    assert "exit 2" in err.value.what and "Failed to fetch" in err.value.what
+    assert not (tmp_path / "v" / ".lakegate-checkov-ok").exists()
+
+
 @pytest.mark.slow
 def test_real_checkov_run_and_crashing_custom_check() -> None:
     """One real run in the isolated venv (installed on demand); skipped when it cannot be had."""
@@ -168,6 +228,9 @@ def test_real_checkov_run_and_crashing_custom_check() -> None:
             cr.ensure_checkov()
         except LakegateError as err:
             pytest.skip(f"checkov cannot be installed here: {err.what}")
+        # an isolated venv: no system site-packages (checkov pins its own boto3)
+        cfg = (cr.default_venv() / "pyvenv.cfg").read_text()
+        assert "include-system-site-packages = false" in cfg, cfg
     clean = run_checkov(PLAN, timeout=300)
     assert RULE_CHECKOV_FAILED not in _ids(clean), [f.message for f in clean]
     assert {"CKV2_AWS_6", "CKV_AWS_18"} <= set(_ids(clean))
