@@ -43,7 +43,12 @@ import pytest
 #: terraform/provider and server start-up, so three lanes + the session overlap well)
 LANES: tuple[tuple[str, ...], ...] = (
     ("tests/localaws_core/test_terraform_e2e.py::test_deploy_plan_clean_change_destroy",
-     "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws"),
+     "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws",
+     # state pods: several local AWS servers each (moved from lane 3, the longest lane, once the
+     # checkov venv and the release venv were made with uv)
+     "tests/speed/test_snapshot.py::test_snapshot_then_up_from_it_has_the_same_state",
+     "tests/speed/test_snapshot.py::test_a_snapshot_from_another_moto_version_is_refused",
+     "tests/speed/test_snapshot.py::test_a_busy_local_aws_is_not_snapshotted"),
     ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
      "tests/terraform/test_driver.py::test_real_local_target_apply_outputs_destroy_share_state",
      # offline plans (terraform + provider start-up, CPU on the second core)
@@ -60,13 +65,10 @@ LANES: tuple[tuple[str, ...], ...] = (
      "tests/spark_runtime/test_spark_jobs_slow.py::test_spark_read_csv_json_to_partition_by_same_as_plain_pyspark",
      "tests/spark_runtime/test_spark_jobs_slow.py::test_missing_column_fails_with_sparks_own_message",
      "tests/spark_runtime/test_spark_jobs_slow.py::test_dynamic_frame_methods_and_s3_sources_in_process"),
-    # state pods and the deploy cache: several local AWS servers and small real applies each
-    ("tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key",
-     "tests/speed/test_snapshot.py::test_snapshot_then_up_from_it_has_the_same_state",
-     "tests/speed/test_snapshot.py::test_a_snapshot_from_another_moto_version_is_refused",
-     "tests/speed/test_snapshot.py::test_a_busy_local_aws_is_not_snapshotted",
-     # wheel into a fresh virtualenv, plain terraform apply, kind = "aws" environment
-     "tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment"),
+    # wheel into a fresh virtualenv, plain terraform apply, kind = "aws" environment (the longest
+    # lane test: first), then the deploy cache (small real applies into several local AWS servers)
+    ("tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment",
+     "tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key"),
 )
 
 #: pids of the lanes this session started (tests/_cpu_profile.py leaves their CPU to them)
