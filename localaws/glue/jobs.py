@@ -23,6 +23,7 @@ from localaws.glue.state import (
     JobRun,
     background_ctx,
     duration,
+    get_job,
     get_object,
     glue_state,
     jsonable,
@@ -81,11 +82,7 @@ def glue_error(message: str, body: str, columns: set[str] = frozenset()) -> str:
 
 # --- the run -----------------------------------------------------------------------------------
 
-def _job(ctx: Ctx, name: str) -> Any:
-    glue = ctx.backend("glue")
-    if name not in glue.jobs:
-        raise AwsError("EntityNotFoundException", f"Job with name {name} not found")
-    return glue.jobs[name]
+_job = get_job   # the job definition (moto's), EntityNotFoundException when missing
 
 
 def _read_path(ctx: Ctx, url: str) -> Any:

@@ -3,6 +3,10 @@ CONDITIONAL triggers (AND/ANY over job ``State`` / crawler ``CrawlState``) fire 
 within the same run, the actions of one trigger start together, and the run is COMPLETED when
 nothing more can fire (even with failed actions, as on AWS). GetWorkflowRun(s) carry
 ``Statistics`` and (``IncludeGraph``) the ``Graph``; StopWorkflowRun -> STOPPING -> STOPPED.
+
+Dependencies run one way: this engine imports the crawler and job modules and subscribes to
+:mod:`localaws.glue.state` (:func:`~localaws.glue.state.subscribe`) to hear when a crawl or job
+run ends; ``state``, ``crawler`` and ``jobs`` never import it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from collections import OrderedDict
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
-from localaws.glue.state import WorkflowRun, glue_state, jsonable, lock, now
+from localaws.glue import crawler as crawler_mod
+from localaws.glue import jobs as jobs_mod
+from localaws.glue.state import WorkflowRun, glue_state, jsonable, lock, now, subscribe
 
 
 def _workflow(ctx: Ctx, name: str) -> Any:
@@ -64,9 +70,6 @@ def _latest_states(ctx: Ctx, run: WorkflowRun) -> tuple[dict[str, str], dict[str
 
 def _fire(ctx: Ctx, run: WorkflowRun, trigger: dict[str, Any]) -> None:
     """Start every action of ``trigger`` now (they run concurrently)."""
-    from localaws.glue import crawler as crawler_mod
-    from localaws.glue import jobs as jobs_mod
-
     st = glue_state(ctx)
     run.fired_triggers.append(trigger["Name"])
     for action in trigger.get("Actions") or []:
@@ -106,6 +109,7 @@ def _evaluate(ctx: Ctx, run: WorkflowRun) -> None:
         run.completed_on = now(ctx)
 
 
+@subscribe
 def on_action_finished(ctx: Ctx, kind: str, name: str, run_id: str) -> None:
     """A crawl or job run ended (lock held): advance the workflow run that started it."""
     st = glue_state(ctx)
@@ -136,9 +140,6 @@ def statistics(ctx: Ctx, run: WorkflowRun) -> dict[str, int]:
 
 def graph(ctx: Ctx, workflow: str, run: WorkflowRun | None) -> dict[str, Any]:
     """``Graph`` {Nodes, Edges}: triggers, jobs and crawlers, with this run's job runs/crawls."""
-    from localaws.glue import crawler as crawler_mod
-    from localaws.glue import jobs as jobs_mod
-
     nodes: "OrderedDict[str, dict[str, Any]]" = OrderedDict()
     edges: list[dict[str, str]] = []
     st = glue_state(ctx)
@@ -264,9 +265,6 @@ def h_get_workflow(ctx: Ctx, params: dict) -> dict:
 @override("glue", "StopWorkflowRun")
 def h_stop_workflow_run(ctx: Ctx, params: dict) -> dict:
     """STOPPING, stop every running job run / crawl of the run, STOPPED when they all ended."""
-    from localaws.glue import crawler as crawler_mod
-    from localaws.glue import jobs as jobs_mod
-
     with lock(ctx):
         run = _get_run(ctx, params.get("Name") or "", params.get("RunId") or "")
         if run.status != "RUNNING":
