@@ -13,7 +13,7 @@ Athena (JSON overrides)
   * ``UpdateWorkGroup``: not implemented in moto.
   * ``TagResource`` / ``UntagResource`` / ``ListTagsForResource``: moto answers "workgroup does
     not exist" for a workgroup created without tags, which fails ``aws_athena_workgroup``.
-IAM (query protocol, answered by the server via :data:`QUERY_OVERRIDES`)
+IAM (query protocol; the same registry, encoded by :mod:`localaws.protocols`)
   * ``SimulatePrincipalPolicy``: not implemented in moto; the recovery's IAM-propagation wait
     (runbook PASSO 4) polls it. Decided by the gate's evaluator (``tf_checks.iam``) over the
     role's/user's inline, attached and AWS managed policies; an undecidable condition is
@@ -393,23 +393,8 @@ _patch_moto_s3()
 # IAM SimulatePrincipalPolicy (query protocol; moto: not implemented)
 # ---------------------------------------------------------------------------------------------
 
-_IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 _DECISIONS = {"allow": "allowed", "explicit_deny": "explicitDeny", "implicit_deny": "implicitDeny",
               "conditional": "implicitDeny"}  # a condition we cannot decide: fail closed
-
-
-def _xml_escape(text: str) -> str:
-    from xml.sax.saxutils import escape
-
-    return escape(text, {'"': "&quot;"})
-
-
-def _iam_error(code: str, message: str, status: int) -> tuple[int, str]:
-    import uuid
-
-    return status, (f'<ErrorResponse xmlns="{_IAM_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-                    f"<Message>{_xml_escape(message)}</Message></Error>"
-                    f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
 
 
 def principal_policies(ctx: Ctx, arn: str) -> dict[str, Any]:
@@ -439,57 +424,35 @@ def principal_policies(ctx: Ctx, arn: str) -> dict[str, Any]:
     return docs
 
 
-def simulate_principal_policy(ctx: Ctx, form: dict[str, list[str]]) -> tuple[int, str]:
+@override("iam", "SimulatePrincipalPolicy")
+def simulate_principal_policy(ctx: Ctx, params: dict) -> dict:
     """Answer ``SimulatePrincipalPolicy`` with the gate's IAM evaluator (``tf_checks.iam``)."""
-    import uuid
-
     from moto.core.exceptions import ServiceException, _RESTError
 
     from tf_checks.iam import evaluate
 
-    def members(prefix: str) -> list[str]:
-        keys = sorted((k for k in form if k.startswith(prefix + ".member.")),
-                      key=lambda k: int(k.rsplit(".", 1)[-1]))
-        return [form[k][0] for k in keys]
-
-    arn = (form.get("PolicySourceArn") or [""])[0]
-    actions = members("ActionNames")
+    arn = params.get("PolicySourceArn") or ""
+    actions = params.get("ActionNames") or []
     if not arn or not actions:
-        return _iam_error("InvalidInput", "PolicySourceArn and ActionNames are required", 400)
-    resources = members("ResourceArns") or ["*"]
+        raise AwsError("InvalidInput", "PolicySourceArn and ActionNames are required", 400)
+    resources = params.get("ResourceArns") or ["*"]
     try:
         policies = principal_policies(ctx, arn)
-    except AwsError as err:
-        return _iam_error(err.code, err.message, 400)
-    except (ServiceException, _RESTError):
-        return _iam_error("NoSuchEntity", f"The principal {arn} cannot be found.", 404)
+    except (ServiceException, _RESTError) as err:
+        raise AwsError("NoSuchEntity", f"The principal {arn} cannot be found.", 404) from err
     results = []
     for action in actions:
         for resource in resources:
             d = evaluate(policies, action, resource) if policies else None
             decision = _DECISIONS[d.decision] if d is not None else "implicitDeny"
-            matched = "".join(
-                f"<member><SourcePolicyId>{_xml_escape(str(src))}</SourcePolicyId>"
-                f"<SourcePolicyType>{'aws-managed' if str(src).startswith('arn:aws:iam::aws:') else 'IAM Policy'}"
-                f"</SourcePolicyType></member>"
-                for src, _stmt in (d.matched if d is not None and d.allowed else []))
-            results.append(
-                f"<member><EvalActionName>{_xml_escape(action)}</EvalActionName>"
-                f"<EvalResourceName>{_xml_escape(resource)}</EvalResourceName>"
-                f"<EvalDecision>{decision}</EvalDecision>"
-                f"<MatchedStatements>{matched}</MatchedStatements>"
-                f"<MissingContextValues/></member>")
-    body = (f'<SimulatePrincipalPolicyResponse xmlns="{_IAM_NS}"><SimulatePrincipalPolicyResult>'
-            f"<IsTruncated>false</IsTruncated><EvaluationResults>{''.join(results)}</EvaluationResults>"
-            f"</SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>{uuid.uuid4()}"
-            f"</RequestId></ResponseMetadata></SimulatePrincipalPolicyResponse>")
-    return 200, body
-
-
-#: query-protocol (form-encoded) actions answered here instead of moto: Action -> handler
-QUERY_OVERRIDES: dict[str, Callable[[Ctx, dict[str, list[str]]], tuple[int, str]]] = {
-    "SimulatePrincipalPolicy": simulate_principal_policy,
-}
+            matched = [{"SourcePolicyId": str(src),
+                        "SourcePolicyType": ("aws-managed" if str(src).startswith("arn:aws:iam::aws:")
+                                             else "IAM Policy")}
+                       for src, _stmt in (d.matched if d is not None and d.allowed else [])]
+            results.append({"EvalActionName": action, "EvalResourceName": resource,
+                            "EvalDecision": decision, "MatchedStatements": matched,
+                            "MissingContextValues": []})
+    return {"IsTruncated": False, "EvaluationResults": results}
 
 
 def wrap_start_response(environ: dict[str, Any], start_response: Callable[..., Any]) -> Callable[..., Any]:

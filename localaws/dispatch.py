@@ -1,49 +1,65 @@
-"""Contract between the local AWS server and the behaviour modules.
+"""Contract between the local AWS server and the behaviour modules: the one override registry.
 
 The server (``localaws.server``) runs moto's WSGI application in-process and, before forwarding
-a request, looks up ``(service, operation)`` in :data:`OVERRIDES`. A behaviour module answers an
-operation that moto lacks or gets wrong by registering a handler::
+a request, looks up ``(service, operation)`` in :data:`OVERRIDES` — for both wire protocols the
+services we answer speak: JSON (``X-Amz-Target``: Glue, Athena, CloudWatch Logs) and query
+(form-encoded ``Action=``: IAM). A behaviour module answers an operation that moto lacks or gets
+wrong by registering a handler, and declares the AWS errors it may raise::
 
-    from localaws.dispatch import AwsError, Ctx, override
+    from localaws.dispatch import Ctx, override
+    from localaws.glue.exceptions import EntityNotFoundException
 
-    @override("glue", "GetJobBookmark")
+    @override("glue", "GetJobBookmark", errors=(EntityNotFoundException,))
     def get_job_bookmark(ctx: Ctx, params: dict) -> dict:
         ...                      # read/modify moto state via ctx.backend("glue")
-        raise AwsError("EntityNotFoundException", "Continuation for job x not found")
+        raise EntityNotFoundException("Continuation for job x not found")
 
-Handlers receive the decoded JSON request body and return the JSON response body (a dict).
-They run in the server process and must operate on moto's state in-process (``ctx.backend``)
-— never by HTTP calls to the server itself (that deadlocks while a lock is held).
+Handlers receive the request's parameters as a dict shaped like botocore's input shape (the JSON
+body as sent; for the query protocol the form decoded by :mod:`localaws.protocols`) and return
+the output shape as a dict; the server encodes it for the protocol. They run in the server
+process and must operate on moto's state in-process (``ctx.backend``) — never by HTTP calls to
+the server itself (that deadlocks while a lock is held).
 
-Only JSON-protocol services (X-Amz-Target: glue, athena, logs) are routed here; the service
-names are the boto3 client names.
+Service names are the boto3 client names; which protocol a service speaks and its JSON target
+prefix (``AWSGlue``, ``AmazonAthena``, ``Logs_20140328``) come from botocore's service model
+(``metadata["protocol"]``, ``metadata["targetPrefix"]``), never typed here. The errors a
+handler declares are checked against the same model by ``tests/localaws_contract``.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
-# X-Amz-Target prefix -> boto3 service name
-TARGET_PREFIXES: dict[str, str] = {
-    "AWSGlue": "glue",
-    "AmazonAthena": "athena",
-    "Logs_20140328": "logs",
-}
+#: services whose JSON-protocol requests the server routes (overrides, request gates); the
+#: target prefix of each is read from botocore (:func:`target_prefixes`)
+JSON_SERVICES: tuple[str, ...] = ("glue", "athena", "logs")
 
 
 class AwsError(Exception):
-    """An AWS-shaped error response: ``{"__type": code, "message": message}`` with ``status``."""
+    """An AWS-shaped error response: ``{"__type": code, "message": message}`` with ``status``.
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    Declare errors as subclasses with the AWS error code and HTTP status as class attributes
+    (``localaws/<service>/exceptions.py``; the common errors in :mod:`localaws.exceptions`) and
+    raise them with a message: ``EntityNotFoundException("Job with name x not found")``.
+    ``AwsError(code, message, status)`` still builds one from a code (e.g. an error moto raised).
+    """
+
+    code: str = "InternalFailure"
+    status: int = 400
+
+    def __init__(self, code: str, message: str | None = None, status: int | None = None) -> None:
+        if message is None:           # SubClass("message")
+            code, message = type(self).code, code
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
-        self.status = status
+        self.status = type(self).status if status is None else status
 
     def body(self) -> dict[str, str]:
         return {"__type": self.code, "message": self.message, "Message": self.message}
@@ -77,23 +93,124 @@ class Ctx:
 
 Handler = Callable[[Ctx, dict], dict]
 
-OVERRIDES: dict[tuple[str, str], Handler] = {}
+
+@dataclass(frozen=True)
+class Override:
+    """One registered answer: the handler and the AWS errors it declares it may raise."""
+
+    service: str
+    operation: str
+    handler: Handler
+    errors: tuple[type[AwsError], ...] = ()
+
+    def __call__(self, ctx: Ctx, params: dict) -> dict:
+        return self.handler(ctx, params)
+
+    @property
+    def error_codes(self) -> frozenset[str]:
+        return frozenset(e.code for e in self.errors)
+
+
+#: the one registry: ``(service, operation)`` -> :class:`Override`, for every protocol
+OVERRIDES: dict[tuple[str, str], Override] = {}
 _lock = threading.RLock()
 
 
-def override(service: str, operation: str) -> Callable[[Handler], Handler]:
-    """Register ``func`` as the answer to ``service``/``operation`` (replacing moto's)."""
+def override(service: str, operation: str,
+             errors: Iterable[type[AwsError]] = ()) -> Callable[[Handler], Handler]:
+    """Register ``func`` as the answer to ``service``/``operation`` (replacing moto's).
+
+    ``errors``: the AWS error classes the handler may raise (each must be one the operation
+    lists in botocore's model: tests/localaws_contract). Returns ``func`` wrapped by the
+    undeclared-error guard (:func:`guard_errors`), so direct calls are guarded too."""
+    declared = tuple(errors)
+    for err in declared:
+        if not (isinstance(err, type) and issubclass(err, AwsError)):
+            raise TypeError(f"{service}.{operation}: errors must be AwsError classes, got {err!r}")
 
     def deco(func: Handler) -> Handler:
+        guarded = guard_errors(service, operation, declared)(func)
         with _lock:
-            OVERRIDES[(service, operation)] = func
+            OVERRIDES[(service, operation)] = Override(service, operation, guarded, declared)
+        return guarded
+
+    return deco
+
+
+def lookup(service: str, operation: str) -> Override | None:
+    return OVERRIDES.get((service, operation))
+
+
+def guard_errors(service: str, operation: str,
+                 declared: tuple[type[AwsError], ...]) -> Callable[[Handler], Handler]:
+    """Identity for now; the undeclared-error guard is added with the error classes."""
+
+    def deco(func: Handler) -> Handler:
         return func
 
     return deco
 
 
-def lookup(service: str, operation: str) -> Handler | None:
-    return OVERRIDES.get((service, operation))
+# --- protocols and target prefixes, from botocore's service models -------------------------------
+
+_MODELS: dict[str, Any] = {}
+_SESSION: list[Any] = []
+
+
+def service_model(service: str) -> Any:
+    """botocore's service model for ``service`` (loaded once per process)."""
+    model = _MODELS.get(service)
+    if model is None:
+        import botocore.session
+
+        with _lock:
+            model = _MODELS.get(service)
+            if model is None:
+                if not _SESSION:
+                    _SESSION.append(botocore.session.get_session())
+                model = _MODELS[service] = _SESSION[0].get_service_model(service)
+    return model
+
+
+def protocol(service: str) -> str:
+    """``json``, ``query``, ``rest-xml``, ... as botocore's model says."""
+    return service_model(service).metadata["protocol"]
+
+
+_PREFIXES: dict[str, str] = {}
+
+
+def target_prefixes() -> dict[str, str]:
+    """``X-Amz-Target`` prefix -> service for :data:`JSON_SERVICES` and every JSON-protocol
+    service with an override (``metadata["targetPrefix"]`` of botocore's model)."""
+    if not _PREFIXES:
+        services = set(JSON_SERVICES) | {s for s, _ in OVERRIDES}
+        found = {}
+        for svc in sorted(services):
+            prefix = service_model(svc).metadata.get("targetPrefix")
+            if prefix:
+                found[prefix] = svc
+        with _lock:
+            _PREFIXES.update(found)
+    return _PREFIXES
+
+
+def query_services() -> dict[str, str]:
+    """Signing name (the SigV4 credential scope's service) -> service, for every query-protocol
+    service with an override."""
+    out = {}
+    for svc in {s for s, _ in OVERRIDES}:
+        model = service_model(svc)
+        if model.metadata["protocol"] == "query":
+            out[model.metadata.get("signingName") or model.metadata["endpointPrefix"]] = svc
+    return out
+
+
+def __getattr__(name: str) -> Any:
+    # ``dispatch.TARGET_PREFIXES`` (the name it had when the prefixes were typed here)
+    if name == "TARGET_PREFIXES":
+        return target_prefixes()
+    raise AttributeError(name)
 
 
 # --- fault registry ---------------------------------------------------------------------------

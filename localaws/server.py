@@ -8,10 +8,12 @@ Request flow (:class:`LocalAwsApp`):
    shutdown) changes the server and requires ``X-Lakegate-Token: <token>`` — without it the
    answer is 403 and nothing changes (any local process can reach 127.0.0.1; only the owner of
    the state file, mode 0600, knows the token).
-2. JSON-protocol requests (``X-Amz-Target`` with a prefix in
-   :data:`localaws.dispatch.TARGET_PREFIXES`) whose ``(service, operation)`` has an override in
-   :data:`localaws.dispatch.OVERRIDES` are answered by the handler, with :class:`Ctx` built from the
-   request (account from the access key, region from the SigV4 credential scope).
+2. JSON-protocol requests (``X-Amz-Target`` with a prefix from
+   :func:`localaws.dispatch.target_prefixes`, read from botocore's models) and query-protocol
+   requests (form ``Action=``, service from the SigV4 credential scope) whose
+   ``(service, operation)`` has an override in :data:`localaws.dispatch.OVERRIDES` are answered
+   by the handler, with :class:`Ctx` built from the request (account from the access key, region
+   from the SigV4 credential scope); :mod:`localaws.protocols` encodes the query protocol.
 3. Everything else goes to moto unchanged.
 
 Every moto call and every handler call holds the runtime's global state lock, so background
@@ -168,7 +170,7 @@ class LocalAwsApp:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target and "." in target:
             prefix, _, operation = target.rpartition(".")
-            service = dispatch.TARGET_PREFIXES.get(prefix)
+            service = dispatch.target_prefixes().get(prefix)
             if service:
                 refused = dispatch.gate_request(self.runtime, service, operation)   # e.g. throttling
                 if refused is not None:
@@ -190,27 +192,43 @@ class LocalAwsApp:
 
     def _query_override(self, environ: dict[str, Any],
                         start_response: StartResponse) -> list[bytes] | None:
-        """Answer a query-protocol action from :data:`compat.QUERY_OVERRIDES`; else put the body
-        back for moto and return None."""
+        """Answer a query-protocol action that has an override (:data:`dispatch.OVERRIDES`);
+        else put the body back for moto and return None."""
         from urllib.parse import parse_qs
+
+        from localaws import protocols
 
         raw = self._read_body(environ)
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["CONTENT_LENGTH"] = str(len(raw))
         form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
-        handler = compat.QUERY_OVERRIDES.get((form.get("Action") or [""])[0])
+        action = (form.get("Action") or [""])[0]
+        services = dispatch.query_services()
+        m = _CRED_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if m:
+            candidates = [services[m.group(3)]] if m.group(3) in services else []
+        else:   # unsigned: the one query service that has this action overridden
+            candidates = [s for s in services.values() if dispatch.lookup(s, action)]
+        handler = dispatch.lookup(candidates[0], action) if len(candidates) == 1 else None
         if handler is None:
             return None
+        service = candidates[0]
+        model = dispatch.service_model(service)
         account, region = request_identity(environ)
-        ctx = Ctx(service="iam", operation=form["Action"][0], account_id=account, region=region,
+        ctx = Ctx(service=service, operation=action, account_id=account, region=region,
                   runtime=self.runtime)
         try:
+            params = protocols.decode_query(model.operation_model(action), form)
             with self.runtime.lock:
-                status, body = handler(ctx, form)
+                result = handler(ctx, params)
+            status, body = 200, protocols.encode_query_result(
+                model, model.operation_model(action), result if result is not None else {})
+        except AwsError as err:
+            status, body = err.status, protocols.encode_query_error(model, err.code, err.message)
         except Exception as err:  # noqa: BLE001 - same policy as JSON handlers
-            log.error("query handler %s failed:\n%s", ctx.operation, traceback.format_exc())
-            status, body = compat._iam_error("InternalFailure", f"localaws {ctx.operation} failed: "
-                                             f"{type(err).__name__}: {err}", 400)
+            log.error("query handler %s.%s failed:\n%s", service, action, traceback.format_exc())
+            status, body = 400, protocols.encode_query_error(
+                model, "InternalFailure", f"localaws {action} failed: {type(err).__name__}: {err}")
         data = body.encode()
         start_response(f"{status} {_REASONS.get(status, 'Status')}",
                        [("Content-Type", "text/xml"), ("Content-Length", str(len(data))),
