@@ -45,7 +45,8 @@ from typing import Any, Callable, Iterable
 
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
-from localaws import compat, dispatch  # noqa: E402  (compat patches moto on import)
+from localaws import dispatch  # noqa: E402
+from localaws.s3 import wrap_start_response  # noqa: E402  (localaws.s3 patches moto on import)
 from localaws.dispatch import AwsError, Ctx  # noqa: E402
 from localaws.runtime import Runtime  # noqa: E402
 
@@ -57,11 +58,11 @@ TRACE = os.environ.get("LOCALAWS_TRACE", "") not in ("", "0", "false")
 #: behaviour modules imported at start-up, in order. A module that is not there (not written
 #: yet) is skipped with a log line; a module that is there but fails to import stops the server.
 BEHAVIOUR_MODULES: tuple[str, ...] = (
-    "localaws.compat",
+    "localaws.s3",
+    "localaws.iam",
     "localaws.logs",
     "localaws.athena",
     "localaws.glue",
-    "localaws.iam_enforce",
     "localaws.faults",
 )
 
@@ -183,7 +184,7 @@ class LocalAwsApp:
             answered = self._query_override(environ, start_response)
             if answered is not None:
                 return answered
-        start_response = compat.wrap_start_response(environ, start_response)
+        start_response = wrap_start_response(environ, start_response)
         if TRACE:
             return self._traced(environ, start_response)
         with self.runtime.lock:

@@ -105,7 +105,7 @@ def crawl_once(ctx: Ctx, crawler: Any) -> CrawlResult:
     """Crawl every S3 target of ``crawler`` and write the catalog; caller holds the lock.
 
     Raises :class:`CrawlFailed` (IAM denial, missing database, bad configuration)."""
-    from localaws import iam_enforce
+    from localaws.iam import enforce as iam_enforce
 
     glue = ctx.backend("glue")
     result = CrawlResult()

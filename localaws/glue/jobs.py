@@ -117,7 +117,8 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
 
     from lakegate.errors import LakegateError
     from lakegate.sqlrun import parse_job_sql, register_arrow, resolve, run_job_sql
-    from localaws import iam_enforce, tabledata
+    from localaws import tabledata
+    from localaws.iam import enforce as iam_enforce
     from localaws.glue import naming
     from tf_checks.rules import extra_py_files
 

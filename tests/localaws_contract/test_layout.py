@@ -103,10 +103,10 @@ def test_glue_state_does_not_import_the_workflow_engine() -> None:
 
 #: circles that remain, each with why; nothing else may close one
 ALLOWED = {
-    # the iam-propagation-delay fault changes what enforcement sees (iam_enforce asks
+    # the iam-propagation-delay fault changes what enforcement sees (iam.enforce asks
     # faults.propagated) and faults read the crawler's table helper; faults.py's logic belongs
     # to another area (docs/DESIGN.md "Session 3 contracts"), so the hook stays where it is.
-    frozenset({"localaws.faults", "localaws.glue.crawler", "localaws.iam_enforce"}),
+    frozenset({"localaws.faults", "localaws.glue.crawler", "localaws.iam.enforce"}),
     # the user-script runner is a plug-in of the job runner and looks the job up through
     # jobs._job at call time (tests/spark_runtime replaces that function).
     frozenset({"localaws.glue.jobs", "localaws.glue.script_runtime"}),
