@@ -29,9 +29,15 @@ handler declares are checked against the same model by ``tests/localaws_contract
 from __future__ import annotations
 
 import functools
+import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
+
+from localaws.exceptions import COMMON_CODES, AwsError
+
+log = logging.getLogger("localaws.dispatch")
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -39,30 +45,6 @@ DEFAULT_REGION = "us-east-1"
 #: services whose JSON-protocol requests the server routes (overrides, request gates); the
 #: target prefix of each is read from botocore (:func:`target_prefixes`)
 JSON_SERVICES: tuple[str, ...] = ("glue", "athena", "logs")
-
-
-class AwsError(Exception):
-    """An AWS-shaped error response: ``{"__type": code, "message": message}`` with ``status``.
-
-    Declare errors as subclasses with the AWS error code and HTTP status as class attributes
-    (``localaws/<service>/exceptions.py``; the common errors in :mod:`localaws.exceptions`) and
-    raise them with a message: ``EntityNotFoundException("Job with name x not found")``.
-    ``AwsError(code, message, status)`` still builds one from a code (e.g. an error moto raised).
-    """
-
-    code: str = "InternalFailure"
-    status: int = 400
-
-    def __init__(self, code: str, message: str | None = None, status: int | None = None) -> None:
-        if message is None:           # SubClass("message")
-            code, message = type(self).code, code
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = type(self).status if status is None else status
-
-    def body(self) -> dict[str, str]:
-        return {"__type": self.code, "message": self.message, "Message": self.message}
 
 
 @dataclass
@@ -141,12 +123,45 @@ def lookup(service: str, operation: str) -> Override | None:
     return OVERRIDES.get((service, operation))
 
 
+class UndeclaredError(AssertionError):
+    """A handler raised an AWS error its ``@override(errors=...)`` does not declare (strict mode)."""
+
+
+#: ``LOCALAWS_STRICT_ERRORS=1`` (and the in-process test fixtures) make an undeclared error an
+#: :class:`UndeclaredError` instead of passing it on; either way it is logged and kept in
+#: :data:`UNDECLARED` (the health answer shows it as ``undeclared_errors``).
+STRICT_ERRORS = os.environ.get("LOCALAWS_STRICT_ERRORS", "") not in ("", "0", "false")
+UNDECLARED: list[dict[str, str]] = []
+
+
+def note_undeclared(service: str, operation: str, err: AwsError, by: str = "handler") -> None:
+    entry = {"service": service, "operation": operation, "code": err.code, "by": by}
+    with _lock:
+        if entry not in UNDECLARED:
+            UNDECLARED.append(entry)
+    log.error("%s %s.%s raised %s, which it does not declare (docs/DESIGN.md, localaws layout)",
+              by, service, operation, err.code)
+    if STRICT_ERRORS:
+        raise UndeclaredError(f"{service}.{operation} raised undeclared {err.code}: {err.message}") from err
+
+
 def guard_errors(service: str, operation: str,
                  declared: tuple[type[AwsError], ...]) -> Callable[[Handler], Handler]:
-    """Identity for now; the undeclared-error guard is added with the error classes."""
+    """Wrap a handler so an AWS error it raises that is neither declared nor common is noticed
+    (:func:`note_undeclared`). What goes on the wire does not change unless strict."""
+    codes = frozenset(e.code for e in declared) | COMMON_CODES
 
     def deco(func: Handler) -> Handler:
-        return func
+        @functools.wraps(func)
+        def guarded(ctx: Ctx, params: dict) -> dict:
+            try:
+                return func(ctx, params)
+            except AwsError as err:
+                if err.code not in codes:
+                    note_undeclared(service, operation, err)
+                raise
+
+        return guarded
 
     return deco
 
@@ -245,11 +260,26 @@ def register_request_gate(gate: RequestGate) -> RequestGate:
 
 
 def gate_request(runtime: Any, service: str, operation: str) -> "AwsError | None":
+    """The first refusal of a gate. A gate may answer a common error (ThrottlingException) or
+    one the operation lists in botocore's model (StartJobRun's ConcurrentRunsExceededException);
+    anything else is noticed like a handler's undeclared error."""
     for gate in list(REQUEST_GATES):
         err = gate(runtime, service, operation)
         if err is not None:
+            if err.code not in COMMON_CODES and err.code not in operation_error_codes(service, operation):
+                note_undeclared(service, operation, err, by="request gate")
             return err
     return None
+
+
+def operation_error_codes(service: str, operation: str) -> frozenset[str]:
+    """The error codes botocore's model lists for ``operation`` (empty when it has no such
+    operation). The code is the shape's ``error.code`` (IAM's ``NoSuchEntity``), else its name."""
+    model = service_model(service)
+    if operation not in model.operation_names:
+        return frozenset()
+    return frozenset(e.metadata.get("error", {}).get("code") or e.name
+                     for e in model.operation_model(operation).error_shapes)
 
 
 def register_fault(name: str, apply: FaultFunc, clear: FaultFunc, description: str = "") -> Fault:

@@ -48,6 +48,7 @@ os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 from localaws import dispatch  # noqa: E402
 from localaws.s3 import wrap_start_response  # noqa: E402  (localaws.s3 patches moto on import)
 from localaws.dispatch import AwsError, Ctx  # noqa: E402
+from localaws.exceptions import InternalFailure, SerializationException  # noqa: E402
 from localaws.runtime import Runtime  # noqa: E402
 
 log = logging.getLogger("localaws.server")
@@ -274,7 +275,7 @@ class LocalAwsApp:
             if not isinstance(params, dict):
                 raise ValueError("request body is not a JSON object")
         except ValueError as err:
-            return self._error(start_response, AwsError("SerializationException", str(err)))
+            return self._error(start_response, SerializationException(str(err)))
         account, region = request_identity(environ)
         ctx = Ctx(service=service, operation=operation, account_id=account, region=region,
                   runtime=self.runtime)
@@ -286,9 +287,8 @@ class LocalAwsApp:
         except Exception as err:  # noqa: BLE001 - a handler bug must not become a retry storm
             log.error("handler %s.%s failed:\n%s", service, operation, traceback.format_exc())
             # 400, not 500: SDKs and Terraform retry 5xx for minutes; a bug should fail fast.
-            return self._error(start_response, AwsError(
-                "InternalFailure", f"localaws {service}.{operation} failed: "
-                f"{type(err).__name__}: {err}", 400))
+            return self._error(start_response, InternalFailure(
+                f"localaws {service}.{operation} failed: {type(err).__name__}: {err}", status=400))
         return _json_response(start_response, 200, result if result is not None else {})
 
     @staticmethod
@@ -315,6 +315,7 @@ class LocalAwsApp:
             "overrides": sorted(f"{s}.{o}" for s, o in dispatch.OVERRIDES),
             "faults": sorted(dispatch.FAULTS),
             "background_errors": list(self.runtime.errors),
+            "undeclared_errors": list(dispatch.UNDECLARED),
             "requests": self.requests,
             "code_sha256": code_sha256(),
             "restored_from": self.restored_from,

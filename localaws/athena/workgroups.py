@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from localaws.dispatch import AwsError, Ctx, override
+from localaws.dispatch import Ctx, override
+from localaws.athena.exceptions import InvalidRequestException, ResourceNotFoundException
 
 def _workgroup(ctx: Ctx, name: Any) -> Any:
     if not isinstance(name, str) or not name:
-        raise AwsError("InvalidRequestException", "WorkGroup is required")
+        raise InvalidRequestException("WorkGroup is required")
     wg = ctx.backend("athena").work_groups.get(name)
     if wg is None:
-        raise AwsError("InvalidRequestException", f"WorkGroup {name} is not found.")
+        raise InvalidRequestException(f"WorkGroup {name} is not found.")
     return wg
 
 
-@override("athena", "UpdateWorkGroup")
+@override("athena", "UpdateWorkGroup", errors=(InvalidRequestException,))
 def update_work_group(ctx: Ctx, params: dict) -> dict:
     wg = _workgroup(ctx, params.get("WorkGroup"))
     if "Description" in params:
@@ -59,17 +60,17 @@ def update_work_group(ctx: Ctx, params: dict) -> dict:
 
 def _athena_resource(ctx: Ctx, arn: Any) -> Any:
     if not isinstance(arn, str) or ":athena:" not in arn:
-        raise AwsError("InvalidRequestException", f"Invalid ResourceARN: {arn}")
+        raise InvalidRequestException(f"Invalid ResourceARN: {arn}")
     backend = ctx.backend("athena")
     kind, _, name = arn.split(":", 5)[-1].partition("/")
     table = {"workgroup": backend.work_groups, "datacatalog": backend.data_catalogs,
              "capacity-reservation": backend.capacity_reservations}.get(kind)
     if table is None or name not in table:
-        raise AwsError("ResourceNotFoundException", f"The resource {arn} does not exist.")
+        raise ResourceNotFoundException(f"The resource {arn} does not exist.")
     return backend
 
 
-@override("athena", "TagResource")
+@override("athena", "TagResource", errors=(InvalidRequestException, ResourceNotFoundException))
 def tag_resource(ctx: Ctx, params: dict) -> dict:
     arn = params.get("ResourceARN")
     backend = _athena_resource(ctx, arn)
@@ -78,7 +79,7 @@ def tag_resource(ctx: Ctx, params: dict) -> dict:
     return {}
 
 
-@override("athena", "UntagResource")
+@override("athena", "UntagResource", errors=(InvalidRequestException, ResourceNotFoundException))
 def untag_resource(ctx: Ctx, params: dict) -> dict:
     arn = params.get("ResourceARN")
     backend = _athena_resource(ctx, arn)
@@ -86,7 +87,7 @@ def untag_resource(ctx: Ctx, params: dict) -> dict:
     return {}
 
 
-@override("athena", "ListTagsForResource")
+@override("athena", "ListTagsForResource", errors=(InvalidRequestException, ResourceNotFoundException))
 def list_tags_for_resource(ctx: Ctx, params: dict) -> dict:
     arn = params.get("ResourceARN")
     backend = _athena_resource(ctx, arn)

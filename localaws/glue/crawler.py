@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
+from localaws.glue.exceptions import CrawlerNotRunningException, CrawlerRunningException, CrawlerStoppingException, EntityNotFoundException
 from localaws.glue import naming, schema_infer
 from localaws.glue.state import (
     Crawl,
@@ -25,7 +26,6 @@ from localaws.glue.state import (
     later,
     list_objects,
     lock,
-    moto_call,
     notify_finished,
     now,
     put_logs,
@@ -283,7 +283,7 @@ def _write_table(ctx: Ctx, glue: Any, crawler: Any, db: str, location: str, plan
 def _get_crawler(ctx: Ctx, name: str) -> Any:
     glue = ctx.backend("glue")
     if name not in glue.crawlers:
-        raise AwsError("EntityNotFoundException", f"Crawler with name {name} not found")
+        raise EntityNotFoundException(f"Crawler with name {name} not found")
     return glue.crawlers[name]
 
 
@@ -293,7 +293,7 @@ def start_crawl(ctx: Ctx, name: str, workflow_run_id: str | None = None, hold: b
     st = glue_state(ctx)
     crawls = st.crawls.setdefault(name, [])
     if crawls and crawls[-1].state != "READY":
-        raise AwsError("CrawlerRunningException", f"Crawler with name {name} has already started")
+        raise CrawlerRunningException(f"Crawler with name {name} has already started")
     crawl = Crawl(crawler=name, start_time=now(ctx), workflow_run_id=workflow_run_id, hold=hold)
     crawls.append(crawl)
     bctx = background_ctx(ctx)
@@ -347,10 +347,10 @@ def stop_crawl(ctx: Ctx, name: str) -> None:
     _get_crawler(ctx, name)
     crawls = glue_state(ctx).crawls.get(name) or []
     if not crawls or crawls[-1].state == "READY":
-        raise AwsError("CrawlerNotRunningException", f"Crawler with name {name} isn't running")
+        raise CrawlerNotRunningException(f"Crawler with name {name} isn't running")
     crawl = crawls[-1]
     if crawl.state == "STOPPING" or crawl.cancel_requested:
-        raise AwsError("CrawlerStoppingException", f"Crawler with name {name} is stopping")
+        raise CrawlerStoppingException(f"Crawler with name {name} is stopping")
     crawl.cancel_requested = True
     crawl.state = "STOPPING"
     bctx = background_ctx(ctx)
@@ -408,34 +408,34 @@ def crawl_dict(c: Crawl) -> dict[str, Any]:
 
 # --- handlers ----------------------------------------------------------------------------------
 
-@override("glue", "StartCrawler")
+@override("glue", "StartCrawler", errors=(EntityNotFoundException, CrawlerRunningException))
 def h_start_crawler(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         start_crawl(ctx, params["Name"])
     return {}
 
 
-@override("glue", "StopCrawler")
+@override("glue", "StopCrawler", errors=(EntityNotFoundException, CrawlerNotRunningException, CrawlerStoppingException))
 def h_stop_crawler(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         stop_crawl(ctx, params["Name"])
     return {}
 
 
-@override("glue", "GetCrawler")
+@override("glue", "GetCrawler", errors=(EntityNotFoundException,))
 def h_get_crawler(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         return {"Crawler": crawler_dict(ctx, _get_crawler(ctx, params["Name"]))}
 
 
-@override("glue", "GetCrawlers")
+@override("glue", "GetCrawlers", errors=())
 def h_get_crawlers(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         glue = ctx.backend("glue")
         return {"Crawlers": [crawler_dict(ctx, c) for c in glue.crawlers.values()]}
 
 
-@override("glue", "BatchGetCrawlers")
+@override("glue", "BatchGetCrawlers", errors=())
 def h_batch_get_crawlers(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         glue = ctx.backend("glue")
@@ -444,7 +444,7 @@ def h_batch_get_crawlers(ctx: Ctx, params: dict) -> dict:
         return {"Crawlers": found, "CrawlersNotFound": [n for n in names if n not in glue.crawlers]}
 
 
-@override("glue", "GetCrawlerMetrics")
+@override("glue", "GetCrawlerMetrics", errors=())
 def h_get_crawler_metrics(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         glue = ctx.backend("glue")
@@ -471,7 +471,7 @@ def h_get_crawler_metrics(ctx: Ctx, params: dict) -> dict:
         return {"CrawlerMetricsList": out}
 
 
-@override("glue", "ListCrawls")
+@override("glue", "ListCrawls", errors=(EntityNotFoundException,))
 def h_list_crawls(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params["CrawlerName"]

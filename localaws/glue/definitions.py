@@ -16,9 +16,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from localaws.dispatch import AwsError, Ctx, override
+from localaws.dispatch import Ctx, override
+from localaws.glue.exceptions import CrawlerRunningException, EntityNotFoundException, InvalidInputException
 from localaws.exceptions import moto_errors
-from localaws.exceptions import require as _require
+
+def _require(params: dict, key: str, op: str) -> Any:
+    value = params.get(key)
+    if value in (None, ""):
+        raise InvalidInputException(f"{op}: {key} is required")
+    return value
+
 
 _CRAWLER_FIELDS = {
     "Role": "role", "DatabaseName": "database_name", "Description": "description",
@@ -38,13 +45,13 @@ def _crawler_running(ctx: Ctx, crawler: Any) -> bool:
     return state in ("RUNNING", "STOPPING")
 
 
-@override("glue", "UpdateCrawler")
+@override("glue", "UpdateCrawler", errors=(InvalidInputException, EntityNotFoundException, CrawlerRunningException))
 @moto_errors
 def update_crawler(ctx: Ctx, params: dict) -> dict:
     name = _require(params, "Name", "UpdateCrawler")
     crawler = ctx.backend("glue").get_crawler(name)
     if _crawler_running(ctx, crawler):
-        raise AwsError("CrawlerRunningException", f"Crawler with name {name} has already started")
+        raise CrawlerRunningException(f"Crawler with name {name} has already started")
     if "DatabaseName" in params:
         ctx.backend("glue").get_database(params["DatabaseName"])
     for key, attr in _CRAWLER_FIELDS.items():
@@ -75,16 +82,15 @@ _JOB_FIELDS = {
 }
 
 
-@override("glue", "UpdateJob")
+@override("glue", "UpdateJob", errors=(InvalidInputException, EntityNotFoundException))
 @moto_errors
 def update_job(ctx: Ctx, params: dict) -> dict:
     name = _require(params, "JobName", "UpdateJob")
     update = params.get("JobUpdate")
     if not isinstance(update, dict):
-        raise AwsError("InvalidInputException", "UpdateJob: JobUpdate is required")
+        raise InvalidInputException("UpdateJob: JobUpdate is required")
     if not update.get("Role") or not update.get("Command"):
-        raise AwsError("InvalidInputException",
-                       "UpdateJob: JobUpdate.Role and JobUpdate.Command are required")
+        raise InvalidInputException("UpdateJob: JobUpdate.Role and JobUpdate.Command are required")
     job = ctx.backend("glue").get_job(name)
     # AWS: "Unspecified configuration is removed or reset to default values."
     for key, (attr, default) in _JOB_FIELDS.items():
@@ -98,7 +104,7 @@ def update_job(ctx: Ctx, params: dict) -> dict:
     return {"JobName": name}
 
 
-@override("glue", "UpdateTrigger")
+@override("glue", "UpdateTrigger", errors=(InvalidInputException, EntityNotFoundException))
 @moto_errors
 def update_trigger(ctx: Ctx, params: dict) -> dict:
     from moto.glue.utils import Action, Predicate
@@ -106,13 +112,13 @@ def update_trigger(ctx: Ctx, params: dict) -> dict:
     name = _require(params, "Name", "UpdateTrigger")
     update = params.get("TriggerUpdate")
     if not isinstance(update, dict):
-        raise AwsError("InvalidInputException", "UpdateTrigger: TriggerUpdate is required")
+        raise InvalidInputException("UpdateTrigger: TriggerUpdate is required")
     glue = ctx.backend("glue")
     trigger = glue.get_trigger(name)
     if "Actions" in update:
         actions = update["Actions"] or []
         if not actions:
-            raise AwsError("InvalidInputException", "UpdateTrigger: Actions must not be empty")
+            raise InvalidInputException("UpdateTrigger: Actions must not be empty")
         trigger.actions = [Action(a) for a in actions]
     if "Predicate" in update:
         pred = update["Predicate"]
@@ -127,11 +133,11 @@ def update_trigger(ctx: Ctx, params: dict) -> dict:
     if "EventBatchingCondition" in update:
         trigger.event_batching_condition = update["EventBatchingCondition"]
     if trigger.trigger_type == "CONDITIONAL" and trigger.predicate is None:
-        raise AwsError("InvalidInputException", "UpdateTrigger: a CONDITIONAL trigger needs a Predicate")
+        raise InvalidInputException("UpdateTrigger: a CONDITIONAL trigger needs a Predicate")
     return {"Trigger": trigger.as_dict()}
 
 
-@override("glue", "StartTrigger")
+@override("glue", "StartTrigger", errors=(InvalidInputException, EntityNotFoundException))
 @moto_errors
 def start_trigger(ctx: Ctx, params: dict) -> dict:
     """ON_DEMAND triggers stay CREATED (moto makes them ACTIVATED).

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
+from localaws.glue.exceptions import ConcurrentRunsExceededException, EntityNotFoundException, InvalidInputException
 from localaws.glue import bookmarks, script_runtime
 from localaws.glue.state import (
     JobRun,
@@ -248,7 +249,7 @@ def start_run(ctx: Ctx, name: str, arguments: dict[str, str] | None = None, *,
     runs = st.job_runs.setdefault(name, [])
     limit = int((job.execution_property or {}).get("MaxConcurrentRuns", 1) or 1)
     if sum(1 for r in runs if r.state in ACTIVE) >= limit:
-        raise AwsError("ConcurrentRunsExceededException", f"Concurrent runs exceeded for {name}")
+        raise ConcurrentRunsExceededException(f"Concurrent runs exceeded for {name}")
     args = dict(job.default_arguments or {})
     args.update(arguments or {})
     args.update(job.non_overridable_arguments or {})
@@ -374,7 +375,7 @@ def run_dict(ctx: Ctx, r: JobRun) -> dict[str, Any]:
 
 # --- handlers ----------------------------------------------------------------------------------
 
-@override("glue", "StartJobRun")
+@override("glue", "StartJobRun", errors=(EntityNotFoundException, ConcurrentRunsExceededException))
 def h_start_job_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         run = start_run(ctx, params.get("JobName") or "", params.get("Arguments") or {},
@@ -382,18 +383,18 @@ def h_start_job_run(ctx: Ctx, params: dict) -> dict:
         return {"JobRunId": run.id}
 
 
-@override("glue", "GetJobRun")
+@override("glue", "GetJobRun", errors=(EntityNotFoundException,))
 def h_get_job_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("JobName") or ""
         _job(ctx, name)
         run = find_run(ctx, name, params.get("RunId") or "")
         if run is None:
-            raise AwsError("EntityNotFoundException", f"Job run {params.get('RunId')} not found")
+            raise EntityNotFoundException(f"Job run {params.get('RunId')} not found")
         return {"JobRun": run_dict(ctx, run)}
 
 
-@override("glue", "GetJobRuns")
+@override("glue", "GetJobRuns", errors=(EntityNotFoundException,))
 def h_get_job_runs(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("JobName") or ""
@@ -402,17 +403,22 @@ def h_get_job_runs(ctx: Ctx, params: dict) -> dict:
         return {"JobRuns": [run_dict(ctx, r) for r in runs[: int(params.get("MaxResults") or 200)]]}
 
 
-@override("glue", "BatchStopJobRun")
+@override("glue", "BatchStopJobRun", errors=(InvalidInputException,))
 def h_batch_stop_job_run(ctx: Ctx, params: dict) -> dict:
+    """Per-run outcome in ``Errors``; botocore's model lists no EntityNotFoundException for this
+    operation, so an unknown job is a per-run error for each id too (not an exception)."""
     with lock(ctx):
         name = params.get("JobName") or ""
-        _job(ctx, name)
+        if not name:
+            raise InvalidInputException("JobName is required")
+        known = name in ctx.backend("glue").jobs
         ok, errors = [], []
         for rid in params.get("JobRunIds") or []:
-            run = find_run(ctx, name, rid)
+            run = find_run(ctx, name, rid) if known else None
             if run is None:
+                what = f"Job run {rid} not found" if known else f"Job with name {name} not found"
                 errors.append({"JobName": name, "JobRunId": rid, "ErrorDetail": {
-                    "ErrorCode": "EntityNotFoundException", "ErrorMessage": f"Job run {rid} not found"}})
+                    "ErrorCode": "EntityNotFoundException", "ErrorMessage": what}})
             elif run.state in FINAL:
                 errors.append({"JobName": name, "JobRunId": rid, "ErrorDetail": {
                     "ErrorCode": "InvalidInputException",

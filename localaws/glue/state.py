@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Iterator
 
 from localaws.dispatch import AwsError, Ctx
+from localaws.glue.exceptions import EntityNotFoundException
 
 # Defaults (seconds) used when the runtime has no value for a duration kind (fast profile).
 DEFAULT_DURATIONS: dict[str, float] = {
@@ -106,7 +107,7 @@ def get_job(ctx: Ctx, name: str) -> Any:
     """moto's job ``name``; EntityNotFoundException as AWS words it when there is none."""
     glue = ctx.backend("glue")
     if name not in glue.jobs:
-        raise AwsError("EntityNotFoundException", f"Job with name {name} not found")
+        raise EntityNotFoundException(f"Job with name {name} not found")
     return glue.jobs[name]
 
 

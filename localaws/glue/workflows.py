@@ -15,6 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
+from localaws.glue.exceptions import ConcurrentRunsExceededException, EntityNotFoundException, IllegalWorkflowStateException
 from localaws.glue import crawler as crawler_mod
 from localaws.glue import jobs as jobs_mod
 from localaws.glue.state import WorkflowRun, glue_state, jsonable, lock, now, subscribe
@@ -23,7 +24,7 @@ from localaws.glue.state import WorkflowRun, glue_state, jsonable, lock, now, su
 def _workflow(ctx: Ctx, name: str) -> Any:
     glue = ctx.backend("glue")
     if name not in glue.workflows:
-        raise AwsError("EntityNotFoundException", f"Workflow with name {name} not found")
+        raise EntityNotFoundException(f"Workflow with name {name} not found")
     return glue.workflows[name]
 
 
@@ -200,7 +201,7 @@ def start_workflow_run(ctx: Ctx, name: str, properties: dict[str, str] | None = 
     runs = st.workflow_runs.setdefault(name, OrderedDict())
     limit = wf.max_concurrent_runs
     if limit and sum(1 for r in runs.values() if r.status in ("RUNNING", "STOPPING")) >= limit:
-        raise AwsError("ConcurrentRunsExceededException", f"Concurrent runs exceeded for workflow: {name}")
+        raise ConcurrentRunsExceededException(f"Concurrent runs exceeded for workflow: {name}")
     props = dict(wf.default_run_properties or {})
     props.update(properties or {})
     run = WorkflowRun(workflow=name, started_on=now(ctx), properties=props,
@@ -217,27 +218,27 @@ def _get_run(ctx: Ctx, name: str, run_id: str) -> WorkflowRun:
     _workflow(ctx, name)
     run = (glue_state(ctx).workflow_runs.get(name) or {}).get(run_id)
     if run is None:
-        raise AwsError("EntityNotFoundException", f"Workflow run {run_id} not found for workflow {name}")
+        raise EntityNotFoundException(f"Workflow run {run_id} not found for workflow {name}")
     return run
 
 
 # --- handlers ----------------------------------------------------------------------------------
 
-@override("glue", "StartWorkflowRun")
+@override("glue", "StartWorkflowRun", errors=(EntityNotFoundException, ConcurrentRunsExceededException))
 def h_start_workflow_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         run = start_workflow_run(ctx, params.get("Name") or "", params.get("RunProperties"))
         return {"RunId": run.id}
 
 
-@override("glue", "GetWorkflowRun")
+@override("glue", "GetWorkflowRun", errors=(EntityNotFoundException,))
 def h_get_workflow_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         run = _get_run(ctx, params.get("Name") or "", params.get("RunId") or "")
         return {"Run": run_dict(ctx, run, bool(params.get("IncludeGraph")))}
 
 
-@override("glue", "GetWorkflowRuns")
+@override("glue", "GetWorkflowRuns", errors=(EntityNotFoundException,))
 def h_get_workflow_runs(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("Name") or ""
@@ -247,7 +248,7 @@ def h_get_workflow_runs(ctx: Ctx, params: dict) -> dict:
         return {"Runs": [run_dict(ctx, r, bool(params.get("IncludeGraph"))) for r in runs]}
 
 
-@override("glue", "GetWorkflow")
+@override("glue", "GetWorkflow", errors=(EntityNotFoundException,))
 def h_get_workflow(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("Name") or ""
@@ -262,13 +263,13 @@ def h_get_workflow(ctx: Ctx, params: dict) -> dict:
         return {"Workflow": d}
 
 
-@override("glue", "StopWorkflowRun")
+@override("glue", "StopWorkflowRun", errors=(EntityNotFoundException, IllegalWorkflowStateException))
 def h_stop_workflow_run(ctx: Ctx, params: dict) -> dict:
     """STOPPING, stop every running job run / crawl of the run, STOPPED when they all ended."""
     with lock(ctx):
         run = _get_run(ctx, params.get("Name") or "", params.get("RunId") or "")
         if run.status != "RUNNING":
-            raise AwsError("IllegalWorkflowStateException", f"Workflow run {run.id} is not in running state ({run.status})")
+            raise IllegalWorkflowStateException(f"Workflow run {run.id} is not in running state ({run.status})")
         run.status = "STOPPING"
         jr, cr = _runs_of(ctx, run)
         for r in jr:

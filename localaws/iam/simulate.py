@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from localaws.dispatch import AwsError, Ctx, override
+from localaws.dispatch import Ctx, override
+from localaws.iam.exceptions import InvalidInputException, NoSuchEntityException
 
 _DECISIONS = {"allow": "allowed", "explicit_deny": "explicitDeny", "implicit_deny": "implicitDeny",
               "conditional": "implicitDeny"}  # a condition we cannot decide: fail closed
@@ -28,7 +29,7 @@ def principal_policies(ctx: Ctx, arn: str) -> dict[str, Any]:
         user = iam.get_user(name)
         principals = [user] + [g for g in iam.groups.values() if user in g.users]
     else:
-        raise AwsError("InvalidInput", f"Invalid ARN: {arn} (a role or user ARN is required)")
+        raise InvalidInputException(f"Invalid ARN: {arn} (a role or user ARN is required)")
     docs: dict[str, Any] = {}
     for p in principals:
         for pname, doc in p.policies.items():
@@ -41,7 +42,7 @@ def principal_policies(ctx: Ctx, arn: str) -> dict[str, Any]:
     return docs
 
 
-@override("iam", "SimulatePrincipalPolicy")
+@override("iam", "SimulatePrincipalPolicy", errors=(InvalidInputException, NoSuchEntityException))
 def simulate_principal_policy(ctx: Ctx, params: dict) -> dict:
     """Answer ``SimulatePrincipalPolicy`` with the gate's IAM evaluator (``tf_checks.iam``)."""
     from moto.core.exceptions import ServiceException, _RESTError
@@ -51,12 +52,12 @@ def simulate_principal_policy(ctx: Ctx, params: dict) -> dict:
     arn = params.get("PolicySourceArn") or ""
     actions = params.get("ActionNames") or []
     if not arn or not actions:
-        raise AwsError("InvalidInput", "PolicySourceArn and ActionNames are required", 400)
+        raise InvalidInputException("PolicySourceArn and ActionNames are required")
     resources = params.get("ResourceArns") or ["*"]
     try:
         policies = principal_policies(ctx, arn)
     except (ServiceException, _RESTError) as err:
-        raise AwsError("NoSuchEntity", f"The principal {arn} cannot be found.", 404) from err
+        raise NoSuchEntityException(f"The principal {arn} cannot be found.") from err
     results = []
     for action in actions:
         for resource in resources:
