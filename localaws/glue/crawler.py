@@ -3,7 +3,8 @@ GetCrawlerMetrics/ListCrawls answered the AWS way, and the crawl itself (S3 -> s
 tables and partitions in moto's catalog, logs in ``/aws-glue/crawlers``).
 
 States: READY -> RUNNING -> STOPPING -> READY; ``LastCrawl.Status`` SUCCEEDED / CANCELLED /
-FAILED (moto says COMPLETED/STOPPED). Timing comes from the runtime's profile.
+FAILED (moto says COMPLETED/STOPPED), moved only through the tables of
+:mod:`localaws.glue.lifecycles` (``CRAWLER``, ``CRAWL``). Timing comes from the runtime's profile.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from localaws.dispatch import AwsError, Ctx, override
 from localaws.glue.exceptions import CrawlerNotRunningException, CrawlerRunningException, CrawlerStoppingException, EntityNotFoundException
 from localaws.glue import naming, schema_infer
+from localaws.glue.lifecycles import CRAWL, CRAWLER
 from localaws.glue.state import (
     Crawl,
     background_ctx,
@@ -294,6 +296,7 @@ def start_crawl(ctx: Ctx, name: str, workflow_run_id: str | None = None, hold: b
     crawls = st.crawls.setdefault(name, [])
     if crawls and crawls[-1].state != "READY":
         raise CrawlerRunningException(f"Crawler with name {name} has already started")
+    CRAWLER.check("READY", CRAWLER.initial)   # the crawler leaves READY; the new crawl carries it
     crawl = Crawl(crawler=name, start_time=now(ctx), workflow_run_id=workflow_run_id, hold=hold)
     crawls.append(crawl)
     bctx = background_ctx(ctx)
@@ -311,21 +314,25 @@ def _run(ctx: Ctx, crawl: Crawl) -> None:
             crawler = _get_crawler(ctx, crawl.crawler)
             res = crawl_once(ctx, crawler)
             crawl.tables_created, crawl.tables_updated, crawl.tables_deleted = len(res.created), len(res.updated), len(res.deleted)
-            crawl.status = "SUCCEEDED"
+            CRAWL.move(crawl, "status", "SUCCEEDED")
             messages = res.messages + [
                 f"INFO : Crawler {crawl.crawler}: {res.files} files, tables created {len(res.created)}, updated {len(res.updated)}, deleted {len(res.deleted)}, partitions added {res.partitions_added}",
                 "BENCHMARK : Finished writing to Catalog",
             ]
         except CrawlFailed as exc:
-            crawl.status, crawl.error_message = "FAILED", str(exc)
+            CRAWL.move(crawl, "status", "FAILED")
+            crawl.error_message = str(exc)
             messages = [f"ERROR : {exc}"]
         except AwsError as exc:
-            crawl.status, crawl.error_message = "FAILED", exc.message
+            CRAWL.move(crawl, "status", "FAILED")
+            crawl.error_message = exc.message
             messages = [f"ERROR : {exc.message}"]
         except Exception as exc:  # a crawl never takes the server down: it fails, as on AWS
-            crawl.status, crawl.error_message = "FAILED", f"Internal Service Exception: {exc}"
+            if crawl.status == "RUNNING":
+                CRAWL.move(crawl, "status", "FAILED")
+            crawl.error_message = f"Internal Service Exception: {exc}"
             messages = [f"ERROR : Internal Service Exception: {type(exc).__name__}: {exc}"]
-        crawl.state = "STOPPING"
+        CRAWLER.move(crawl, "state", "STOPPING")
         put_logs(ctx, LOG_GROUP, crawl.crawler, [f"[{crawl.crawl_id}] {m}" for m in messages])
     later(ctx, duration(ctx, "crawler_stopping"), lambda: _finish(ctx, crawl))
 
@@ -335,8 +342,8 @@ def _finish(ctx: Ctx, crawl: Crawl) -> None:
         if crawl.state == "READY":
             return
         if crawl.cancel_requested and crawl.status == "RUNNING":
-            crawl.status = "CANCELLED"
-        crawl.state = "READY"
+            CRAWL.move(crawl, "status", "CANCELLED")
+        CRAWLER.move(crawl, "state", "READY")
         crawl.end_time = now(ctx)
         put_logs(ctx, LOG_GROUP, crawl.crawler, [f"[{crawl.crawl_id}] BENCHMARK : Crawler has finished running and is in state READY"])
         notify_finished(ctx, "crawler", crawl.crawler, crawl.crawl_id)
@@ -352,7 +359,7 @@ def stop_crawl(ctx: Ctx, name: str) -> None:
     if crawl.state == "STOPPING" or crawl.cancel_requested:
         raise CrawlerStoppingException(f"Crawler with name {name} is stopping")
     crawl.cancel_requested = True
-    crawl.state = "STOPPING"
+    CRAWLER.move(crawl, "state", "STOPPING")
     bctx = background_ctx(ctx)
     later(bctx, duration(bctx, "crawler_stopping"), lambda: _finish(bctx, crawl))
 

@@ -6,7 +6,7 @@ job's log group, errors worded like Glue's. Jobs without ``--sql_path`` run thei
 instead (local PySpark or Python, :mod:`localaws.glue.script_runtime`).
 
 States: STARTING -> RUNNING -> SUCCEEDED | FAILED | STOPPED | TIMEOUT (STOPPING in between when
-BatchStopJobRun asks).
+BatchStopJobRun asks), moved only through :data:`localaws.glue.lifecycles.JOB_RUN`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from localaws.dispatch import AwsError, Ctx, override
 from localaws.glue.exceptions import ConcurrentRunsExceededException, EntityNotFoundException, InvalidInputException
 from localaws.glue import bookmarks, script_runtime
+from localaws.glue.lifecycles import JOB_RUN
 from localaws.glue.state import (
     JobRun,
     background_ctx,
@@ -36,8 +37,8 @@ from localaws.glue.state import (
     submit,
 )
 
-FINAL = ("SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR")
-ACTIVE = ("STARTING", "RUNNING", "STOPPING", "WAITING")
+FINAL = tuple(sorted(JOB_RUN.final))                        # SUCCEEDED, FAILED, STOPPED, ...
+ACTIVE = tuple(sorted(JOB_RUN.states - JOB_RUN.final)) + ("WAITING",)   # WAITING: AWS's, unused
 
 
 class RunFailed(Exception):
@@ -270,7 +271,7 @@ def _to_running(ctx: Ctx, run: JobRun) -> None:
     with lock(ctx):
         if run.state != "STARTING":
             return
-        run.state = "RUNNING"
+        JOB_RUN.move(run, "state", "RUNNING")
         run.last_modified_on = now(ctx)
         if run.hold:
             return  # stuck-run fault: stays RUNNING until BatchStopJobRun
@@ -304,15 +305,15 @@ def _finish(ctx: Ctx, run: JobRun, error: str | None, lines: list[str]) -> None:
         group = _log_group(run)
         elapsed = t - run.started_on
         if run.state == "STOPPING" or run.stop_requested:
-            run.state = "STOPPED"
+            JOB_RUN.move(run, "state", "STOPPED")
         elif run.timeout_minutes and elapsed > run.timeout_minutes * 60:
-            run.state = "TIMEOUT"
+            JOB_RUN.move(run, "state", "TIMEOUT")
             run.error_message = f"Job run timed out after {run.timeout_minutes} minutes"
         elif error:
-            run.state = "FAILED"
+            JOB_RUN.move(run, "state", "FAILED")
             run.error_message = error
         else:
-            run.state = "SUCCEEDED"
+            JOB_RUN.move(run, "state", "SUCCEEDED")
             opt = bookmarks.option(run.arguments) if run.arguments.get("--job-bookmark-option") in (
                 bookmarks.ENABLE, bookmarks.DISABLE, bookmarks.PAUSE) else bookmarks.DISABLE
             bookmarks.advance(ctx, run.job_name, run.id, run.processed, opt)
@@ -327,8 +328,8 @@ def _finish(ctx: Ctx, run: JobRun, error: str | None, lines: list[str]) -> None:
 def stop_run(ctx: Ctx, run: JobRun) -> None:
     """BatchStopJobRun on one run (caller holds the lock)."""
     run.stop_requested = True
-    if run.state in ("STARTING", "RUNNING", "WAITING"):
-        run.state = "STOPPING"
+    if JOB_RUN.allows(run.state, "STOPPING"):
+        JOB_RUN.move(run, "state", "STOPPING")
         run.last_modified_on = now(ctx)
         bctx = background_ctx(ctx)
         later(bctx, duration(bctx, "job_starting"), lambda: _finish(bctx, run, None, ["INFO: stopped"]))

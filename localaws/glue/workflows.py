@@ -2,7 +2,8 @@
 CONDITIONAL triggers (AND/ANY over job ``State`` / crawler ``CrawlState``) fire when satisfied
 within the same run, the actions of one trigger start together, and the run is COMPLETED when
 nothing more can fire (even with failed actions, as on AWS). GetWorkflowRun(s) carry
-``Statistics`` and (``IncludeGraph``) the ``Graph``; StopWorkflowRun -> STOPPING -> STOPPED.
+``Statistics`` and (``IncludeGraph``) the ``Graph``; StopWorkflowRun -> STOPPING -> STOPPED
+(:data:`localaws.glue.lifecycles.WORKFLOW_RUN`).
 
 Dependencies run one way: this engine imports the crawler and job modules and subscribes to
 :mod:`localaws.glue.state` (:func:`~localaws.glue.state.subscribe`) to hear when a crawl or job
@@ -18,6 +19,7 @@ from localaws.dispatch import AwsError, Ctx, override
 from localaws.glue.exceptions import ConcurrentRunsExceededException, EntityNotFoundException, IllegalWorkflowStateException
 from localaws.glue import crawler as crawler_mod
 from localaws.glue import jobs as jobs_mod
+from localaws.glue.lifecycles import WORKFLOW_RUN
 from localaws.glue.state import WorkflowRun, glue_state, jsonable, lock, now, subscribe
 
 
@@ -106,7 +108,7 @@ def _evaluate(ctx: Ctx, run: WorkflowRun) -> None:
                 _fire(ctx, run, trig)
     stats = statistics(ctx, run)
     if stats["RunningActions"] == 0 and run.status in ("RUNNING", "STOPPING"):
-        run.status = "COMPLETED" if run.status == "RUNNING" else "STOPPED"
+        WORKFLOW_RUN.move(run, "status", "COMPLETED" if run.status == "RUNNING" else "STOPPED")
         run.completed_on = now(ctx)
 
 
@@ -270,7 +272,7 @@ def h_stop_workflow_run(ctx: Ctx, params: dict) -> dict:
         run = _get_run(ctx, params.get("Name") or "", params.get("RunId") or "")
         if run.status != "RUNNING":
             raise IllegalWorkflowStateException(f"Workflow run {run.id} is not in running state ({run.status})")
-        run.status = "STOPPING"
+        WORKFLOW_RUN.move(run, "status", "STOPPING")
         jr, cr = _runs_of(ctx, run)
         for r in jr:
             if r.state in jobs_mod.ACTIVE and not r.stop_requested:
