@@ -432,6 +432,14 @@ def code_sha256() -> str:
     return _CODE_SHA[0]
 
 
+def _load_models() -> None:
+    try:
+        dispatch.target_prefixes()
+        dispatch.query_services()
+    except Exception:  # noqa: BLE001 - the first request loads them again and reports the error
+        log.warning("botocore service models not preloaded:\n%s", traceback.format_exc())
+
+
 def write_state_file(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON atomically (rename), so readers never see half a file.
 
@@ -463,6 +471,9 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
     token = token or secrets.token_hex(16)
     app = LocalAwsApp(runtime, token, state_file)
     app.loaded = load_behaviour()
+    # botocore's service models (target prefixes, query services; ~0.3 s, mostly Glue's) load
+    # while the server starts listening instead of in the first AWS request
+    threading.Thread(target=_load_models, name="localaws-models", daemon=True).start()
     if from_snapshot is not None:  # before listening: nobody sees the empty state
         from localaws import snapshot
 
