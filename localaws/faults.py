@@ -367,7 +367,7 @@ def _role_fingerprint(ctx: Ctx, role: Any) -> str:
 def iam_propagation_delay(runtime: Any, seconds: float = 10.0) -> dict:
     """IAM changes reach the runs of crawlers and jobs only SECONDS after they are made (a crawler
     started right after its policy changed fails with AccessDenied)."""
-    from localaws import iam_enforce
+    from localaws.iam import enforce as iam_enforce
 
     seconds = float(seconds)
     if seconds <= 0:

@@ -8,10 +8,12 @@ Request flow (:class:`LocalAwsApp`):
    shutdown) changes the server and requires ``X-Lakegate-Token: <token>`` — without it the
    answer is 403 and nothing changes (any local process can reach 127.0.0.1; only the owner of
    the state file, mode 0600, knows the token).
-2. JSON-protocol requests (``X-Amz-Target`` with a prefix in
-   :data:`localaws.dispatch.TARGET_PREFIXES`) whose ``(service, operation)`` has an override in
-   :data:`localaws.dispatch.OVERRIDES` are answered by the handler, with :class:`Ctx` built from the
-   request (account from the access key, region from the SigV4 credential scope).
+2. JSON-protocol requests (``X-Amz-Target`` with a prefix from
+   :func:`localaws.dispatch.target_prefixes`, read from botocore's models) and query-protocol
+   requests (form ``Action=``, service from the SigV4 credential scope) whose
+   ``(service, operation)`` has an override in :data:`localaws.dispatch.OVERRIDES` are answered
+   by the handler, with :class:`Ctx` built from the request (account from the access key, region
+   from the SigV4 credential scope); :mod:`localaws.protocols` encodes the query protocol.
 3. Everything else goes to moto unchanged.
 
 Every moto call and every handler call holds the runtime's global state lock, so background
@@ -43,8 +45,10 @@ from typing import Any, Callable, Iterable
 
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
-from localaws import compat, dispatch  # noqa: E402  (compat patches moto on import)
+from localaws import dispatch  # noqa: E402
+from localaws.s3 import wrap_start_response  # noqa: E402  (localaws.s3 patches moto on import)
 from localaws.dispatch import AwsError, Ctx  # noqa: E402
+from localaws.exceptions import InternalFailure, SerializationException  # noqa: E402
 from localaws.runtime import Runtime  # noqa: E402
 
 log = logging.getLogger("localaws.server")
@@ -55,11 +59,11 @@ TRACE = os.environ.get("LOCALAWS_TRACE", "") not in ("", "0", "false")
 #: behaviour modules imported at start-up, in order. A module that is not there (not written
 #: yet) is skipped with a log line; a module that is there but fails to import stops the server.
 BEHAVIOUR_MODULES: tuple[str, ...] = (
-    "localaws.compat",
+    "localaws.s3",
+    "localaws.iam",
     "localaws.logs",
     "localaws.athena",
     "localaws.glue",
-    "localaws.iam_enforce",
     "localaws.faults",
 )
 
@@ -168,7 +172,7 @@ class LocalAwsApp:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if target and "." in target:
             prefix, _, operation = target.rpartition(".")
-            service = dispatch.TARGET_PREFIXES.get(prefix)
+            service = dispatch.target_prefixes().get(prefix)
             if service:
                 refused = dispatch.gate_request(self.runtime, service, operation)   # e.g. throttling
                 if refused is not None:
@@ -181,7 +185,7 @@ class LocalAwsApp:
             answered = self._query_override(environ, start_response)
             if answered is not None:
                 return answered
-        start_response = compat.wrap_start_response(environ, start_response)
+        start_response = wrap_start_response(environ, start_response)
         if TRACE:
             return self._traced(environ, start_response)
         with self.runtime.lock:
@@ -190,27 +194,43 @@ class LocalAwsApp:
 
     def _query_override(self, environ: dict[str, Any],
                         start_response: StartResponse) -> list[bytes] | None:
-        """Answer a query-protocol action from :data:`compat.QUERY_OVERRIDES`; else put the body
-        back for moto and return None."""
+        """Answer a query-protocol action that has an override (:data:`dispatch.OVERRIDES`);
+        else put the body back for moto and return None."""
         from urllib.parse import parse_qs
+
+        from localaws import protocols
 
         raw = self._read_body(environ)
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["CONTENT_LENGTH"] = str(len(raw))
         form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
-        handler = compat.QUERY_OVERRIDES.get((form.get("Action") or [""])[0])
+        action = (form.get("Action") or [""])[0]
+        services = dispatch.query_services()
+        m = _CRED_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if m:
+            candidates = [services[m.group(3)]] if m.group(3) in services else []
+        else:   # unsigned: the one query service that has this action overridden
+            candidates = [s for s in services.values() if dispatch.lookup(s, action)]
+        handler = dispatch.lookup(candidates[0], action) if len(candidates) == 1 else None
         if handler is None:
             return None
+        service = candidates[0]
+        model = dispatch.service_model(service)
         account, region = request_identity(environ)
-        ctx = Ctx(service="iam", operation=form["Action"][0], account_id=account, region=region,
+        ctx = Ctx(service=service, operation=action, account_id=account, region=region,
                   runtime=self.runtime)
         try:
+            params = protocols.decode_query(model.operation_model(action), form)
             with self.runtime.lock:
-                status, body = handler(ctx, form)
+                result = handler(ctx, params)
+            status, body = 200, protocols.encode_query_result(
+                model, model.operation_model(action), result if result is not None else {})
+        except AwsError as err:
+            status, body = err.status, protocols.encode_query_error(model, err.code, err.message)
         except Exception as err:  # noqa: BLE001 - same policy as JSON handlers
-            log.error("query handler %s failed:\n%s", ctx.operation, traceback.format_exc())
-            status, body = compat._iam_error("InternalFailure", f"localaws {ctx.operation} failed: "
-                                             f"{type(err).__name__}: {err}", 400)
+            log.error("query handler %s.%s failed:\n%s", service, action, traceback.format_exc())
+            status, body = 400, protocols.encode_query_error(
+                model, "InternalFailure", f"localaws {action} failed: {type(err).__name__}: {err}")
         data = body.encode()
         start_response(f"{status} {_REASONS.get(status, 'Status')}",
                        [("Content-Type", "text/xml"), ("Content-Length", str(len(data))),
@@ -255,7 +275,7 @@ class LocalAwsApp:
             if not isinstance(params, dict):
                 raise ValueError("request body is not a JSON object")
         except ValueError as err:
-            return self._error(start_response, AwsError("SerializationException", str(err)))
+            return self._error(start_response, SerializationException(str(err)))
         account, region = request_identity(environ)
         ctx = Ctx(service=service, operation=operation, account_id=account, region=region,
                   runtime=self.runtime)
@@ -267,9 +287,8 @@ class LocalAwsApp:
         except Exception as err:  # noqa: BLE001 - a handler bug must not become a retry storm
             log.error("handler %s.%s failed:\n%s", service, operation, traceback.format_exc())
             # 400, not 500: SDKs and Terraform retry 5xx for minutes; a bug should fail fast.
-            return self._error(start_response, AwsError(
-                "InternalFailure", f"localaws {service}.{operation} failed: "
-                f"{type(err).__name__}: {err}", 400))
+            return self._error(start_response, InternalFailure(
+                f"localaws {service}.{operation} failed: {type(err).__name__}: {err}", status=400))
         return _json_response(start_response, 200, result if result is not None else {})
 
     @staticmethod
@@ -296,6 +315,7 @@ class LocalAwsApp:
             "overrides": sorted(f"{s}.{o}" for s, o in dispatch.OVERRIDES),
             "faults": sorted(dispatch.FAULTS),
             "background_errors": list(self.runtime.errors),
+            "undeclared_errors": list(dispatch.UNDECLARED),
             "requests": self.requests,
             "code_sha256": code_sha256(),
             "restored_from": self.restored_from,
@@ -412,6 +432,14 @@ def code_sha256() -> str:
     return _CODE_SHA[0]
 
 
+def _load_models() -> None:
+    try:
+        dispatch.target_prefixes()
+        dispatch.query_services()
+    except Exception:  # noqa: BLE001 - the first request loads them again and reports the error
+        log.warning("botocore service models not preloaded:\n%s", traceback.format_exc())
+
+
 def write_state_file(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON atomically (rename), so readers never see half a file.
 
@@ -443,6 +471,9 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
     token = token or secrets.token_hex(16)
     app = LocalAwsApp(runtime, token, state_file)
     app.loaded = load_behaviour()
+    # botocore's service models (target prefixes, query services; ~0.3 s, mostly Glue's) load
+    # while the server starts listening instead of in the first AWS request
+    threading.Thread(target=_load_models, name="localaws-models", daemon=True).start()
     if from_snapshot is not None:  # before listening: nobody sees the empty state
         from localaws import snapshot
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from localaws.dispatch import AwsError, Ctx, override
+from localaws.dispatch import Ctx, override
+from localaws.glue.exceptions import EntityNotFoundException
 from localaws.glue.state import glue_state, jsonable, lock
 
 ENABLE, DISABLE, PAUSE = "job-bookmark-enable", "job-bookmark-disable", "job-bookmark-pause"
@@ -120,21 +121,21 @@ def get_bookmark(ctx: Ctx, job_name: str) -> Bookmark | None:
 
 def _require_job(ctx: Ctx, name: str) -> None:
     if name not in ctx.backend("glue").jobs:
-        raise AwsError("EntityNotFoundException", f"Job with name {name} not found")
+        raise EntityNotFoundException(f"Job with name {name} not found")
 
 
-@override("glue", "GetJobBookmark")
+@override("glue", "GetJobBookmark", errors=(EntityNotFoundException,))
 def h_get_job_bookmark(ctx: Ctx, params: dict) -> dict:
     name = params.get("JobName") or ""
     with lock(ctx):
         _require_job(ctx, name)
         bm = get_bookmark(ctx, name)
         if bm is None:
-            raise AwsError("EntityNotFoundException", f"Continuation for job {name} not found")
+            raise EntityNotFoundException(f"Continuation for job {name} not found")
         return {"JobBookmarkEntry": bm.entry()}
 
 
-@override("glue", "ResetJobBookmark")
+@override("glue", "ResetJobBookmark", errors=(EntityNotFoundException,))
 def h_reset_job_bookmark(ctx: Ctx, params: dict) -> dict:
     """AWS resets the bookmark to before the first run; a job with no bookmark yet (never ran
     with bookmarks) answers EntityNotFoundException, as measured on AWS (runbook PASSO 3)."""
@@ -143,11 +144,11 @@ def h_reset_job_bookmark(ctx: Ctx, params: dict) -> dict:
         _require_job(ctx, name)
         bm = get_bookmark(ctx, name)
         if bm is None:
-            raise AwsError("EntityNotFoundException", f"Continuation for job {name} not found")
+            raise EntityNotFoundException(f"Continuation for job {name} not found")
         run_id = params.get("RunId")
         if run_id:   # rewind to the state that run left (AWS: "the bookmark is reset to that run")
             if run_id not in bm.history:
-                raise AwsError("EntityNotFoundException", f"Job run {run_id} of job {name} has no bookmark state")
+                raise EntityNotFoundException(f"Job run {run_id} of job {name} has no bookmark state")
             bm.inputs = {k: InputMark(dict(m.files), m.high_water) for k, m in bm.history[run_id].items()}
             bm.version += 1
             bm.previous_run_id, bm.run_id = bm.run_id, run_id

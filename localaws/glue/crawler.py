@@ -3,7 +3,8 @@ GetCrawlerMetrics/ListCrawls answered the AWS way, and the crawl itself (S3 -> s
 tables and partitions in moto's catalog, logs in ``/aws-glue/crawlers``).
 
 States: READY -> RUNNING -> STOPPING -> READY; ``LastCrawl.Status`` SUCCEEDED / CANCELLED /
-FAILED (moto says COMPLETED/STOPPED). Timing comes from the runtime's profile.
+FAILED (moto says COMPLETED/STOPPED), moved only through the tables of
+:mod:`localaws.glue.lifecycles` (``CRAWLER``, ``CRAWL``). Timing comes from the runtime's profile.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
+from localaws.glue.exceptions import CrawlerNotRunningException, CrawlerRunningException, CrawlerStoppingException, EntityNotFoundException
 from localaws.glue import naming, schema_infer
+from localaws.glue.lifecycles import CRAWL, CRAWLER
 from localaws.glue.state import (
     Crawl,
     background_ctx,
@@ -25,7 +28,6 @@ from localaws.glue.state import (
     later,
     list_objects,
     lock,
-    moto_call,
     notify_finished,
     now,
     put_logs,
@@ -105,7 +107,7 @@ def crawl_once(ctx: Ctx, crawler: Any) -> CrawlResult:
     """Crawl every S3 target of ``crawler`` and write the catalog; caller holds the lock.
 
     Raises :class:`CrawlFailed` (IAM denial, missing database, bad configuration)."""
-    from localaws import iam_enforce
+    from localaws.iam import enforce as iam_enforce
 
     glue = ctx.backend("glue")
     result = CrawlResult()
@@ -283,7 +285,7 @@ def _write_table(ctx: Ctx, glue: Any, crawler: Any, db: str, location: str, plan
 def _get_crawler(ctx: Ctx, name: str) -> Any:
     glue = ctx.backend("glue")
     if name not in glue.crawlers:
-        raise AwsError("EntityNotFoundException", f"Crawler with name {name} not found")
+        raise EntityNotFoundException(f"Crawler with name {name} not found")
     return glue.crawlers[name]
 
 
@@ -293,7 +295,8 @@ def start_crawl(ctx: Ctx, name: str, workflow_run_id: str | None = None, hold: b
     st = glue_state(ctx)
     crawls = st.crawls.setdefault(name, [])
     if crawls and crawls[-1].state != "READY":
-        raise AwsError("CrawlerRunningException", f"Crawler with name {name} has already started")
+        raise CrawlerRunningException(f"Crawler with name {name} has already started")
+    CRAWLER.check("READY", CRAWLER.initial)   # the crawler leaves READY; the new crawl carries it
     crawl = Crawl(crawler=name, start_time=now(ctx), workflow_run_id=workflow_run_id, hold=hold)
     crawls.append(crawl)
     bctx = background_ctx(ctx)
@@ -311,21 +314,25 @@ def _run(ctx: Ctx, crawl: Crawl) -> None:
             crawler = _get_crawler(ctx, crawl.crawler)
             res = crawl_once(ctx, crawler)
             crawl.tables_created, crawl.tables_updated, crawl.tables_deleted = len(res.created), len(res.updated), len(res.deleted)
-            crawl.status = "SUCCEEDED"
+            CRAWL.move(crawl, "status", "SUCCEEDED")
             messages = res.messages + [
                 f"INFO : Crawler {crawl.crawler}: {res.files} files, tables created {len(res.created)}, updated {len(res.updated)}, deleted {len(res.deleted)}, partitions added {res.partitions_added}",
                 "BENCHMARK : Finished writing to Catalog",
             ]
         except CrawlFailed as exc:
-            crawl.status, crawl.error_message = "FAILED", str(exc)
+            CRAWL.move(crawl, "status", "FAILED")
+            crawl.error_message = str(exc)
             messages = [f"ERROR : {exc}"]
         except AwsError as exc:
-            crawl.status, crawl.error_message = "FAILED", exc.message
+            CRAWL.move(crawl, "status", "FAILED")
+            crawl.error_message = exc.message
             messages = [f"ERROR : {exc.message}"]
         except Exception as exc:  # a crawl never takes the server down: it fails, as on AWS
-            crawl.status, crawl.error_message = "FAILED", f"Internal Service Exception: {exc}"
+            if crawl.status == "RUNNING":
+                CRAWL.move(crawl, "status", "FAILED")
+            crawl.error_message = f"Internal Service Exception: {exc}"
             messages = [f"ERROR : Internal Service Exception: {type(exc).__name__}: {exc}"]
-        crawl.state = "STOPPING"
+        CRAWLER.move(crawl, "state", "STOPPING")
         put_logs(ctx, LOG_GROUP, crawl.crawler, [f"[{crawl.crawl_id}] {m}" for m in messages])
     later(ctx, duration(ctx, "crawler_stopping"), lambda: _finish(ctx, crawl))
 
@@ -335,8 +342,8 @@ def _finish(ctx: Ctx, crawl: Crawl) -> None:
         if crawl.state == "READY":
             return
         if crawl.cancel_requested and crawl.status == "RUNNING":
-            crawl.status = "CANCELLED"
-        crawl.state = "READY"
+            CRAWL.move(crawl, "status", "CANCELLED")
+        CRAWLER.move(crawl, "state", "READY")
         crawl.end_time = now(ctx)
         put_logs(ctx, LOG_GROUP, crawl.crawler, [f"[{crawl.crawl_id}] BENCHMARK : Crawler has finished running and is in state READY"])
         notify_finished(ctx, "crawler", crawl.crawler, crawl.crawl_id)
@@ -347,12 +354,12 @@ def stop_crawl(ctx: Ctx, name: str) -> None:
     _get_crawler(ctx, name)
     crawls = glue_state(ctx).crawls.get(name) or []
     if not crawls or crawls[-1].state == "READY":
-        raise AwsError("CrawlerNotRunningException", f"Crawler with name {name} isn't running")
+        raise CrawlerNotRunningException(f"Crawler with name {name} isn't running")
     crawl = crawls[-1]
     if crawl.state == "STOPPING" or crawl.cancel_requested:
-        raise AwsError("CrawlerStoppingException", f"Crawler with name {name} is stopping")
+        raise CrawlerStoppingException(f"Crawler with name {name} is stopping")
     crawl.cancel_requested = True
-    crawl.state = "STOPPING"
+    CRAWLER.move(crawl, "state", "STOPPING")
     bctx = background_ctx(ctx)
     later(bctx, duration(bctx, "crawler_stopping"), lambda: _finish(bctx, crawl))
 
@@ -408,34 +415,34 @@ def crawl_dict(c: Crawl) -> dict[str, Any]:
 
 # --- handlers ----------------------------------------------------------------------------------
 
-@override("glue", "StartCrawler")
+@override("glue", "StartCrawler", errors=(EntityNotFoundException, CrawlerRunningException))
 def h_start_crawler(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         start_crawl(ctx, params["Name"])
     return {}
 
 
-@override("glue", "StopCrawler")
+@override("glue", "StopCrawler", errors=(EntityNotFoundException, CrawlerNotRunningException, CrawlerStoppingException))
 def h_stop_crawler(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         stop_crawl(ctx, params["Name"])
     return {}
 
 
-@override("glue", "GetCrawler")
+@override("glue", "GetCrawler", errors=(EntityNotFoundException,))
 def h_get_crawler(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         return {"Crawler": crawler_dict(ctx, _get_crawler(ctx, params["Name"]))}
 
 
-@override("glue", "GetCrawlers")
+@override("glue", "GetCrawlers", errors=())
 def h_get_crawlers(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         glue = ctx.backend("glue")
         return {"Crawlers": [crawler_dict(ctx, c) for c in glue.crawlers.values()]}
 
 
-@override("glue", "BatchGetCrawlers")
+@override("glue", "BatchGetCrawlers", errors=())
 def h_batch_get_crawlers(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         glue = ctx.backend("glue")
@@ -444,7 +451,7 @@ def h_batch_get_crawlers(ctx: Ctx, params: dict) -> dict:
         return {"Crawlers": found, "CrawlersNotFound": [n for n in names if n not in glue.crawlers]}
 
 
-@override("glue", "GetCrawlerMetrics")
+@override("glue", "GetCrawlerMetrics", errors=())
 def h_get_crawler_metrics(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         glue = ctx.backend("glue")
@@ -471,7 +478,7 @@ def h_get_crawler_metrics(ctx: Ctx, params: dict) -> dict:
         return {"CrawlerMetricsList": out}
 
 
-@override("glue", "ListCrawls")
+@override("glue", "ListCrawls", errors=(EntityNotFoundException,))
 def h_list_crawls(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params["CrawlerName"]

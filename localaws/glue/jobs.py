@@ -6,7 +6,7 @@ job's log group, errors worded like Glue's. Jobs without ``--sql_path`` run thei
 instead (local PySpark or Python, :mod:`localaws.glue.script_runtime`).
 
 States: STARTING -> RUNNING -> SUCCEEDED | FAILED | STOPPED | TIMEOUT (STOPPING in between when
-BatchStopJobRun asks).
+BatchStopJobRun asks), moved only through :data:`localaws.glue.lifecycles.JOB_RUN`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ import time
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
+from localaws.glue.exceptions import ConcurrentRunsExceededException, EntityNotFoundException, InvalidInputException
 from localaws.glue import bookmarks, script_runtime
+from localaws.glue.lifecycles import JOB_RUN
 from localaws.glue.state import (
     JobRun,
     background_ctx,
     duration,
+    get_job,
     get_object,
     glue_state,
     jsonable,
@@ -34,8 +37,8 @@ from localaws.glue.state import (
     submit,
 )
 
-FINAL = ("SUCCEEDED", "FAILED", "STOPPED", "TIMEOUT", "ERROR")
-ACTIVE = ("STARTING", "RUNNING", "STOPPING", "WAITING")
+FINAL = tuple(sorted(JOB_RUN.final))                        # SUCCEEDED, FAILED, STOPPED, ...
+ACTIVE = tuple(sorted(JOB_RUN.states - JOB_RUN.final)) + ("WAITING",)   # WAITING: AWS's, unused
 
 
 class RunFailed(Exception):
@@ -81,11 +84,7 @@ def glue_error(message: str, body: str, columns: set[str] = frozenset()) -> str:
 
 # --- the run -----------------------------------------------------------------------------------
 
-def _job(ctx: Ctx, name: str) -> Any:
-    glue = ctx.backend("glue")
-    if name not in glue.jobs:
-        raise AwsError("EntityNotFoundException", f"Job with name {name} not found")
-    return glue.jobs[name]
+_job = get_job   # the job definition (moto's), EntityNotFoundException when missing
 
 
 def _read_path(ctx: Ctx, url: str) -> Any:
@@ -120,7 +119,8 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
 
     from lakegate.errors import LakegateError
     from lakegate.sqlrun import parse_job_sql, register_arrow, resolve, run_job_sql
-    from localaws import iam_enforce, tabledata
+    from localaws import tabledata
+    from localaws.iam import enforce as iam_enforce
     from localaws.glue import naming
     from tf_checks.rules import extra_py_files
 
@@ -250,7 +250,7 @@ def start_run(ctx: Ctx, name: str, arguments: dict[str, str] | None = None, *,
     runs = st.job_runs.setdefault(name, [])
     limit = int((job.execution_property or {}).get("MaxConcurrentRuns", 1) or 1)
     if sum(1 for r in runs if r.state in ACTIVE) >= limit:
-        raise AwsError("ConcurrentRunsExceededException", f"Concurrent runs exceeded for {name}")
+        raise ConcurrentRunsExceededException(f"Concurrent runs exceeded for {name}")
     args = dict(job.default_arguments or {})
     args.update(arguments or {})
     args.update(job.non_overridable_arguments or {})
@@ -271,7 +271,7 @@ def _to_running(ctx: Ctx, run: JobRun) -> None:
     with lock(ctx):
         if run.state != "STARTING":
             return
-        run.state = "RUNNING"
+        JOB_RUN.move(run, "state", "RUNNING")
         run.last_modified_on = now(ctx)
         if run.hold:
             return  # stuck-run fault: stays RUNNING until BatchStopJobRun
@@ -305,15 +305,15 @@ def _finish(ctx: Ctx, run: JobRun, error: str | None, lines: list[str]) -> None:
         group = _log_group(run)
         elapsed = t - run.started_on
         if run.state == "STOPPING" or run.stop_requested:
-            run.state = "STOPPED"
+            JOB_RUN.move(run, "state", "STOPPED")
         elif run.timeout_minutes and elapsed > run.timeout_minutes * 60:
-            run.state = "TIMEOUT"
+            JOB_RUN.move(run, "state", "TIMEOUT")
             run.error_message = f"Job run timed out after {run.timeout_minutes} minutes"
         elif error:
-            run.state = "FAILED"
+            JOB_RUN.move(run, "state", "FAILED")
             run.error_message = error
         else:
-            run.state = "SUCCEEDED"
+            JOB_RUN.move(run, "state", "SUCCEEDED")
             opt = bookmarks.option(run.arguments) if run.arguments.get("--job-bookmark-option") in (
                 bookmarks.ENABLE, bookmarks.DISABLE, bookmarks.PAUSE) else bookmarks.DISABLE
             bookmarks.advance(ctx, run.job_name, run.id, run.processed, opt)
@@ -328,8 +328,8 @@ def _finish(ctx: Ctx, run: JobRun, error: str | None, lines: list[str]) -> None:
 def stop_run(ctx: Ctx, run: JobRun) -> None:
     """BatchStopJobRun on one run (caller holds the lock)."""
     run.stop_requested = True
-    if run.state in ("STARTING", "RUNNING", "WAITING"):
-        run.state = "STOPPING"
+    if JOB_RUN.allows(run.state, "STOPPING"):
+        JOB_RUN.move(run, "state", "STOPPING")
         run.last_modified_on = now(ctx)
         bctx = background_ctx(ctx)
         later(bctx, duration(bctx, "job_starting"), lambda: _finish(bctx, run, None, ["INFO: stopped"]))
@@ -376,7 +376,7 @@ def run_dict(ctx: Ctx, r: JobRun) -> dict[str, Any]:
 
 # --- handlers ----------------------------------------------------------------------------------
 
-@override("glue", "StartJobRun")
+@override("glue", "StartJobRun", errors=(EntityNotFoundException, ConcurrentRunsExceededException))
 def h_start_job_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         run = start_run(ctx, params.get("JobName") or "", params.get("Arguments") or {},
@@ -384,18 +384,18 @@ def h_start_job_run(ctx: Ctx, params: dict) -> dict:
         return {"JobRunId": run.id}
 
 
-@override("glue", "GetJobRun")
+@override("glue", "GetJobRun", errors=(EntityNotFoundException,))
 def h_get_job_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("JobName") or ""
         _job(ctx, name)
         run = find_run(ctx, name, params.get("RunId") or "")
         if run is None:
-            raise AwsError("EntityNotFoundException", f"Job run {params.get('RunId')} not found")
+            raise EntityNotFoundException(f"Job run {params.get('RunId')} not found")
         return {"JobRun": run_dict(ctx, run)}
 
 
-@override("glue", "GetJobRuns")
+@override("glue", "GetJobRuns", errors=(EntityNotFoundException,))
 def h_get_job_runs(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("JobName") or ""
@@ -404,17 +404,22 @@ def h_get_job_runs(ctx: Ctx, params: dict) -> dict:
         return {"JobRuns": [run_dict(ctx, r) for r in runs[: int(params.get("MaxResults") or 200)]]}
 
 
-@override("glue", "BatchStopJobRun")
+@override("glue", "BatchStopJobRun", errors=(InvalidInputException,))
 def h_batch_stop_job_run(ctx: Ctx, params: dict) -> dict:
+    """Per-run outcome in ``Errors``; botocore's model lists no EntityNotFoundException for this
+    operation, so an unknown job is a per-run error for each id too (not an exception)."""
     with lock(ctx):
         name = params.get("JobName") or ""
-        _job(ctx, name)
+        if not name:
+            raise InvalidInputException("JobName is required")
+        known = name in ctx.backend("glue").jobs
         ok, errors = [], []
         for rid in params.get("JobRunIds") or []:
-            run = find_run(ctx, name, rid)
+            run = find_run(ctx, name, rid) if known else None
             if run is None:
+                what = f"Job run {rid} not found" if known else f"Job with name {name} not found"
                 errors.append({"JobName": name, "JobRunId": rid, "ErrorDetail": {
-                    "ErrorCode": "EntityNotFoundException", "ErrorMessage": f"Job run {rid} not found"}})
+                    "ErrorCode": "EntityNotFoundException", "ErrorMessage": what}})
             elif run.state in FINAL:
                 errors.append({"JobName": name, "JobRunId": rid, "ErrorDetail": {
                     "ErrorCode": "InvalidInputException",

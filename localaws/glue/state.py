@@ -14,9 +14,10 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 from localaws.dispatch import AwsError, Ctx
+from localaws.glue.exceptions import EntityNotFoundException
 
 # Defaults (seconds) used when the runtime has no value for a duration kind (fast profile).
 DEFAULT_DURATIONS: dict[str, float] = {
@@ -98,6 +99,16 @@ def moto_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             message = getattr(exc, "message", None) or str(exc)
             raise AwsError(code, message, getattr(exc, "code", 400) if isinstance(getattr(exc, "code", None), int) else 400) from exc
         raise
+
+
+# --- moto's Glue definitions ------------------------------------------------------------------
+
+def get_job(ctx: Ctx, name: str) -> Any:
+    """moto's job ``name``; EntityNotFoundException as AWS words it when there is none."""
+    glue = ctx.backend("glue")
+    if name not in glue.jobs:
+        raise EntityNotFoundException(f"Job with name {name} not found")
+    return glue.jobs[name]
 
 
 # --- S3 ----------------------------------------------------------------------------------------
@@ -224,8 +235,15 @@ class GlueState:
     workflow_runs: dict[str, "OrderedDict[str, WorkflowRun]"] = field(default_factory=dict)
     # fault switches (faults.py): names of jobs/crawlers to hold or fail, set by faults
     hold_next_workflow_action: set[str] = field(default_factory=set)
-    # listeners called (under lock) when a crawl or job run ends: fn(ctx, kind, name, run_id)
+    # listeners of this account/region only, called (under lock) when a crawl or job run ends:
+    # fn(ctx, kind, name, run_id); they are state (kept in snapshots), so only module-level
+    # functions belong here
     listeners: list[Callable[..., None]] = field(default_factory=list)
+
+    #: process-wide listeners (code, not state: never pickled), called before ``listeners``.
+    #: ``localaws.glue.workflows`` subscribes here with :func:`subscribe` when it is imported,
+    #: so this module never imports the workflow engine (no import circle).
+    subscribers: ClassVar[list[Callable[..., None]]] = []
 
 
 _STATES: dict[tuple[str, str], GlueState] = {}
@@ -253,13 +271,19 @@ def reset_all() -> None:
         _STATES.clear()
 
 
-def notify_finished(ctx: Ctx, kind: str, name: str, run_id: str) -> None:
-    """Tell the workflow engine (and listeners) that a crawl/job run reached a final state.
-    Called with :func:`lock` held."""
-    from localaws.glue import workflows
+def subscribe(fn: Callable[..., None]) -> Callable[..., None]:
+    """Call ``fn(ctx, kind, name, run_id)`` whenever a crawl (``kind`` "crawler") or job run
+    (``kind`` "job") of any account/region reaches a final state (the workflow engine uses it).
+    Idempotent: a module imported twice subscribes once."""
+    if fn not in GlueState.subscribers:
+        GlueState.subscribers.append(fn)
+    return fn
 
-    workflows.on_action_finished(ctx, kind, name, run_id)
-    for fn in list(glue_state(ctx).listeners):
+
+def notify_finished(ctx: Ctx, kind: str, name: str, run_id: str) -> None:
+    """Tell the subscribers (the workflow engine) and this state's listeners that a crawl/job
+    run reached a final state. Called with :func:`lock` held."""
+    for fn in list(GlueState.subscribers) + list(glue_state(ctx).listeners):
         fn(ctx, kind, name, run_id)
 
 

@@ -2,7 +2,12 @@
 CONDITIONAL triggers (AND/ANY over job ``State`` / crawler ``CrawlState``) fire when satisfied
 within the same run, the actions of one trigger start together, and the run is COMPLETED when
 nothing more can fire (even with failed actions, as on AWS). GetWorkflowRun(s) carry
-``Statistics`` and (``IncludeGraph``) the ``Graph``; StopWorkflowRun -> STOPPING -> STOPPED.
+``Statistics`` and (``IncludeGraph``) the ``Graph``; StopWorkflowRun -> STOPPING -> STOPPED
+(:data:`localaws.glue.lifecycles.WORKFLOW_RUN`).
+
+Dependencies run one way: this engine imports the crawler and job modules and subscribes to
+:mod:`localaws.glue.state` (:func:`~localaws.glue.state.subscribe`) to hear when a crawl or job
+run ends; ``state``, ``crawler`` and ``jobs`` never import it.
 """
 
 from __future__ import annotations
@@ -11,13 +16,17 @@ from collections import OrderedDict
 from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
-from localaws.glue.state import WorkflowRun, glue_state, jsonable, lock, now
+from localaws.glue.exceptions import ConcurrentRunsExceededException, EntityNotFoundException, IllegalWorkflowStateException
+from localaws.glue import crawler as crawler_mod
+from localaws.glue import jobs as jobs_mod
+from localaws.glue.lifecycles import WORKFLOW_RUN
+from localaws.glue.state import WorkflowRun, glue_state, jsonable, lock, now, subscribe
 
 
 def _workflow(ctx: Ctx, name: str) -> Any:
     glue = ctx.backend("glue")
     if name not in glue.workflows:
-        raise AwsError("EntityNotFoundException", f"Workflow with name {name} not found")
+        raise EntityNotFoundException(f"Workflow with name {name} not found")
     return glue.workflows[name]
 
 
@@ -64,9 +73,6 @@ def _latest_states(ctx: Ctx, run: WorkflowRun) -> tuple[dict[str, str], dict[str
 
 def _fire(ctx: Ctx, run: WorkflowRun, trigger: dict[str, Any]) -> None:
     """Start every action of ``trigger`` now (they run concurrently)."""
-    from localaws.glue import crawler as crawler_mod
-    from localaws.glue import jobs as jobs_mod
-
     st = glue_state(ctx)
     run.fired_triggers.append(trigger["Name"])
     for action in trigger.get("Actions") or []:
@@ -102,10 +108,11 @@ def _evaluate(ctx: Ctx, run: WorkflowRun) -> None:
                 _fire(ctx, run, trig)
     stats = statistics(ctx, run)
     if stats["RunningActions"] == 0 and run.status in ("RUNNING", "STOPPING"):
-        run.status = "COMPLETED" if run.status == "RUNNING" else "STOPPED"
+        WORKFLOW_RUN.move(run, "status", "COMPLETED" if run.status == "RUNNING" else "STOPPED")
         run.completed_on = now(ctx)
 
 
+@subscribe
 def on_action_finished(ctx: Ctx, kind: str, name: str, run_id: str) -> None:
     """A crawl or job run ended (lock held): advance the workflow run that started it."""
     st = glue_state(ctx)
@@ -136,9 +143,6 @@ def statistics(ctx: Ctx, run: WorkflowRun) -> dict[str, int]:
 
 def graph(ctx: Ctx, workflow: str, run: WorkflowRun | None) -> dict[str, Any]:
     """``Graph`` {Nodes, Edges}: triggers, jobs and crawlers, with this run's job runs/crawls."""
-    from localaws.glue import crawler as crawler_mod
-    from localaws.glue import jobs as jobs_mod
-
     nodes: "OrderedDict[str, dict[str, Any]]" = OrderedDict()
     edges: list[dict[str, str]] = []
     st = glue_state(ctx)
@@ -199,7 +203,7 @@ def start_workflow_run(ctx: Ctx, name: str, properties: dict[str, str] | None = 
     runs = st.workflow_runs.setdefault(name, OrderedDict())
     limit = wf.max_concurrent_runs
     if limit and sum(1 for r in runs.values() if r.status in ("RUNNING", "STOPPING")) >= limit:
-        raise AwsError("ConcurrentRunsExceededException", f"Concurrent runs exceeded for workflow: {name}")
+        raise ConcurrentRunsExceededException(f"Concurrent runs exceeded for workflow: {name}")
     props = dict(wf.default_run_properties or {})
     props.update(properties or {})
     run = WorkflowRun(workflow=name, started_on=now(ctx), properties=props,
@@ -216,27 +220,27 @@ def _get_run(ctx: Ctx, name: str, run_id: str) -> WorkflowRun:
     _workflow(ctx, name)
     run = (glue_state(ctx).workflow_runs.get(name) or {}).get(run_id)
     if run is None:
-        raise AwsError("EntityNotFoundException", f"Workflow run {run_id} not found for workflow {name}")
+        raise EntityNotFoundException(f"Workflow run {run_id} not found for workflow {name}")
     return run
 
 
 # --- handlers ----------------------------------------------------------------------------------
 
-@override("glue", "StartWorkflowRun")
+@override("glue", "StartWorkflowRun", errors=(EntityNotFoundException, ConcurrentRunsExceededException))
 def h_start_workflow_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         run = start_workflow_run(ctx, params.get("Name") or "", params.get("RunProperties"))
         return {"RunId": run.id}
 
 
-@override("glue", "GetWorkflowRun")
+@override("glue", "GetWorkflowRun", errors=(EntityNotFoundException,))
 def h_get_workflow_run(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         run = _get_run(ctx, params.get("Name") or "", params.get("RunId") or "")
         return {"Run": run_dict(ctx, run, bool(params.get("IncludeGraph")))}
 
 
-@override("glue", "GetWorkflowRuns")
+@override("glue", "GetWorkflowRuns", errors=(EntityNotFoundException,))
 def h_get_workflow_runs(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("Name") or ""
@@ -246,7 +250,7 @@ def h_get_workflow_runs(ctx: Ctx, params: dict) -> dict:
         return {"Runs": [run_dict(ctx, r, bool(params.get("IncludeGraph"))) for r in runs]}
 
 
-@override("glue", "GetWorkflow")
+@override("glue", "GetWorkflow", errors=(EntityNotFoundException,))
 def h_get_workflow(ctx: Ctx, params: dict) -> dict:
     with lock(ctx):
         name = params.get("Name") or ""
@@ -261,17 +265,14 @@ def h_get_workflow(ctx: Ctx, params: dict) -> dict:
         return {"Workflow": d}
 
 
-@override("glue", "StopWorkflowRun")
+@override("glue", "StopWorkflowRun", errors=(EntityNotFoundException, IllegalWorkflowStateException))
 def h_stop_workflow_run(ctx: Ctx, params: dict) -> dict:
     """STOPPING, stop every running job run / crawl of the run, STOPPED when they all ended."""
-    from localaws.glue import crawler as crawler_mod
-    from localaws.glue import jobs as jobs_mod
-
     with lock(ctx):
         run = _get_run(ctx, params.get("Name") or "", params.get("RunId") or "")
         if run.status != "RUNNING":
-            raise AwsError("IllegalWorkflowStateException", f"Workflow run {run.id} is not in running state ({run.status})")
-        run.status = "STOPPING"
+            raise IllegalWorkflowStateException(f"Workflow run {run.id} is not in running state ({run.status})")
+        WORKFLOW_RUN.move(run, "status", "STOPPING")
         jr, cr = _runs_of(ctx, run)
         for r in jr:
             if r.state in jobs_mod.ACTIVE and not r.stop_requested:

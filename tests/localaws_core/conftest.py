@@ -20,8 +20,20 @@ from lakegate import localenv
 @pytest.fixture(scope="session")
 def local_aws(tmp_path_factory: pytest.TempPathFactory) -> localenv.LocalState:
     state_file = tmp_path_factory.mktemp("localaws") / "state.json"
-    st = localenv.start(path=state_file, timeout=60, exit_with_pid=os.getpid())
+    # strict: a handler raising an AWS error it does not declare answers InternalFailure, so
+    # these tests notice it (localaws.dispatch.guard_errors)
+    before = os.environ.get("LOCALAWS_STRICT_ERRORS")
+    os.environ["LOCALAWS_STRICT_ERRORS"] = "1"
+    try:
+        st = localenv.start(path=state_file, timeout=60, exit_with_pid=os.getpid())
+    finally:
+        if before is None:
+            os.environ.pop("LOCALAWS_STRICT_ERRORS", None)
+        else:
+            os.environ["LOCALAWS_STRICT_ERRORS"] = before
     yield st
+    health = localenv.health(st.endpoint) or {}
+    assert health.get("undeclared_errors", []) == [], "handlers raised errors they do not declare"
     localenv.stop(path=state_file)
     assert not localenv.pid_alive(st.pid), "the server must be gone after stop"
 

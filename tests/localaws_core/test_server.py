@@ -21,7 +21,7 @@ def test_health_answers_with_our_token_and_pid(local_aws: localenv.LocalState) -
     assert "token" not in h and local_aws.token not in json.dumps(h)
     assert h["service"] == "localaws"
     assert "athena.StartQueryExecution" in h["overrides"]
-    assert "localaws.compat" in h["behaviour"] and "localaws.athena" in h["behaviour"]
+    assert "localaws.s3" in h["behaviour"] and "localaws.athena" in h["behaviour"]
     assert h["background_errors"] == []
 
 

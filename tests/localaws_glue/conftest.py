@@ -22,6 +22,14 @@ DB = "datalake-pipeline-catalog-dev"
 BRONZE = "datalake-pipeline-bronze-dev"
 
 
+@pytest.fixture(autouse=True)
+def strict_errors(monkeypatch):
+    """A handler raising an AWS error it does not declare fails the test (dispatch.guard_errors)."""
+    from localaws import dispatch
+
+    monkeypatch.setattr(dispatch, "STRICT_ERRORS", True)
+
+
 @pytest.fixture
 def aws():
     with mock_aws():

@@ -44,7 +44,8 @@ import sqlglot
 from sqlglot import exp
 
 from localaws import tabledata
-from localaws.dispatch import AwsError, Ctx, override
+from localaws.dispatch import Ctx, override
+from localaws.athena.exceptions import InternalServerException, InvalidRequestException
 
 CATALOG = "awsdatacatalog"
 ENGINE_VERSION = {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"}
@@ -86,14 +87,14 @@ class Query:
 def _store(ctx: Ctx) -> dict[str, Query]:
     rt = ctx.runtime
     if rt is None:
-        raise AwsError("InternalServerException", "the Athena runtime is not available", 500)
+        raise InternalServerException("the Athena runtime is not available")
     return rt.state.setdefault("athena", {}).setdefault((ctx.account_id, ctx.region), {})
 
 
 def _workgroup(ctx: Ctx, name: str) -> Any:
     wg = ctx.backend("athena").work_groups.get(name)
     if wg is None:
-        raise AwsError("InvalidRequestException", f"WorkGroup {name} is not found.")
+        raise InvalidRequestException(f"WorkGroup {name} is not found.")
     return wg
 
 
@@ -445,10 +446,10 @@ def _run(ctx: Ctx, q: Query) -> None:
 
 def _get(ctx: Ctx, qid: Any) -> Query:
     if not isinstance(qid, str) or not qid:
-        raise AwsError("InvalidRequestException", "QueryExecutionId is required")
+        raise InvalidRequestException("QueryExecutionId is required")
     q = _store(ctx).get(qid)
     if q is None:
-        raise AwsError("InvalidRequestException", f"QueryExecution {qid} was not found")
+        raise InvalidRequestException(f"QueryExecution {qid} was not found")
     return q
 
 
@@ -479,22 +480,21 @@ def describe(q: Query) -> dict[str, Any]:
     }
 
 
-@override("athena", "StartQueryExecution")
+@override("athena", "StartQueryExecution", errors=(InvalidRequestException, InternalServerException))
 def start_query_execution(ctx: Ctx, params: dict) -> dict:
     sql = params.get("QueryString")
     if not isinstance(sql, str) or not sql.strip():
-        raise AwsError("InvalidRequestException", "QueryString is required")
+        raise InvalidRequestException("QueryString is required")
     wg_name = params.get("WorkGroup") or "primary"
     wg = _workgroup(ctx, wg_name)
     if getattr(wg, "state", "ENABLED") == "DISABLED":
-        raise AwsError("InvalidRequestException", f"WorkGroup {wg_name} is disabled.")
+        raise InvalidRequestException(f"WorkGroup {wg_name} is disabled.")
     wg_out = ((wg.configuration or {}).get("ResultConfiguration") or {}).get("OutputLocation")
     req_out = (params.get("ResultConfiguration") or {}).get("OutputLocation")
     enforce = (wg.configuration or {}).get("EnforceWorkGroupConfiguration", True)
     out = wg_out if (enforce and wg_out) else (req_out or wg_out)
     if not out:
-        raise AwsError("InvalidRequestException",
-                       "No output location provided. An output location is required either "
+        raise InvalidRequestException("No output location provided. An output location is required either "
                        "through the Workgroup result configuration setting or as an API input.")
     qctx = params.get("QueryExecutionContext") or {}
     qid = str(uuid.uuid4())
@@ -506,12 +506,12 @@ def start_query_execution(ctx: Ctx, params: dict) -> dict:
     return {"QueryExecutionId": qid}
 
 
-@override("athena", "GetQueryExecution")
+@override("athena", "GetQueryExecution", errors=(InvalidRequestException, InternalServerException))
 def get_query_execution(ctx: Ctx, params: dict) -> dict:
     return {"QueryExecution": describe(_get(ctx, params.get("QueryExecutionId")))}
 
 
-@override("athena", "BatchGetQueryExecution")
+@override("athena", "BatchGetQueryExecution", errors=(InvalidRequestException, InternalServerException))
 def batch_get_query_execution(ctx: Ctx, params: dict) -> dict:
     found, missing = [], []
     for qid in params.get("QueryExecutionIds") or []:
@@ -534,23 +534,21 @@ def _offset(token: Any) -> int:
     try:
         return int(json.loads(base64.urlsafe_b64decode(str(token).encode()))["o"])
     except (ValueError, KeyError, TypeError) as err:
-        raise AwsError("InvalidRequestException", "The NextToken is invalid") from err
+        raise InvalidRequestException("The NextToken is invalid") from err
 
 
-@override("athena", "GetQueryResults")
+@override("athena", "GetQueryResults", errors=(InvalidRequestException, InternalServerException))
 def get_query_results(ctx: Ctx, params: dict) -> dict:
     q = _get(ctx, params.get("QueryExecutionId"))
     if q.state == "FAILED":
-        raise AwsError("InvalidRequestException", q.reason or "Query failed")
+        raise InvalidRequestException(q.reason or "Query failed")
     if q.state == "CANCELLED":
-        raise AwsError("InvalidRequestException", "Query was cancelled")
+        raise InvalidRequestException("Query was cancelled")
     if q.state != "SUCCEEDED":
-        raise AwsError("InvalidRequestException",
-                       f"Query has not yet finished. Current state: {q.state}")
+        raise InvalidRequestException(f"Query has not yet finished. Current state: {q.state}")
     limit = params.get("MaxResults", MAX_PAGE)
     if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise AwsError("InvalidRequestException",
-                       f"MaxResults must be between 1 and {MAX_PAGE}, got {limit}")
+        raise InvalidRequestException(f"MaxResults must be between 1 and {MAX_PAGE}, got {limit}")
     all_rows = [[c["Name"] for c in q.columns]] + q.rows
     start = _offset(params.get("NextToken"))
     page = all_rows[start:start + limit]
@@ -566,7 +564,7 @@ def get_query_results(ctx: Ctx, params: dict) -> dict:
     return out
 
 
-@override("athena", "StopQueryExecution")
+@override("athena", "StopQueryExecution", errors=(InvalidRequestException, InternalServerException))
 def stop_query_execution(ctx: Ctx, params: dict) -> dict:
     q = _get(ctx, params.get("QueryExecutionId"))
     if q.state in ("QUEUED", "RUNNING"):
@@ -576,7 +574,7 @@ def stop_query_execution(ctx: Ctx, params: dict) -> dict:
     return {}
 
 
-@override("athena", "ListQueryExecutions")
+@override("athena", "ListQueryExecutions", errors=(InvalidRequestException, InternalServerException))
 def list_query_executions(ctx: Ctx, params: dict) -> dict:
     wg = params.get("WorkGroup") or "primary"
     _workgroup(ctx, wg)
@@ -584,7 +582,7 @@ def list_query_executions(ctx: Ctx, params: dict) -> dict:
            if q.workgroup == wg]
     limit = params.get("MaxResults", 50)
     if not isinstance(limit, int) or not 0 < limit <= 50:
-        raise AwsError("InvalidRequestException", "MaxResults must be between 0 and 50")
+        raise InvalidRequestException("MaxResults must be between 0 and 50")
     start = _offset(params.get("NextToken"))
     out: dict[str, Any] = {"QueryExecutionIds": ids[start:start + limit]}
     if start + limit < len(ids):

@@ -28,7 +28,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from localaws.dispatch import AwsError, Ctx, override
+from localaws.dispatch import Ctx, override
+from localaws.logs.exceptions import InvalidParameterException, ResourceNotFoundException
 
 
 @dataclass(frozen=True)
@@ -86,34 +87,32 @@ def _untoken(token: str) -> dict[str, Any]:
             raise ValueError
         return data
     except (ValueError, TypeError) as err:
-        raise AwsError("InvalidParameterException", "The specified nextToken is invalid.") from err
+        raise InvalidParameterException("The specified nextToken is invalid.") from err
 
 
-@override("logs", "FilterLogEvents")
+@override("logs", "FilterLogEvents", errors=(InvalidParameterException, ResourceNotFoundException))
 def filter_log_events(ctx: Ctx, params: dict) -> dict:
     name = params.get("logGroupName") or params.get("logGroupIdentifier")
     if not name:
-        raise AwsError("InvalidParameterException", "logGroupName or logGroupIdentifier is required")
+        raise InvalidParameterException("logGroupName or logGroupIdentifier is required")
     if ":" in name and name.startswith("arn:"):
         name = name.split(":log-group:", 1)[-1].removesuffix(":*")
     backend = ctx.backend("logs")
     group = backend.groups.get(name)
     if group is None:
-        raise AwsError("ResourceNotFoundException", "The specified log group does not exist.")
+        raise ResourceNotFoundException("The specified log group does not exist.")
     try:
         pattern = parse_filter_pattern(params.get("filterPattern"))
     except ValueError as err:
-        raise AwsError("InvalidParameterException", str(err)) from err
+        raise InvalidParameterException(str(err)) from err
     limit = params.get("limit") or 10000
     if not isinstance(limit, int) or not 1 <= limit <= 10000:
-        raise AwsError("InvalidParameterException",
-                       "1 validation error detected: Value at 'limit' failed to satisfy "
+        raise InvalidParameterException("1 validation error detected: Value at 'limit' failed to satisfy "
                        "constraint: Member must have value less than or equal to 10000")
     names = params.get("logStreamNames")
     prefix = params.get("logStreamNamePrefix")
     if names and prefix:
-        raise AwsError("InvalidParameterException",
-                       "Cannot specify both logStreamNames and logStreamNamePrefix")
+        raise InvalidParameterException("Cannot specify both logStreamNames and logStreamNamePrefix")
     start, end = params.get("startTime"), params.get("endTime")
     streams = [s for n, s in group.streams.items()
                if (not names or n in names) and (not prefix or n.startswith(prefix))]
