@@ -20,7 +20,8 @@ def _run(args: argparse.Namespace) -> int:
     res = deploy_local(Path(args.tf_dir), args.rows, args.seed, upload=args.rows > 0,
                        cache=False if args.no_cache else None)
     out = res.outputs
-    how = {"hit": "; deploy cache hit: state restored, then terraform apply",
+    how = {"hit": "; deploy cache hit: state restored, then terraform plan -refresh=false: "
+                  + ("changes, that plan applied" if res.cache_plan == "applied" else "no changes"),
            "miss": "; full terraform apply, saved to the deploy cache"}.get(res.cache, "")
     print(f"deployed {args.tf_dir} into the local AWS at {res.endpoint} ({res.apply_seconds:.1f} s{how})")
     for key in ("database_name", "workflow_name", "athena_workgroup_name", "bronze_crawler_name"):
