@@ -62,7 +62,7 @@ import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import tftest
 
@@ -339,7 +339,8 @@ def _format_vars(variables: dict | None) -> list[str]:
     return tftest.parse_args(tf_vars=norm)
 
 
-_OVERRIDE_MEMO: dict[tuple[str, str | None, str, str], str] = {}
+#: (what, digest of the *.tf files' paths and contents) -> parsed result; see TerraformDriver._override
+_OVERRIDE_MEMO: dict[tuple[str, str], Any] = {}
 
 
 class TerraformDriver:
@@ -395,23 +396,24 @@ class TerraformDriver:
         digest = hashlib.sha256()
         for path in self.tf_files:
             digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
-        key = (self.target, self.endpoint, str(self.tf_dir), digest.hexdigest())
-        text = _OVERRIDE_MEMO.get(key)
-        if text is None:
-            text = _OVERRIDE_MEMO[key] = self._override_uncached()
-        return text
+        files = digest.hexdigest()
 
-    def _override_uncached(self) -> str:
+        def memo(what: str, fn: Callable[[], Any]) -> Any:
+            if (what, files) not in _OVERRIDE_MEMO:
+                _OVERRIDE_MEMO[(what, files)] = fn()
+            return _OVERRIDE_MEMO[(what, files)]
+
         if self.target == "aws":
             state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
         else:
             state = "terraform.tfstate"
         text = override_text(self.target, endpoint=self.endpoint,
-                             aliases=_provider_aliases(self.tf_files), state_path=state)
+                             aliases=memo("aliases", lambda: _provider_aliases(self.tf_files)),
+                             state_path=state)
         if self.target == "local":  # a throw-away stack: destroyable despite prevent_destroy
             from lakegate.teardown import teardown_override
 
-            text += teardown_override(self.tf_files)
+            text += memo("teardown", lambda: teardown_override(self.tf_files))
         return text
 
     def _source_entries(self) -> list[Path]:
