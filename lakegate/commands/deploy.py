@@ -46,6 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="data generator seed")
     p.add_argument("--no-cache", action="store_true",
                    help="always apply from nothing (default: a pristine local AWS gets the saved state "
-                        "of an earlier apply of the same configuration, then terraform apply; "
+                        "of an earlier apply of the same configuration, then terraform plan -refresh=false, applied if not empty; "
                         "see LAKEGATE_DEPLOY_CACHE)")
     p.set_defaults(func=_run)
