@@ -212,9 +212,6 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
 
 
 def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World:
-    from lakegate import localenv
-    from lakegate.deploy import deploy_local
-
     env = get_environment("local")
     plan_file = _plan_option(config)
     scratch = Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
