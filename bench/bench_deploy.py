@@ -9,7 +9,8 @@ Measured in the same run, each on a fresh ``lakegate local up``:
 1. ``lakegate deploy --target local`` into a pristine local AWS with an EMPTY deploy cache
    (``LAKEGATE_DEPLOY_CACHE`` = a new folder): a full apply from nothing, then saved;
 2. ``lakegate deploy --target local`` again into a new pristine local AWS: the cache's state is
-   restored and the same ``terraform apply`` runs (it refreshes every resource; nothing to change);
+   restored with the Terraform state saved with it, then ``terraform plan -refresh=false
+   -detailed-exitcode -out`` and, only when that plan is not empty, ``terraform apply`` of it;
 3. ``lakegate smoke --env local`` (the rehearsal: its scenarios bring up their own local AWS,
    deploy, seed, run the 27 scenarios, write the reports, stop it) with the same cache.
 
@@ -122,7 +123,7 @@ def main(argv: list[str]) -> int:
         miss = deploy_on_fresh_local(tmp, "miss", env)
         hit = deploy_on_fresh_local(tmp, "hit", env)
         rows.append(("`lakegate deploy --target local`, empty deploy cache (full apply, saved)", *miss))
-        rows.append(("`lakegate deploy --target local`, same configuration again (restored + apply)", *hit))
+        rows.append(("`lakegate deploy --target local`, same configuration again (restored + plan, applied if not empty)", *hit))
         if not args.skip_smoke:
             smoke_env = dict(env, LAKEGATE_LOCAL_STATE=str(tmp / "smoke" / "state.json"))
             sm = lakegate(["smoke", "--env", "local", "--report-dir", str(tmp / "reports")], smoke_env, ROOT)

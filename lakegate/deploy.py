@@ -18,8 +18,15 @@ Deploy cache (state pods, :mod:`localaws.snapshot`)
     the Terraform state are saved under a key of everything that decides the result (the
     configuration's files, ``-var`` values and ``TF_VAR_*``, terraform/provider versions, the
     local AWS's code). The next deploy of the same key into a pristine local AWS restores that
-    snapshot (about a second) and then runs the same ``terraform apply``: terraform refreshes every
-    resource from the restored local AWS and applies whatever differs (normally nothing). A
+    snapshot (about a second) and the Terraform state saved with it, then ``terraform plan
+    -refresh=false -detailed-exitcode -out`` and, when that plan is not empty, ``terraform apply``
+    of exactly that plan file. Why no refresh is honest here: the restored local AWS answers every
+    read with the very objects the saved apply created and read back (the snapshot is taken right
+    after that apply, before any other request), and the state file is what that apply wrote from
+    those reads, so a refresh could only read the same answers again (it was measured as most of
+    a cached deploy's time: ~25 s CPU of provider reads). The plan still compares the
+    configuration with the state; a configuration that plans a change on every run (e.g.
+    ``timestamp()``) gets that change applied. A
     changed configuration, variable or local AWS version is a different key: a full apply. The
     cache lives in ``LAKEGATE_DEPLOY_CACHE`` (a folder; ``off`` disables it) or in the Terraform
     directory's lakegate folder (``<tf_dir>/../.lakegate/terraform/<name>/deploy-cache``);
@@ -53,7 +60,8 @@ class DeployResult:
     expected_alerts: dict[str, int] = field(default_factory=dict)
     apply_seconds: float = 0.0
     upload_seconds: float = 0.0
-    cache: str = "off"          # "off" | "miss" (full apply, saved) | "hit" (restored, then applied) | "skipped: why"
+    cache: str = "off"          # "off" | "miss" (full apply, saved) | "hit" (restored, then planned) | "skipped: why"
+    cache_plan: str | None = None  # on a hit: "empty" (nothing to apply) or "applied" (that plan was applied)
     tf_state: str | None = None  # the local target's Terraform state file (lakegate local snapshot keeps it)
     driver: Any = field(default=None, repr=False, compare=False)  # the TerraformDriver (not saved)
 
@@ -133,12 +141,15 @@ def _prune(root: Path, keep: int = CACHE_KEEP) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _apply_with_cache(driver: Any, st: localenv.LocalState, cache: bool | str | Path | None) -> str:
-    """``driver.apply()``, restoring / saving the deploy cache around it (module doc)."""
+def _apply_with_cache(driver: Any, st: localenv.LocalState,
+                      cache: bool | str | Path | None) -> tuple[str, str | None]:
+    """``driver.apply()``, restoring / saving the deploy cache around it (module doc).
+
+    Returns (what the cache did, on a hit whether the plan was "empty" or "applied")."""
     root = cache_root(driver, cache)
     if root is None:
         driver.apply()
-        return "off"
+        return "off", None
     health = localenv.health(st.endpoint) or {}
     code = str(health.get("code_sha256") or "")
     if health.get("requests") != 0 or health.get("restored_from") or not code:
@@ -146,7 +157,7 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState, cache: bool | str | 
         why = ("the local AWS already served requests" if health.get("requests")
                else "the local AWS was restored from a snapshot" if health.get("restored_from")
                else "the local AWS does not support snapshots")
-        return f"skipped: {why}"
+        return f"skipped: {why}", None
     entry = root / cache_key(driver, code)
     tfstate = driver.copy_dir / TFSTATE_FILE
     if cache != REFRESH and (entry / SNAPSHOT_FILE).is_file() and (entry / TFSTATE_FILE).is_file():
@@ -154,8 +165,11 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState, cache: bool | str | 
         driver.copy_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(entry / TFSTATE_FILE, tfstate)
         os.utime(entry)
-        driver.apply()      # refreshes every resource from the restored state; applies any difference
-        return "hit"
+        # The restored local AWS is, object for object, the one the saved apply left, and the
+        # Terraform state is the one that apply wrote while reading those objects back: a refresh
+        # would read the same answers again (module doc). So plan against the recorded state
+        # (-refresh=false) and apply exactly that plan when it is not empty.
+        return "hit", "applied" if driver.apply_planned(refresh=False) else "empty"
     driver.apply()
     if _has_resources(tfstate):
         root.mkdir(parents=True, exist_ok=True)
@@ -173,7 +187,7 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState, cache: bool | str | 
             except OSError:         # another run saved the same key first: keep theirs
                 shutil.rmtree(tmp, ignore_errors=True)
         _prune(root)
-    return "miss"
+    return "miss", None
 
 
 def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
@@ -190,10 +204,15 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
     driver = TerraformDriver(tf_dir, target="local", endpoint=st.endpoint, work_dir=work_dir,
                              variables=variables)
     t0 = time.perf_counter()
-    cache_state = _apply_with_cache(driver, st, cache)
-    outputs = driver.outputs()
+    cache_state, cache_plan = _apply_with_cache(driver, st, cache)
+    # what `terraform output -json` prints, read from the local state file the apply just wrote
+    # (one terraform start-up less); `terraform output` when there is no such file
+    outputs = driver.state_outputs()
+    if outputs is None:
+        outputs = driver.outputs()
     res = DeployResult(endpoint=st.endpoint, outputs=outputs,
                        apply_seconds=round(time.perf_counter() - t0, 2), cache=cache_state,
+                       cache_plan=cache_plan,
                        tf_state=str(driver.copy_dir / TFSTATE_FILE))
     res.driver = driver
     folder = localenv.state_path(state_path).parent

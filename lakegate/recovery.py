@@ -200,15 +200,33 @@ def _role_checks(names: PipelineNames, roles: list[str]) -> dict[str, tuple[str,
     return checks
 
 
+#: actions per SimulatePrincipalPolicy call (one resource each): its answer then holds at most this
+#: many EvaluationResults, well under the 100 a page holds without MaxItems, so it never pages
+SIMULATE_BATCH = 20
+
+
 def _denied(clients: Any, checks: dict[str, tuple[str, list[tuple[str, str]]]]) -> dict[str, list[str]]:
+    """Each role's required (action, resource) pairs that the policy simulator does not allow.
+
+    The pairs of one resource go in one call (``ActionNames`` of up to :data:`SIMULATE_BATCH`
+    actions, ``ResourceArns`` = that resource): AWS evaluates each action against the resource
+    and answers one EvaluationResult per action, so every pair is still evaluated on its own
+    (one call per pair made the IAM wait ~10 s of API calls for terraform/'s six roles)."""
     denied: dict[str, list[str]] = {}
     for name, (arn, pairs) in checks.items():
+        by_resource: dict[str, list[str]] = {}
         for action, resource in pairs:
-            res = clients.iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=[action],
-                                                        ResourceArns=[resource])
-            for ev in res.get("EvaluationResults", []):
-                if ev.get("EvalDecision") != "allowed":
-                    denied.setdefault(name, []).append(f"{action} on {resource}")
+            if action not in by_resource.setdefault(resource, []):
+                by_resource[resource].append(action)
+        for resource, actions in by_resource.items():
+            for i in range(0, len(actions), SIMULATE_BATCH):
+                batch = actions[i:i + SIMULATE_BATCH]
+                res = clients.iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=batch,
+                                                            ResourceArns=[resource])
+                answered = {ev.get("EvalActionName"): ev for ev in res.get("EvaluationResults", [])}
+                for action in batch:   # an action the answer leaves out is not allowed (fail closed)
+                    if (answered.get(action) or {}).get("EvalDecision") != "allowed":
+                        denied.setdefault(name, []).append(f"{action} on {resource}")
     return denied
 
 
@@ -333,6 +351,9 @@ def recover(clients: Any, names: PipelineNames, env: Environment, opts: Options,
         return rep
     run_id = runbook.start_workflow(clients, names, poller=opts.poller, progress=progress)
     progress(f"workflow {names.workflow}: run {run_id} started")
+    # PASSO 8's Athena client, made now while the workflow runs (loading its service model is
+    # ~0.1-0.3 s of CPU that would otherwise come after the last node, on the critical path)
+    getattr(clients, "athena", None)
     try:
         status = runbook.monitor_workflow(clients, names, run_id, timeout=opts.workflow_timeout, poller=opts.poller,
                                           progress=progress)

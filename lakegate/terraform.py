@@ -62,7 +62,7 @@ import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import tftest
 
@@ -339,6 +339,10 @@ def _format_vars(variables: dict | None) -> list[str]:
     return tftest.parse_args(tf_vars=norm)
 
 
+#: (what, digest of the *.tf files' paths and contents) -> parsed result; see TerraformDriver._override
+_OVERRIDE_MEMO: dict[tuple[str, str], Any] = {}
+
+
 class TerraformDriver:
     """init / plan / apply / outputs / show_state / destroy of one Terraform dir for one target."""
 
@@ -386,16 +390,30 @@ class TerraformDriver:
 
     # ------------------------------------------------------------------ working copy
     def _override(self) -> str:
+        """The override file's text (memoised per process: finding provider aliases and the
+        teardown blocks parses every file with python-hcl2, ~1.7 s for terraform/, and every
+        init/plan/apply/output syncs the copy; the key is everything the text depends on)."""
+        digest = hashlib.sha256()
+        for path in self.tf_files:
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        files = digest.hexdigest()
+
+        def memo(what: str, fn: Callable[[], Any]) -> Any:
+            if (what, files) not in _OVERRIDE_MEMO:
+                _OVERRIDE_MEMO[(what, files)] = fn()
+            return _OVERRIDE_MEMO[(what, files)]
+
         if self.target == "aws":
             state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
         else:
             state = "terraform.tfstate"
         text = override_text(self.target, endpoint=self.endpoint,
-                             aliases=_provider_aliases(self.tf_files), state_path=state)
+                             aliases=memo("aliases", lambda: _provider_aliases(self.tf_files)),
+                             state_path=state)
         if self.target == "local":  # a throw-away stack: destroyable despite prevent_destroy
             from lakegate.teardown import teardown_override
 
-            text += teardown_override(self.tf_files)
+            text += memo("teardown", lambda: teardown_override(self.tf_files))
         return text
 
     def _source_entries(self) -> list[Path]:
@@ -455,7 +473,9 @@ class TerraformDriver:
                 override.write_text(text)
         elif override.exists():
             override.unlink()
-        digest.update(text.encode())
+        # the endpoint only sits in the provider block, which init does not read (init installs
+        # providers/modules and sets up the backend): a new local AWS port needs no new init
+        digest.update((text.replace(self.endpoint, "<endpoint>") if self.endpoint else text).encode())
         digest.update(self.mirror.describe().encode())
         return digest.hexdigest()
 
@@ -491,7 +511,8 @@ class TerraformDriver:
             env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION") or self.region)
         return env
 
-    def _run(self, command: str, *args: str, stage: str, fix: str) -> subprocess.CompletedProcess:
+    def _run(self, command: str, *args: str, stage: str, fix: str,
+             ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
         """Run ``terraform <command> <args>`` in the copy; LakegateError with terraform's words."""
         env = self._env()
         _check_version(self.binary, env)
@@ -508,7 +529,7 @@ class TerraformDriver:
         except OSError as err:
             raise LakegateError(f"cannot run terraform: {err}", where=str(self.binary),
                                 fix=f"install terraform or set {TERRAFORM_ENV}") from None
-        if proc.returncode != 0:
+        if proc.returncode not in ok_codes:
             raise self._error(stage, proc.stderr or proc.stdout, fix)
         return proc
 
@@ -590,6 +611,49 @@ class TerraformDriver:
                 fix = (f"check that the local AWS at {self.endpoint} is running "
                        "(`lakegate local up`) and supports these resources; " + fix)
             self._run("apply", *args, stage="apply", fix=fix)
+
+    def apply_planned(self, *, refresh: bool = True) -> bool:
+        """``terraform plan -detailed-exitcode -out`` and, only when it plans a change, ``terraform
+        apply`` of exactly that plan file (the plan is made once; apply does not plan again).
+
+        ``refresh=False`` plans against the state as recorded (``-refresh=false``): right only when
+        the caller knows the remote objects are the ones that state was written from (the deploy
+        cache restores both together). Returns True when a plan was applied, False when the plan
+        was empty (nothing applied; terraform's state is left as it was)."""
+        with self._locked():
+            self._init_locked()
+            plan_file = self.copy_dir / PLAN_FILE
+            plan_file.unlink(missing_ok=True)
+            args = (tftest.parse_args(input=False, color=False, refresh=refresh) + self._var_args
+                    + ["-detailed-exitcode", f"-out={PLAN_FILE}"])
+            fix = "fix the error above (configuration, permissions or endpoint) and re-run"
+            if self.target == "local":
+                fix = (f"check that the local AWS at {self.endpoint} is running "
+                       "(`lakegate local up`) and supports these resources; " + fix)
+            try:
+                proc = self._run("plan", *args, stage="plan", fix=fix, ok_codes=(0, 2))
+                if proc.returncode == 0:      # -detailed-exitcode: 0 = no changes, 2 = changes
+                    return False
+                self._run("apply", *tftest.parse_args(input=False, color=False), PLAN_FILE,
+                          stage="apply", fix=fix)
+                return True
+            finally:
+                plan_file.unlink(missing_ok=True)
+
+    def state_outputs(self) -> dict[str, object] | None:
+        """The root module's outputs as recorded in this target's local state file (what
+        ``terraform output -json`` prints from it), or None when there is no readable local state
+        (a remote backend, no apply yet): then use :meth:`outputs`."""
+        if self.target == "aws":
+            return None
+        try:
+            doc = json.loads((self.copy_dir / "terraform.tfstate").read_text())
+        except (OSError, ValueError):
+            return None
+        outs = doc.get("outputs") if isinstance(doc, dict) else None
+        if not isinstance(outs, dict):
+            return None
+        return {name: item.get("value") for name, item in outs.items() if isinstance(item, dict)}
 
     def outputs(self) -> dict[str, object]:
         """``terraform output -json`` as ``{name: value}`` (empty before the first apply)."""

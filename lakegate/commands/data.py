@@ -6,8 +6,10 @@ import argparse
 import sys
 import time
 
-from lakegate import datagen
 from lakegate.errors import LakegateError
+
+# lakegate.datagen imports pyarrow (~0.3 s): every command builds this parser, so datagen is only
+# imported when `data generate` runs or its help is shown (_Help fills in the row limits).
 
 
 def _int_arg(text: str) -> int:
@@ -17,13 +19,23 @@ def _int_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
 
 
+class _Help(argparse.HelpFormatter):
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = super()._get_help_string(action)
+        if text and "{MIN_ROWS}" in text:
+            from lakegate import datagen
+
+            text = text.replace("{MIN_ROWS}", str(datagen.MIN_ROWS)).replace("{MAX_ROWS}", str(datagen.MAX_ROWS))
+        return text
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``data`` with its ``generate`` subcommand."""
     data = subparsers.add_parser("data", help="test data for the pipeline")
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND",
                               parser_class=type(data))
     gen = sub.add_parser(
-        "generate",
+        "generate", formatter_class=_Help,
         help="write seeded bronze car-telemetry Parquet under DIR/bronze/car_data/",
         description="Write deterministic bronze records (nested, as the ingestion Lambda writes "
                     "them) under DIR/bronze/car_data/ingest_year=/ingest_month=/ingest_day=/. "
@@ -31,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "limit; the summary says how many alerts the gold job must produce.")
     gen.add_argument("--out", required=True, metavar="DIR", help="output directory")
     gen.add_argument("--rows", type=_int_arg, default=1000, metavar="N",
-                     help=f"number of records ({datagen.MIN_ROWS}..{datagen.MAX_ROWS}, default 1000)")
+                     help="number of records ({MIN_ROWS}..{MAX_ROWS}, default 1000)")
     gen.add_argument("--seed", type=_int_arg, default=0, metavar="S", help="random seed (default 0)")
     gen.add_argument("--start-date", default="2025-10-29", metavar="YYYY-MM-DD",
                      help="first event day (default 2025-10-29)")
@@ -51,6 +63,8 @@ def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from lakegate import datagen
+
     started = time.monotonic()
     result = datagen.generate(args.out, args.rows, args.seed, start_date=args.start_date,
                               days=args.days, cars=args.cars, overwrite=args.overwrite)

@@ -20,7 +20,8 @@ def _run(args: argparse.Namespace) -> int:
     res = deploy_local(Path(args.tf_dir), args.rows, args.seed, upload=args.rows > 0,
                        cache=False if args.no_cache else None)
     out = res.outputs
-    how = {"hit": "; deploy cache hit: state restored, then terraform apply",
+    how = {"hit": "; deploy cache hit: state restored, then terraform plan -refresh=false: "
+                  + ("changes, that plan applied" if res.cache_plan == "applied" else "no changes"),
            "miss": "; full terraform apply, saved to the deploy cache"}.get(res.cache, "")
     print(f"deployed {args.tf_dir} into the local AWS at {res.endpoint} ({res.apply_seconds:.1f} s{how})")
     for key in ("database_name", "workflow_name", "athena_workgroup_name", "bronze_crawler_name"):
@@ -45,6 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="data generator seed")
     p.add_argument("--no-cache", action="store_true",
                    help="always apply from nothing (default: a pristine local AWS gets the saved state "
-                        "of an earlier apply of the same configuration, then terraform apply; "
+                        "of an earlier apply of the same configuration, then terraform plan -refresh=false, applied if not empty; "
                         "see LAKEGATE_DEPLOY_CACHE)")
     p.set_defaults(func=_run)

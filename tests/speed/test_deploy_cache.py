@@ -109,7 +109,7 @@ def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path,
     try:
         second = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
                               work_dir=tmp_path / "w2", cache=cache)
-        assert second.cache == "hit"
+        assert (second.cache, second.cache_plan) == ("hit", "empty")
         assert second.outputs == first.outputs == {"bucket": "orders-landing-qa"}
         s3, iam, glue = (localenv.client(s, st) for s in ("s3", "iam", "glue"))
         assert s3.get_object(Bucket="orders-landing-qa", Key="scripts/load_orders.py")["Body"].read() \
@@ -151,3 +151,61 @@ def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path,
     finally:
         localenv.stop(path=state)
     assert len([p for p in cache.iterdir() if p.is_dir()]) == 2
+
+
+OUTSIDE_TF = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.0" }
+  }
+}
+
+resource "aws_s3_bucket" "scripts" {
+  bucket = "shared-glue-scripts"
+}
+
+# a script kept outside the Terraform folder (absolute path): not part of the cache key
+resource "aws_s3_object" "job" {
+  bucket  = aws_s3_bucket.scripts.id
+  key     = "jobs/clean_orders.py"
+  content = file("@SCRIPT@")
+}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.terraform
+def test_a_hit_plans_against_the_restored_state_and_applies_what_the_key_does_not_see(tmp_path):
+    """On a hit nothing is refreshed, but the configuration is still planned against the restored
+    state: a change the cache key cannot see (a file outside the Terraform folder) is planned and
+    that plan is applied; an unchanged one plans nothing."""
+    tf_dir = tmp_path / "infra"
+    tf_dir.mkdir()
+    (tmp_path / "jobs").mkdir()
+    script = tmp_path / "jobs" / "clean_orders.py"
+    (tf_dir / "main.tf").write_text(OUTSIDE_TF.replace("@SCRIPT@", str(script)))
+    script.write_text("print('v1')\n")
+    cache = tmp_path / "cache"
+
+    def deploy(name: str):
+        state, st = _up(tmp_path, name)
+        try:
+            res = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                               work_dir=tmp_path / "w", cache=cache)
+            body = localenv.client("s3", st).get_object(
+                Bucket="shared-glue-scripts", Key="jobs/clean_orders.py")["Body"].read()
+            return res, body
+        finally:
+            localenv.stop(path=state)
+
+    first, body = deploy("a")
+    assert (first.cache, first.cache_plan, body) == ("miss", None, b"print('v1')\n")
+    same, body = deploy("b")
+    assert (same.cache, same.cache_plan, body) == ("hit", "empty", b"print('v1')\n")
+    assert same.outputs == first.outputs
+    script.write_text("print('v2')\n")
+    changed, body = deploy("c")
+    assert (changed.cache, changed.cache_plan, body) == ("hit", "applied", b"print('v2')\n")
+    saved = json.loads((changed.driver.copy_dir / "terraform.tfstate").read_text())
+    obj = next(r for r in saved["resources"] if r["type"] == "aws_s3_object")
+    assert obj["instances"][0]["attributes"]["content"] == "print('v2')\n"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -33,7 +34,8 @@ BACKUP_DIR_ENV = "LAKEGATE_BACKUP_DIR"
 
 class World:
     def __init__(self, env: Environment, clients: Any, names: PipelineNames, *, driver: Any = None,
-                 state_dir: Path | None = None, plan_file: Path | None = None) -> None:
+                 state_dir: Path | None = None, plan_file: Path | None = None,
+                 scratch: Path | None = None, offline_plan: "_Background | None" = None) -> None:
         self.env = env
         self.clients = clients
         self.names = names
@@ -41,11 +43,14 @@ class World:
         self.started = time.time()           # "this run": FV2-FV4 compare update times with it
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="lakegate-world-"))
         self.plan_file = plan_file           # --lakegate-plan: the plan the gate approved and apply applied
-        self.scratch = Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
+        self.scratch = scratch or Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
+        self._offline_plan = offline_plan    # the gate's plan, started before the deploy (_local_world)
         self._once: dict[str, Any] = {}
         self.progress: list[str] = []
 
     def close(self) -> None:
+        if self._offline_plan is not None:
+            self._offline_plan.wait()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def once(self, key: str, fn: Callable[[], Any]) -> Any:
@@ -117,8 +122,11 @@ class World:
                                     where=f"[environments.{self.env.name}] tf_dir",
                                     fix="pass the applied plan with `lakegate smoke --plan PLAN.json` or set tf_dir")
             out = self.scratch / "plan.json"
-            TerraformDriver(tf_dir, target="offline" if self.env.is_local else "aws",
-                            region=self.env.resolved_region()).plan(out)
+            if self._offline_plan is not None:   # the same plan, already under way (_local_world)
+                self._offline_plan.result()
+            else:
+                TerraformDriver(tf_dir, target="offline" if self.env.is_local else "aws",
+                                region=self.env.resolved_region()).plan(out)
             return check_path(out, tf_dir)
         return self.once("gate", run)
 
@@ -159,7 +167,67 @@ def plan_changes(plan_json: Path) -> dict[str, list[str]]:
     return out
 
 
+class _Background:
+    """One call run in a thread; :meth:`result` waits and returns its value or raises its error."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._box: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(fn,), name="lakegate-world-plan",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._box["ok"] = fn()
+        except BaseException as err:  # noqa: BLE001 - re-raised by result()
+            self._box["err"] = err
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self.wait()
+        if "err" in self._box:
+            raise self._box["err"]
+        return self._box.get("ok")
+
+
+def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path) -> _Background | None:
+    """The gate's offline plan of the configuration (BA2/BA3, :meth:`World.gate_result`) needs
+    neither the local AWS nor the deploy: start it now, in a thread (terraform is a subprocess),
+    so it runs while the local AWS starts and the configuration is deployed. The very same
+    ``plan`` call, only earlier; its error (if any) is raised where the gate asks for it."""
+    if plan_file is not None:
+        return None
+    try:
+        tf_dir = env.terraform_dir()
+    except Exception:  # noqa: BLE001 - gate_result reports a missing tf_dir itself
+        return None
+    if not tf_dir.is_dir():
+        return None
+    from lakegate.terraform import TerraformDriver
+
+    return _Background(lambda: TerraformDriver(tf_dir, target="offline",
+                                               region=env.resolved_region()).plan(scratch / "plan.json"))
+
+
 def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World:
+    env = get_environment("local")
+    plan_file = _plan_option(config)
+    scratch = Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
+    offline_plan = _start_offline_plan(env, plan_file, scratch)
+    try:
+        return _deployed_local_world(config, request, env, plan_file, scratch, offline_plan)
+    except BaseException:
+        if offline_plan is not None:
+            offline_plan.wait()
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+
+
+def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment,
+                          plan_file: Path | None, scratch: Path,
+                          offline_plan: _Background | None) -> World:
     from lakegate import localenv
     from lakegate.deploy import deploy_local
 
@@ -176,12 +244,12 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World
         state = localenv.start(exit_with_pid=os.getpid())  # never outlive a killed test run
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
-    env = get_environment("local")
     res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
                        work_dir=state_dir / "terraform")
     names = PipelineNames.from_outputs(res.outputs)
     clients = Clients(env, endpoint=state.endpoint)
-    return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=_plan_option(config))
+    return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=plan_file,
+                 scratch=scratch, offline_plan=offline_plan)
 
 
 def _plan_option(config: pytest.Config) -> Path | None:

@@ -1,0 +1,86 @@
+"""The scenarios' world starts the gate's offline plan before the deploy; the gate then waits for
+that very plan (its result or its error) instead of planning again."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from lakegate.errors import LakegateError
+from lakegate.scenarios.steps import world as world_mod
+
+
+class _Env:
+    name = "local"
+    is_local = True
+
+    def __init__(self, tf_dir: Path) -> None:
+        self._tf_dir = tf_dir
+
+    def terraform_dir(self) -> Path:
+        return self._tf_dir
+
+    def resolved_region(self) -> str:
+        return "us-east-1"
+
+
+def _world(tmp_path: Path, background) -> world_mod.World:
+    tf_dir = tmp_path / "infra"
+    tf_dir.mkdir(exist_ok=True)
+    (tf_dir / "main.tf").write_text('resource "aws_s3_bucket" "raw" {\n  bucket = "orders-raw"\n}\n')
+    scratch = tmp_path / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return world_mod.World(_Env(tf_dir), clients=None, names=None, state_dir=tmp_path / "state",
+                           scratch=scratch, offline_plan=background(scratch))
+
+
+def test_the_gate_reviews_the_plan_made_in_the_background(tmp_path, monkeypatch):
+    started = threading.Event()
+    release = threading.Event()
+    plan = {"format_version": "1.2", "terraform_version": "1.11.0",
+            "planned_values": {"root_module": {"resources": [
+                {"address": "aws_s3_bucket.raw", "mode": "managed", "type": "aws_s3_bucket",
+                 "name": "raw", "provider_name": "registry.terraform.io/hashicorp/aws",
+                 "values": {"bucket": "orders-raw"}}]}},
+            "resource_changes": [{"address": "aws_s3_bucket.raw", "mode": "managed",
+                                  "type": "aws_s3_bucket", "name": "raw",
+                                  "change": {"actions": ["create"], "before": None,
+                                             "after": {"bucket": "orders-raw"}}}]}
+
+    def background(scratch: Path):
+        def make() -> None:
+            started.set()
+            release.wait(30)
+            (scratch / "plan.json").write_text(json.dumps(plan))
+        return world_mod._Background(make)
+
+    def no_second_plan(*a, **k):
+        raise AssertionError("the gate planned again instead of using the background plan")
+
+    monkeypatch.setattr("lakegate.terraform.TerraformDriver.plan", no_second_plan)
+    w = _world(tmp_path, background)
+    assert started.wait(30)
+    release.set()           # the gate below has to wait for the background plan to finish
+    result = w.gate_result()
+    assert result.resources == 1
+    assert w.planned_changes() == {"crawlers": [], "jobs": [], "iam": []}
+    w.close()
+    assert not (tmp_path / "scratch").exists()
+
+
+def test_the_background_plans_error_is_raised_where_the_gate_asks(tmp_path):
+    def background(scratch: Path):
+        def fail() -> None:
+            raise LakegateError("terraform plan failed (offline target): bad reference",
+                                where="main.tf:3", fix="fix the reference")
+        return world_mod._Background(fail)
+
+    w = _world(tmp_path, background)
+    with pytest.raises(LakegateError, match="bad reference"):
+        w.gate_result()
+    with pytest.raises(LakegateError, match="bad reference"):   # shared, like every once() result
+        w.gate_result()
+    w.close()
