@@ -98,63 +98,22 @@ def _workflow_name(ctx: Ctx, workflow: str | None) -> str:
                    f'{{"workflow": "NAME"}}')
 
 
-def _actions(trigger: Any) -> list[tuple[str, str]]:
-    d = trigger.as_dict() if hasattr(trigger, "as_dict") else trigger
-    out = []
-    for a in d.get("Actions") or []:
-        if a.get("JobName"):
-            out.append(("job", a["JobName"]))
-        elif a.get("CrawlerName"):
-            out.append(("crawler", a["CrawlerName"]))
-    return out
-
-
 def pipeline(ctx: Ctx, workflow: str | None = None) -> Pipeline:
-    """The deployed workflow's graph, with its ingestion crawler(s) and first-stage jobs."""
+    """The deployed workflow's graph (lakegate.names.graph_roles: the one reading of a trigger
+    graph, shared with discovery), with its ingestion crawler(s) and first-stage jobs."""
+    from lakegate.errors import LakegateError
+    from lakegate.names import graph_roles
+
     glue = ctx.backend("glue")
     name = _workflow_name(ctx, workflow)
-    triggers = [t.as_dict() for t in glue.triggers.values() if t.workflow_name == name]
-    starts = [t for t in triggers if t.get("Type") in ("ON_DEMAND", "SCHEDULED")]
-    if not starts:
-        raise _not_found(f"workflow {name} has no start trigger",
-                         "a trigger of type ON_DEMAND or SCHEDULED in the workflow (GetWorkflow Graph)")
-    followers: dict[str, list[tuple[str, str]]] = {}
-    for t in triggers:
-        if t.get("Type") != "CONDITIONAL":
-            continue
-        for c in (t.get("Predicate") or {}).get("Conditions") or []:
-            src = c.get("JobName") or c.get("CrawlerName")
-            if src and (c.get("State") or c.get("CrawlState")) == "SUCCEEDED":
-                followers.setdefault(src, []).extend(_actions(t))
-    first = [a for t in starts for a in _actions(t)]
-    # breadth-first over the graph: each level of jobs is one stage
-    stages: list[list[str]] = []
-    seen: set[str] = set()
-    level = first
-    while level:
-        jobs_here = [n for k, n in level if k == "job" and n not in seen]
-        nxt: list[tuple[str, str]] = []
-        for kind, n in level:
-            if n in seen:
-                continue
-            seen.add(n)
-            if kind == "crawler":
-                nxt.extend(followers.get(n, []))
-        for j in jobs_here:
-            nxt.extend(followers.get(j, []))
-        if jobs_here:
-            stages.append(jobs_here)
-        level = [a for a in nxt if a[1] not in seen]
-    start_crawlers = [n for k, n in first if k == "crawler"]
-    if start_crawlers:
-        ingestion = [glue.crawlers[c] for c in start_crawlers if c in glue.crawlers]
-        first_jobs = [n for c in start_crawlers for k, n in followers.get(c, []) if k == "job"]
-    else:
-        first_jobs = [n for k, n in first if k == "job"]
-        ingestion = []
-    first_jobs = list(dict.fromkeys(first_jobs))
-    return Pipeline(workflow=name, start_crawlers=start_crawlers, ingestion_crawlers=ingestion,
-                    first_jobs=first_jobs, stages=stages, followers=followers)
+    triggers = [{**t.as_dict(), "WorkflowName": name} for t in glue.triggers.values() if t.workflow_name == name]
+    try:
+        roles = graph_roles(name, triggers)
+    except LakegateError as err:
+        raise _not_found(err.what, "a trigger of type ON_DEMAND or SCHEDULED in the workflow (GetWorkflow Graph)") from None
+    ingestion = [glue.crawlers[c] for c in roles.start_crawlers if c in glue.crawlers]
+    return Pipeline(workflow=name, start_crawlers=roles.start_crawlers, ingestion_crawlers=ingestion,
+                    first_jobs=roles.first_jobs, stages=roles.stages, followers=roles.followers)
 
 
 def _code_text(text: str) -> str:

@@ -26,7 +26,7 @@ import pytest
 
 from lakegate import context, runbook
 from lakegate.envconfig import Clients, Environment, get_environment
-from lakegate.names import PipelineNames
+from lakegate.names import PipelineNames, names_for
 
 BACKUP_DIR_ENV = "LAKEGATE_BACKUP_DIR"
 
@@ -179,8 +179,8 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World
     env = get_environment("local")
     res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
                        work_dir=state_dir / "terraform")
-    names = PipelineNames.from_outputs(res.outputs)
     clients = Clients(env, endpoint=state.endpoint)
+    names = names_for(res.outputs, clients, workflow=env.workflow)
     return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=_plan_option(config))
 
 
