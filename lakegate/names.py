@@ -102,6 +102,15 @@ class PipelineNames:
     def alerts_table(self) -> str:
         return self.table_written_by(self.gold_alerts_job)
 
+    def table_of_role(self, role: str) -> str:
+        """One role's table (bronze, silver, gold_current_state, alerts); LakegateError saying why
+        when the pipeline gives none (an item that needs it then cannot verify)."""
+        getters = {"bronze": lambda: self.bronze_table, "silver": lambda: self.silver_table,
+                   "gold_current_state": lambda: self.gold_current_state_table, "alerts": lambda: self.alerts_table}
+        if role not in getters:
+            raise KeyError(role)
+        return getters[role]()
+
     def tables_by_role(self) -> dict[str, str]:
         """Placeholders for SQL and Gherkin: {bronze}, {silver}, {gold_current_state}, {alerts}."""
         return {"bronze": self.bronze_table, "silver": self.silver_table,
@@ -390,7 +399,9 @@ def discover(clients: Any, *, workflow: str | None = None, outputs: dict[str, An
                 + (f" ({'; '.join(whys)})" if whys else ""))
     ing = crawlers.get(ingestion) if ingestion else None
     first = roles.first_jobs[0] if roles.first_jobs else ""
-    last = roles.last_jobs
+    # the last stage: the latest stage after the first whose jobs write a crawled table, else the last
+    crawled = [st for st in roles.stages[1:] if any(roles.crawlers_after(j) for j in st)]
+    last = [j for j in crawled[-1] if roles.crawlers_after(j)] if crawled else roles.last_jobs
     if not first:
         unknown["silver_job_name"] = f"workflow {wf} starts no job"
     crawler_targets = {n: targets(c)[0] for n, c in crawlers.items() if targets(c)}
@@ -440,6 +451,7 @@ def discover(clients: Any, *, workflow: str | None = None, outputs: dict[str, An
                       **{n: j.get("Role", "") for n, j in jobs.items()}},
         "crawler_targets": crawler_targets,
         "job_arguments": {n: dict(j.get("DefaultArguments") or {}) for n, j in jobs.items()},
+        "job_script_locations": {n: (j.get("Command") or {}).get("ScriptLocation", "") for n, j in jobs.items()},
         "region": region or getattr(getattr(glue, "meta", None), "region_name", None) or "us-east-1",
     }
     found["role_names"] = {n: a.rsplit("/", 1)[-1] for n, a in found["role_arns"].items() if a}

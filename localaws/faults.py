@@ -23,8 +23,27 @@ from localaws.dispatch import AwsError, Ctx, register_fault, register_request_ga
 HELD_FAR_FUTURE = 10 * 365 * 86400.0
 
 
-def _ctx(runtime: Any) -> Ctx:
-    return Ctx(service="glue", operation="fault", runtime=runtime)
+def _ctx(runtime: Any, region: str | None = None) -> Ctx:
+    """The fault's context: the region that holds the deployed workflows (a pipeline's provider
+    picks its region; the fault's caller need not know it), unless ``region`` is given."""
+    ctx = Ctx(service="glue", operation="fault", runtime=runtime)
+    if region:
+        ctx.region = region
+        return ctx
+    from moto.backends import get_backend
+
+    try:
+        regions = dict.items(get_backend("glue")[ctx.account_id])
+    except Exception:  # noqa: BLE001 - no Glue state yet: the default region answers "nothing deployed"
+        return ctx
+    with_workflows = sorted(r for r, b in regions if getattr(b, "workflows", None))
+    if len(with_workflows) == 1:
+        ctx.region = with_workflows[0]
+    elif len(with_workflows) > 1 and ctx.region not in with_workflows:
+        raise AwsError("InvalidInputException",
+                       f"workflows are deployed in {len(with_workflows)} regions ({', '.join(with_workflows)}): "
+                       'name one with the fault option {"region": "NAME"}')
+    return ctx
 
 
 def _saved(runtime: Any) -> dict[str, Any]:
@@ -349,10 +368,10 @@ def read_column(table: dict[str, Any], code: str) -> list[str] | None:
     return sorted(used)[0][2] if used else None
 
 
-def stale_schema(runtime: Any, workflow: str | None = None) -> dict:
+def stale_schema(runtime: Any, workflow: str | None = None, region: str | None = None) -> dict:
     """The catalog table the first-stage job reads loses a field that job reads (data and code
     still have it): its next run fails with ``Column '<field>' does not exist``."""
-    ctx = _ctx(runtime)
+    ctx = _ctx(runtime, region)
     glue = ctx.backend("glue")
     pipe, crawler, facts, found = ingestion(ctx, workflow)
     if found is None:
@@ -441,11 +460,11 @@ def _still_allowed(role: Any) -> list[str]:
     return where
 
 
-def crawler_access_denied(runtime: Any, workflow: str | None = None) -> dict:
+def crawler_access_denied(runtime: Any, workflow: str | None = None, region: str | None = None) -> dict:
     """The ingestion crawler's role loses ``glue:BatchGetPartition`` (runbook Problem 2): removed
     from its inline policies, and denied by an added inline policy where a wildcard or an attached
     managed policy (AWSGlueServiceRole) would still grant it."""
-    ctx = _ctx(runtime)
+    ctx = _ctx(runtime, region)
     crawler = _ingestion_crawler(ctx, workflow)
     role = _crawler_role(ctx, crawler)
     saved = _saved(runtime).setdefault("crawler-access-denied", {"role": role.name, "policies": {}})
@@ -497,13 +516,13 @@ def _job_inputs(ctx: Ctx, job: Any) -> list[str]:
     return list(dict.fromkeys(job_facts(ctx, job.name).incremental_inputs))
 
 
-def stuck_bookmark(runtime: Any) -> dict:
+def stuck_bookmark(runtime: Any, region: str | None = None) -> dict:
     """Every bookmarked job's bookmark high-water mark jumps into the future (the clock-skew
     incident): runs SUCCEED but treat every file, new ones included, as already processed."""
     from localaws.glue import bookmarks
     from localaws.glue.state import glue_state
 
-    ctx = _ctx(runtime)
+    ctx = _ctx(runtime, region)
     st = glue_state(ctx)
     saved = _saved(runtime).setdefault("stuck-bookmark", {})
     future = time.time() + HELD_FAR_FUTURE
@@ -547,10 +566,10 @@ def clear_stuck_bookmark(runtime: Any) -> dict:
 
 # --- empty-crawler-target ------------------------------------------------------------------------
 
-def empty_crawler_target(runtime: Any, workflow: str | None = None) -> dict:
+def empty_crawler_target(runtime: Any, workflow: str | None = None, region: str | None = None) -> dict:
     """The ingestion crawler's S3 target moves to an empty prefix (runbook Problem 4): the crawl
     SUCCEEDS and creates nothing."""
-    ctx = _ctx(runtime)
+    ctx = _ctx(runtime, region)
     crawler = _ingestion_crawler(ctx, workflow)
     saved = _saved(runtime)
     if "empty-crawler-target" not in saved:
@@ -573,12 +592,12 @@ def clear_empty_crawler_target(runtime: Any) -> dict:
 
 # --- stuck-run -----------------------------------------------------------------------------------
 
-def stuck_run(runtime: Any, workflow: str | None = None) -> dict:
+def stuck_run(runtime: Any, workflow: str | None = None, region: str | None = None) -> dict:
     """The first-stage job run of the next workflow run never finishes (runbook Problem 5): the
     workflow stays RUNNING until StopWorkflowRun."""
     from localaws.glue.state import glue_state
 
-    ctx = _ctx(runtime)
+    ctx = _ctx(runtime, region)
     pipe = pipeline(ctx, workflow)
     if not pipe.first_jobs:
         raise _not_found(f"workflow {pipe.workflow} starts no job",
@@ -620,10 +639,10 @@ def numeric_argument(ctx: Ctx, workflow: str | None = None) -> tuple[str, str]:
                      f"-- lakegate: SQL file, set in the job's DefaultArguments (jobs: {', '.join(looked) or 'none'})")
 
 
-def job_failure(runtime: Any, workflow: str | None = None) -> dict:
+def job_failure(runtime: Any, workflow: str | None = None, region: str | None = None) -> dict:
     """A job argument the job parses as a number becomes non-numeric (a bad deploy), on the
     latest-stage job that has one: its runs FAIL, the workflow COMPLETES with FailedActions 1."""
-    ctx = _ctx(runtime)
+    ctx = _ctx(runtime, region)
     saved = _saved(runtime)
     if "job-failure" in saved:
         name, arg = saved["job-failure"]["job"], saved["job-failure"]["argument"]

@@ -159,7 +159,7 @@ def plan_changes(plan_json: Path) -> dict[str, list[str]]:
     return out
 
 
-def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World:
+def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment | None = None) -> World:
     from lakegate import localenv
     from lakegate.deploy import deploy_local
 
@@ -176,9 +176,10 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World
         state = localenv.start(exit_with_pid=os.getpid())  # never outlive a killed test run
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
-    env = get_environment("local")
+    env = env if env is not None else get_environment("local")
     res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
-                       work_dir=state_dir / "terraform")
+                       work_dir=state_dir / "terraform",
+                       **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
     clients = Clients(env, endpoint=state.endpoint)
     names = names_for(res.outputs, clients, workflow=env.workflow)
     return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=_plan_option(config))
@@ -200,7 +201,7 @@ def lake(request: pytest.FixtureRequest) -> World:
     config = request.config
     env = get_environment(config.getoption("--lakegate-env"))
     if env.is_local:
-        world = _local_world(config, request)
+        world = _local_world(config, request, env)
     else:
         ctx = context.resolve(env.name)
         keep = live_backup_dir(env)
