@@ -441,7 +441,7 @@ def _crawler_role(ctx: Ctx, crawler: Any) -> Any:
 
 
 DENIED_ACTION = "glue:BatchGetPartition"
-DENY_POLICY = "lakegate-fault-deny-BatchGetPartition"
+DENY_SID = "LakegateFaultDenyBatchGetPartition"
 
 
 def _still_allowed(role: Any) -> list[str]:
@@ -462,8 +462,8 @@ def _still_allowed(role: Any) -> list[str]:
 
 def crawler_access_denied(runtime: Any, workflow: str | None = None, region: str | None = None) -> dict:
     """The ingestion crawler's role loses ``glue:BatchGetPartition`` (runbook Problem 2): removed
-    from its inline policies, and denied by an added inline policy where a wildcard or an attached
-    managed policy (AWSGlueServiceRole) would still grant it."""
+    from its inline policies, and denied by a statement added to one of them where a wildcard or an
+    attached managed policy (AWSGlueServiceRole) would still grant it."""
     ctx = _ctx(runtime, region)
     crawler = _ingestion_crawler(ctx, workflow)
     role = _crawler_role(ctx, crawler)
@@ -485,12 +485,29 @@ def crawler_access_denied(runtime: Any, workflow: str | None = None, region: str
             saved["policies"].setdefault(pname, doc)
             role.policies[pname] = json.dumps(d)
             changed.append(pname)
-    still = [w for w in _still_allowed(role) if w != f"inline:{DENY_POLICY}"]
-    if still and DENY_POLICY not in role.policies:
-        saved["policies"].setdefault(DENY_POLICY, None)   # added by the fault: clear removes it
-        role.policies[DENY_POLICY] = json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Action": DENIED_ACTION, "Resource": "*"}]})
-        changed.append(DENY_POLICY)
+    still = _still_allowed(role)
+    denied = any(DENY_SID in (doc if isinstance(doc, str) else json.dumps(doc)) for doc in role.policies.values())
+    if still and not denied:
+        # the grant comes from a wildcard or a managed policy (AWSGlueServiceRole): a Deny statement
+        # goes into an inline policy the configuration writes, so applying the configuration again
+        # (the runbook's fix) removes it, as it restores a policy that lost the action
+        inline = changed[:1] or sorted(role.policies)
+        if not inline:
+            _saved(runtime).pop("crawler-access-denied", None)
+            raise _not_found(f"role {role.name} of crawler {crawler.name} has no inline policy; it gets "
+                             f"{DENIED_ACTION} from {', '.join(still)}, which the runbook's fix (apply the corrected "
+                             "role policy) does not change",
+                             f"an inline policy of the role granting {DENIED_ACTION} or where a Deny can go")
+        pname = inline[0]
+        saved["policies"].setdefault(pname, role.policies[pname])
+        doc = role.policies[pname]
+        d = json.loads(doc) if isinstance(doc, str) else copy.deepcopy(doc)
+        stmts = d.get("Statement") or []
+        d["Statement"] = (stmts if isinstance(stmts, list) else [stmts]) + [
+            {"Sid": DENY_SID, "Effect": "Deny", "Action": DENIED_ACTION, "Resource": "*"}]
+        role.policies[pname] = json.dumps(d)
+        if pname not in changed:
+            changed.append(pname)
     return {"role": role.name, "crawler": crawler.name, "policies_changed": changed}
 
 

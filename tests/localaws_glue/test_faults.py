@@ -114,10 +114,17 @@ def test_faults_find_their_targets_on_another_pipeline(ctx, clients, runtime, st
     faults.clear_job_failure(runtime)
     assert clients["glue"].get_job(JobName="big_orders")["Job"]["DefaultArguments"]["--big_order_threshold"] == "100"
     # crawler faults hit the landing crawler, through its role and its S3 target
-    assert faults.crawler_access_denied(runtime)["crawler"] == "landing-orders"
+    iam = clients["iam"]
+    before = iam.get_role_policy(RoleName="AcmeGlueServiceRole", PolicyName="glue-data-access")["PolicyDocument"]
+    res = faults.crawler_access_denied(runtime)
+    # the literal action leaves the policy, and its glue:*Partition* wildcard meets a Deny in the same
+    # policy (a terraform apply of the configured policy removes both changes)
+    assert res["crawler"] == "landing-orders" and res["policies_changed"] == ["glue-data-access"]
+    assert iam.list_role_policies(RoleName="AcmeGlueServiceRole")["PolicyNames"] == ["glue-data-access"]
     lc = _crawl(ctx, "landing-orders")
     assert lc["Status"] == "FAILED" and "glue:BatchGetPartition" in lc["ErrorMessage"]
     faults.clear_crawler_access_denied(runtime)
+    assert iam.get_role_policy(RoleName="AcmeGlueServiceRole", PolicyName="glue-data-access")["PolicyDocument"] == before
     assert faults.empty_crawler_target(runtime)["crawler"] == "landing-orders"
     assert _crawl(ctx, "landing-orders")["Status"] == "SUCCEEDED"
     assert clients["glue"].get_tables(DatabaseName=ORDERS_DB)["TableList"] == []

@@ -47,4 +47,4 @@ def test_smoke_runs_a_users_pipeline_to_completed(tmp_path):
     for r in records:
         if r["status"] == "SKIP":
             assert r["failure"].startswith(SKIP_REASONS) or "local rehearsal" in r["failure"], r
-    assert "Traceback" not in out.stderr, detail
+    assert "Traceback (most recent call last)" not in out.stderr, detail
