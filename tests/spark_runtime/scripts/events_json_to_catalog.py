@@ -1,10 +1,12 @@
 """Click events (JSON lines, catalog table made by a crawler) -> the curated Parquet table declared
-in Terraform, written with write_dynamic_frame.from_catalog (partitions added to the catalog)."""
+in Terraform, written with write_dynamic_frame.from_catalog (partitions added to the catalog).
+Bookmarked: a run without new files writes nothing and succeeds (DropNullFields then leaves a
+frame without columns)."""
 import sys
 
 from awsglue.context import GlueContext
 from awsglue.job import Job
-from awsglue.transforms import ApplyMapping
+from awsglue.transforms import ApplyMapping, DropNullFields
 from awsglue.utils import getResolvedOptions
 from pyspark.context import SparkContext
 
@@ -26,7 +28,7 @@ curated = ApplyMapping.apply(frame=events, mappings=[
 ])
 
 glueContext.write_dynamic_frame.from_catalog(
-    frame=curated, database=args["curated_db"], table_name=args["curated_table"],
+    frame=DropNullFields.apply(frame=curated), database=args["curated_db"], table_name=args["curated_table"],
     additional_options={"enableUpdateCatalog": True, "partitionKeys": ["day"]},
     transformation_ctx="curated_sink")
 job.commit()
