@@ -192,8 +192,14 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
 
 def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                  state_path: Path | None = None, work_dir: Path | None = None,
-                 variables: dict | None = None, cache: bool | str | Path | None = None) -> DeployResult:
+                 variables: dict | None = None, cache: bool | str | Path | None = None,
+                 seed_dir: Path | None = None, workflow: str | None = None,
+                 region: str | None = None) -> DeployResult:
     """Apply ``tf_dir`` into the running local AWS and upload bronze data; see the module doc.
+
+    ``seed_dir`` (a user's pipeline, ``[environments.NAME] seed``): upload those files below the
+    ingestion crawler's S3 target (found by discovery in ``region``, ``workflow`` naming the
+    workflow) instead of generated bronze data.
 
     ``cache``: None (default: ``$LAKEGATE_DEPLOY_CACHE`` or ``<tf_dir>/../.lakegate/terraform/
     <name>/deploy-cache``), a cache folder, False (always a full apply, nothing saved) or
@@ -217,7 +223,16 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
     res.driver = driver
     folder = localenv.state_path(state_path).parent
     _write_json(folder / "outputs.json", outputs)
-    if upload and rows > 0:
+    if upload and seed_dir is not None:
+        from lakegate import seed as seeding
+        from lakegate.envconfig import Clients, Environment
+        from lakegate.names import names_for
+
+        clients = Clients(Environment(name="local", kind="local", region=region), endpoint=st.endpoint)
+        t1 = time.perf_counter()
+        res.uploaded = seeding.upload_dir(clients, names_for(outputs, clients, workflow=workflow), seed_dir)
+        res.upload_seconds = round(time.perf_counter() - t1, 2)
+    elif upload and rows > 0:
         from lakegate import seed as seeding
         from lakegate.envconfig import Clients, Environment
         from lakegate.names import PipelineNames

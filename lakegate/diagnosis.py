@@ -310,7 +310,11 @@ def gather(clients: Any, names: PipelineNames, *, stuck_after_s: float = 3600.0)
         target = facts.crawler_targets.get(crawler)
         found_data = any(_has_objects(clients, t) for t in live) if live else (
             _has_objects(clients, target) if target else None)
-        if (("CRAWLER", crawler) not in seen and lc) or found_data is False:
+        # a crawl started after the workflow run's own crawl of it (the ingestion crawler run again
+        # on its own, inside a workflow that also starts it) is the crawler's latest word
+        in_run = next((r for r in facts.runs if r.kind == "CRAWLER" and r.name == crawler), None)
+        newer = bool(lc) and in_run is not None and (runbook._ts(lc.get("StartTime")) or 0) > (in_run.started or 0) + 1
+        if (("CRAWLER", crawler) not in seen and lc) or found_data is False or newer:
             facts.runs = [r for r in facts.runs if not (r.kind == "CRAWLER" and r.name == crawler)]
             facts.runs.append(RunFact("CRAWLER", crawler, lc.get("Status") or last.get("State"), lc.get("ErrorMessage"),
                                       runbook._ts(lc.get("StartTime")), None, None, found_data=found_data))

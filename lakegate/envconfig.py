@@ -50,6 +50,8 @@ class Environment:
     tf_dir: Path | None = None        # None: the reference pipeline (checkout or wheel)
     endpoint_url: str | None = None   # None: AWS_ENDPOINT_URL or the real AWS endpoints
     waivers: dict[str, str] = field(default_factory=dict)   # checklist id -> reason
+    workflow: str | None = None       # the pipeline's Glue workflow, when the account has several
+    seed: Path | None = None          # hand-written seed files for the ingestion crawler's S3 target
 
     @property
     def is_local(self) -> bool:
@@ -81,7 +83,8 @@ class Environment:
 
 
 BUILTIN = {"local": Environment(name="local", kind="local")}
-SETTINGS = ("kind", "region", "profile", "protected", "outputs", "tf_dir", "endpoint_url", "waivers")
+SETTINGS = ("kind", "region", "profile", "protected", "outputs", "tf_dir", "endpoint_url", "waivers",
+            "workflow", "seed")
 
 
 def parse_waivers(spec: Any, where: str) -> dict[str, str]:
@@ -153,7 +156,7 @@ def load_environments(path: Path | None = None) -> dict[str, Environment]:
         if not isinstance(spec.get("protected", False), bool):
             raise LakegateError("protected must be true or false", where=where, fix="protected = true")
         outputs = spec.get("outputs")
-        for key in ("region", "profile", "endpoint_url", "outputs", "tf_dir"):
+        for key in ("region", "profile", "endpoint_url", "outputs", "tf_dir", "workflow", "seed"):
             if key in spec and (not isinstance(spec[key], str) or not spec[key].strip()):
                 raise LakegateError(f"{key} must be a non-empty string", where=where, fix=f'{key} = "..."')
         endpoint = spec.get("endpoint_url")
@@ -168,7 +171,8 @@ def load_environments(path: Path | None = None) -> dict[str, Environment]:
             outputs=(base / outputs) if outputs else None,
             # a live workspace's Terraform lives next to its lakegate.toml; local defaults to the reference
             tf_dir=(base / spec["tf_dir"]) if spec.get("tf_dir") else (None if kind == "local" else base / "terraform"),
-            endpoint_url=endpoint, waivers=waivers,
+            endpoint_url=endpoint, waivers=waivers, workflow=spec.get("workflow"),
+            seed=(base / spec["seed"]) if spec.get("seed") else None,
         )
     if common_waivers:
         for name, env in list(envs.items()):

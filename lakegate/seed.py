@@ -81,3 +81,38 @@ def upload_bronze(clients: Any, names: PipelineNames, *, rows: int = 2000, seed:
     clients.s3.put_object(Bucket=names.bronze_bucket, Key=MANIFEST_KEY,
                           Body=json.dumps({"seeds": seeds}, indent=2).encode())
     return result
+
+
+def upload_dir(clients: Any, names: PipelineNames, seed_dir: Path, suffix: str = "") -> list[str]:
+    """Upload a user's hand-written seed files (``[environments.NAME] seed = "dir/"``) below the
+    ingestion crawler's S3 target, keeping their layout (``dir/ingest_date=X/a.json`` ->
+    ``<target>/ingest_date=X/a.json``; ``suffix`` goes before the extension: ``a-new1.json``, new
+    data arriving). Returns the keys written."""
+    from lakegate.errors import LakegateError
+
+    root = Path(seed_dir)
+    if not root.is_dir():
+        raise LakegateError(f"the seed folder {root} does not exist", where="lakegate.toml seed",
+                            fix="point seed at a folder of data files, relative to lakegate.toml")
+    if not names.bronze_data_path:
+        raise LakegateError("cannot tell where to seed: "
+                            + (names.unknown("bronze_data_path") or "no ingestion crawler S3 target"),
+                            where=f"workflow {names.workflow}",
+                            fix="give the workflow's start trigger the ingestion crawler, or set the "
+                                "bronze_data_path output")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise LakegateError(f"the seed folder {root} holds no files", where="lakegate.toml seed",
+                            fix="add the data files the ingestion crawler should find")
+    bucket, prefix = _split(names.bronze_data_path)
+    prefix = prefix.rstrip("/")
+    keys = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        if suffix:
+            stem, dot, ext = rel.rpartition(".")
+            rel = f"{stem}{suffix}.{ext}" if dot and "/" not in ext else rel + suffix
+        key = f"{prefix}/{rel}" if prefix else rel
+        clients.s3.upload_file(str(path), bucket, key)
+        keys.append(key)
+    return keys

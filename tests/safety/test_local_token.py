@@ -43,9 +43,16 @@ def test_control_endpoints_need_the_token(safety_server) -> None:
     assert localenv.is_running(st)
 
     glue = localenv.client("glue", st)
+    # job-failure finds its target in the deployed workflow: a job whose script parses an argument as a number
+    s3 = localenv.client("s3", st)
+    s3.create_bucket(Bucket="scripts")
+    s3.put_object(Bucket="scripts", Key="alerts.py", Body=b"import sys\nfrom awsglue.utils import getResolvedOptions\n"
+                  b"args = getResolvedOptions(sys.argv, ['engine_temp_limit'])\nlimit = float(args['engine_temp_limit'])\n")
     glue.create_job(Name=JOB, Role="arn:aws:iam::123456789012:role/glue",
                     Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/alerts.py"},
                     DefaultArguments={"--engine_temp_limit": "100"})
+    glue.create_workflow(Name="alerts-wf")
+    glue.create_trigger(Name="alerts-start", WorkflowName="alerts-wf", Type="ON_DEMAND", Actions=[{"JobName": JOB}])
 
     def jobs() -> dict:
         return {n: glue.get_job(JobName=n)["Job"].get("DefaultArguments") for n in glue.list_jobs()["JobNames"]}

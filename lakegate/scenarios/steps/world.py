@@ -27,7 +27,7 @@ import pytest
 
 from lakegate import context, runbook
 from lakegate.envconfig import Clients, Environment, get_environment
-from lakegate.names import PipelineNames
+from lakegate.names import PipelineNames, names_for
 
 BACKUP_DIR_ENV = "LAKEGATE_BACKUP_DIR"
 
@@ -211,8 +211,8 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
                                                region=env.resolved_region()).plan(scratch / "plan.json"))
 
 
-def _local_world(config: pytest.Config, request: pytest.FixtureRequest) -> World:
-    env = get_environment("local")
+def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment | None = None) -> World:
+    env = env if env is not None else get_environment("local")
     plan_file = _plan_option(config)
     scratch = Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
     offline_plan = _start_offline_plan(env, plan_file, scratch)
@@ -245,9 +245,10 @@ def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest,
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
     res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
-                       work_dir=state_dir / "terraform")
-    names = PipelineNames.from_outputs(res.outputs)
+                       work_dir=state_dir / "terraform",
+                       **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
     clients = Clients(env, endpoint=state.endpoint)
+    names = names_for(res.outputs, clients, workflow=env.workflow)
     return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=plan_file,
                  scratch=scratch, offline_plan=offline_plan)
 
@@ -268,7 +269,7 @@ def lake(request: pytest.FixtureRequest) -> World:
     config = request.config
     env = get_environment(config.getoption("--lakegate-env"))
     if env.is_local:
-        world = _local_world(config, request)
+        world = _local_world(config, request, env)
     else:
         ctx = context.resolve(env.name)
         keep = live_backup_dir(env)

@@ -97,6 +97,18 @@ class _Reader:
         return DynamicFrame(df, self._ctx, transformation_ctx)
 
 
+
+def _nothing_to_write(df: Any, where: str) -> bool:
+    """Glue's S3 sinks write no object for a DynamicFrame without records (a bookmarked run that
+    found no new data SUCCEEDS, writing nothing); plain Spark would write a schema-only file, or fail
+    on a frame that lost every column to DropNullFields."""
+    from localaws.glue_runtime import sparkio
+
+    if df.columns and df.limit(1).count() > 0:
+        return False
+    sparkio.RUN.info(f"{where}: the DynamicFrame has no records; nothing written")
+    return True
+
 class _Writer:
     def __init__(self, ctx: "GlueContext") -> None:
         self._ctx = ctx
@@ -114,6 +126,8 @@ class _Writer:
         if not opts.get("path"):
             raise ValueError("write_dynamic_frame.from_options needs connection_options['path']")
         fmt = _spark_format(format or "json")
+        if _nothing_to_write(frame.toDF(), f"write_dynamic_frame.from_options {opts['path']}"):
+            return frame
         sparkio.write_df(frame.toDF(), opts["path"], fmt, "append", opts.get("partitionKeys") or [],
                          _write_options(fmt, format_options or {}))
         return frame
@@ -137,6 +151,8 @@ class _Writer:
         if fmt == "csv":
             wopts = {"sep": ropts.get("sep", ","), "header": ropts.get("header", "false")}
         df = frame.toDF()
+        if _nothing_to_write(df, f"write_dynamic_frame.from_catalog {database}.{table_name}"):
+            return frame
         sparkio.write_df(df, loc, fmt, "append", keys, wopts)
         if keys and str(add.get("enableUpdateCatalog", "")).lower() == "true":
             n = lgio.batch_create_partitions(database, table_name, sparkio.partition_values_written(df, keys))
@@ -173,6 +189,8 @@ class DataSink:
         fmt = _spark_format(self.format)
         keys = list(self.options.get("partitionKeys") or [])
         df = dynamic_frame.toDF()
+        if _nothing_to_write(df, f"sink {path}"):
+            return dynamic_frame
         sparkio.write_df(df, path, fmt, "append", keys, _write_options(fmt, self.format_options))
         if str(self.options.get("enableUpdateCatalog", "")).lower() == "true" and self.database and self.table:
             self._update_catalog(df, path, fmt, keys)
