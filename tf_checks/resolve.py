@@ -484,13 +484,17 @@ class Resolver:
             rtype = local.split(".")[0]
             if rtype.startswith("aws_s3_bucket") and rtype != "aws_s3_bucket" and rattr == "id":
                 return f"{local}.id"
-            if rtype == "aws_s3_bucket" and rattr in ("id", "arn", "bucket"):
+            # ``rattr == "*"``: the whole resource (``[for b in aws_s3_bucket.x : b.arn]``,
+            # ``values(aws_s3_bucket.x)[*].arn``): its instances' id/arn are read in the body
+            if rtype == "aws_s3_bucket" and rattr in ("id", "arn", "bucket", "*"):
                 prefix = f"{mkey}." if mkey else ""
                 for addr, blk in ev.blocks.items():
                     if strip_indexes(addr) == f"{prefix}{local}":
                         name = blk.get("bucket")
-                        if not isinstance(name, str) or ev.uuids(name):
-                            return f"{local}.{rattr}"
+                        # a name Trivy could not compute (unknown account id, bucket_prefix):
+                        # it still invents "arn:aws:s3:::" + "" for the ARN
+                        if not isinstance(name, str) or ev.uuids(name) or is_unclean(name):
+                            return f"{local}.{rattr}" if rattr != "*" else f"{local} (its instances' names)"
         return None
 
     def _resource_refs(self, res: Resource, attr: str) -> list[tuple[str, str, str]]:
@@ -521,6 +525,10 @@ class Resolver:
                 elif parts and parts[0] not in ("var", "local", "each", "count", "path", "self", "module",
                                                 "data") and len(parts) >= 3:
                     out.append((mkey, f"{parts[0]}.{parts[1]}", parts[2]))
+                elif parts and parts[0] not in ("var", "local", "each", "count", "path", "self", "module",
+                                                "data") and len(parts) == 2:
+                    # the whole resource (a for expression or splat over its instances)
+                    out.append((mkey, f"{parts[0]}.{parts[1]}", "*"))
 
         walk(_refs_of((res.config or {}).get(attr)), strip_indexes(res.module), 0)
         return out

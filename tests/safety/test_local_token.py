@@ -70,7 +70,8 @@ def test_control_endpoints_need_the_token(safety_server) -> None:
     assert _post(st.endpoint, "/_lakegate/fault/no-such", None)[0] == 403
 
     # with the token (what `lakegate local fault` sends) the fault applies and clears
-    status, body = localenv.admin_post(st, "fault/job-failure")
+    # (the safety server is shared: another test may have deployed a second workflow into it)
+    status, body = localenv.admin_post(st, "fault/job-failure", {"workflow": "alerts-wf"})
     assert status == 200 and body["ok"], body
     hit = body["detail"]["job"]
     assert "gold-performance-alerts" in hit and jobs()[hit]["--engine_temp_limit"] == "very-hot"

@@ -212,6 +212,26 @@ def _job_requirements(ctx: Context, res: Resource) -> tuple[list[Any] | None, li
 
 # ------------------------------------------------------------------ role -> policies
 
+def _unknown_doc(ctx: Context, pol: Any, doc: Any, what: str, role_address: str | None) -> Finding | None:
+    """A policy document that is wholly unknown at plan time (``${unknown:...}``: e.g. an
+    ``aws_iam_policy_document`` the gate could not evaluate) is one cannot-verify finding that
+    says why — not a JSON parse error per crawler and job."""
+    if not isinstance(doc, str) or doc.lstrip().startswith(("{", "[")):
+        return None
+    refs = unknowns_in(doc)
+    if not refs:
+        return None
+    ref = refs[0]
+    why = f"{ref} is unknown until apply"
+    addr, _, attr = ref.rpartition(".")
+    src = ctx.resolver.plan.get(addr) if addr else None
+    if src is not None:
+        _, detail = ctx.resolver.try_value(src, attr)
+        if detail:
+            why = f"{why} ({detail})"
+    return cannot_verify(pol.address, what, why, role_address=role_address)
+
+
 def _policy_doc_by_arn(ctx: Context, arn: str, where: str, role_name: str, role_address: str | None
                        ) -> tuple[Any | None, list[Finding]]:
     """The document of policy ``arn`` (plan, AWS managed snapshot, user's IAM snapshot)."""
@@ -223,6 +243,9 @@ def _policy_doc_by_arn(ctx: Context, arn: str, where: str, role_name: str, role_
         pol = ctx.policies_by_arn.get(generic)
     if pol is not None:
         doc, why = ctx.resolver.try_value(pol, "policy")
+        unknown_doc = _unknown_doc(ctx, pol, doc, f"policy {arn} attached to role {role_name}", role_address)
+        if unknown_doc is not None:
+            return None, [unknown_doc]
         if isinstance(doc, str):
             return doc, []
         return None, [cannot_verify(pol.address, f"policy {arn} attached to role {role_name}",
@@ -287,7 +310,10 @@ def _role_policies(ctx: Context, role: Resource) -> tuple[dict[str, Any], list[F
         if isinstance(pname, str):
             inline_names.add(pname)
         doc, why = ctx.resolver.try_value(pol, "policy")
-        if isinstance(doc, str):
+        unknown_doc = _unknown_doc(ctx, pol, doc, f"the inline policy of role {name}", ra)
+        if unknown_doc is not None:
+            errs.append(unknown_doc)
+        elif isinstance(doc, str):
             docs[f"inline:{pol.address}"] = doc
         else:
             errs.append(cannot_verify(pol.address, f"the inline policy of role {name}",
