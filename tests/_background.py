@@ -40,7 +40,7 @@ from typing import Any
 import pytest
 
 #: node ids per lane, each lane one sequential pytest process (2 cores; the lanes mostly wait on
-#: terraform/provider and server start-up, so three lanes + the session overlap well)
+#: terraform/provider and server start-up, so the lanes + the session overlap well)
 LANES: tuple[tuple[str, ...], ...] = (
     ("tests/localaws_core/test_terraform_e2e.py::test_deploy_plan_clean_change_destroy",
      "tests/smoke/test_smoke_e2e.py::test_smoke_against_the_local_aws",
@@ -71,6 +71,12 @@ LANES: tuple[tuple[str, ...], ...] = (
     # lane test: first), then the deploy cache (small real applies into several local AWS servers)
     ("tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment",
      "tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key"),
+    # a user's pipeline (tests/pipelines/shop_orders: real Glue scripts on local PySpark, crawlers,
+    # a workflow) through `lakegate smoke`, and the Spark catalog I/O tests: JVM start-ups, mostly
+    # one core, so they get a lane of their own
+    ("tests/pipelines/test_shop_orders_smoke.py::test_smoke_runs_a_users_pipeline_to_completed",
+     "tests/spark_runtime/test_spark_catalog_io_slow.py::test_json_catalog_table_to_a_catalog_parquet_table",
+     "tests/spark_runtime/test_spark_catalog_io_slow.py::test_job_timeout_ends_the_run_in_state_timeout"),
 )
 
 #: pids of the lanes this session started (tests/_cpu_profile.py leaves their CPU to them)
