@@ -288,29 +288,35 @@ def test_job_run_lifecycle_bookmark_batch_stop_and_reset(env: CliEnv, bronze_cra
     assert errs["jr_doesnotexist"]["ErrorDetail"]["ErrorCode"] == "EntityNotFoundException"
     assert errs[run_id]["ErrorDetail"]["ErrorCode"] == "InvalidInputException"
 
-    # ... and a run that is still going is stopped: STOPPING/STOPPED, then STOPPED
-    # (started with boto3 so the CLI's ~1 s start-up is the only gap; a run of ~2 s can still
-    # finish first on a loaded machine: then the answer is the final-state error, and we retry)
+    # ... and a run that is still going is stopped: STOPPING/STOPPED, then STOPPED. The run is held
+    # RUNNING by the stuck-run fault (it holds the first job of the next workflow run), so the
+    # CLI's start-up (seconds on a loaded machine) cannot race a run that finishes first.
     glue = env.clients["glue"]
-    for _attempt in range(5):
-        # the bookmark as it stands before this attempt: a run that finishes before the stop
-        # arrives legitimately advances it, so "unchanged by the stopped run" is judged here
-        before = glue.get_job_bookmark(JobName=SILVER_JOB)["JobBookmarkEntry"]
-        second = glue.start_job_run(JobName=SILVER_JOB)["JobRunId"]
+    wait_idle_silver(env)
+    before = glue.get_job_bookmark(JobName=SILVER_JOB)["JobBookmarkEntry"]
+    status, body = localenv.admin_post(env.state, "fault/stuck-run")
+    assert status == 200 and body["ok"] and body["detail"]["held"] == SILVER_JOB, body
+    try:
+        wf_run = glue.start_workflow_run(Name=WORKFLOW)["RunId"]
+        second = poll(lambda: next((r["Id"] for r in glue.get_job_runs(JobName=SILVER_JOB)["JobRuns"]
+                                    if r["JobRunState"] == "RUNNING"), None), timeout=60, interval=0.05)
+        assert second != run_id
         stopped = env.aws_json("glue", "batch-stop-job-run", "--job-name", SILVER_JOB, "--job-run-ids", second)
-        if stopped["SuccessfulSubmissions"]:
-            break
-        (late,) = stopped["Errors"]
-        assert late["ErrorDetail"]["ErrorCode"] == "InvalidInputException", stopped
-        _wait_job(env, SILVER_JOB, second)
-    assert stopped == {"SuccessfulSubmissions": [{"JobName": SILVER_JOB, "JobRunId": second}], "Errors": []}
-    run2, seen2 = _wait_job(env, SILVER_JOB, second)
-    assert run2["JobRunState"] == "STOPPED", run2
-    assert seen2 == [x for x in ("STARTING", "RUNNING", "STOPPING", "STOPPED") if x in seen2], seen2
-    # a stopped run does not move the bookmark
-    after_stop = env.aws_json("glue", "get-job-bookmark", "--job-name", SILVER_JOB)["JobBookmarkEntry"]
-    assert after_stop["RunId"] == before["RunId"] and after_stop["Run"] == before["Run"], (before, after_stop)
-    assert after_stop["RunId"] != second
+        assert stopped == {"SuccessfulSubmissions": [{"JobName": SILVER_JOB, "JobRunId": second}], "Errors": []}
+        run2, seen2 = _wait_job(env, SILVER_JOB, second)
+        assert run2["JobRunState"] == "STOPPED", run2
+        assert seen2 == [x for x in ("STARTING", "RUNNING", "STOPPING", "STOPPED") if x in seen2], seen2
+        # a stopped run does not move the bookmark
+        after_stop = env.aws_json("glue", "get-job-bookmark", "--job-name", SILVER_JOB)["JobBookmarkEntry"]
+        assert after_stop["RunId"] == before["RunId"] and after_stop["Run"] == before["Run"], (before, after_stop)
+        assert after_stop["RunId"] != second
+        try:  # the workflow run ends by itself once its held job stopped; stop it if it has not yet
+            glue.stop_workflow_run(Name=WORKFLOW, RunId=wf_run)
+        except glue.exceptions.IllegalWorkflowStateException:
+            pass
+        _wait_workflow(env, wf_run, timeout=60)
+    finally:
+        localenv.admin_post(env.state, "fault/stuck-run/clear")
 
     concurrent = env.aws("glue", "start-job-run", "--job-name", "no-such-job", check=False)
     assert_service_error(concurrent, "EntityNotFoundException", "StartJobRun")
