@@ -386,13 +386,24 @@ def discover(clients: Any, *, workflow: str | None = None, outputs: dict[str, An
             reads |= {("", str(v)) for v in args.values()}     # a table named by an argument
             if why:
                 whys.append(why)
+        # a crawler the workflow runs after a job is downstream (it may crawl a job output the
+        # first job also reads back), never the ingestion crawler; a catalog-table match outranks
+        # an S3-path match
+        downstream = {n for acts in roles.followers.values() for k, n in acts if k == "crawler"}
+        by_path = None
         for c in _paged(glue.get_crawlers, "Crawlers"):
+            if c["Name"] in downstream:
+                continue
             t = table_of(c)
-            if t and ((c.get("DatabaseName"), t) in reads or ("", t) in reads) or \
-                    any(_under(p, tp) for p in paths for tp in targets(c)):
+            if t and ((c.get("DatabaseName"), t) in reads or ("", t) in reads):
                 ingestion = c["Name"]
                 crawlers.setdefault(ingestion, c)
                 break
+            if by_path is None and any(_under(p, tp) for p in paths for tp in targets(c)):
+                by_path = c
+        if ingestion is None and by_path is not None:
+            ingestion = by_path["Name"]
+            crawlers.setdefault(ingestion, by_path)
         if ingestion is None:
             unknown["bronze_crawler_name"] = (
                 f"no crawler's table or S3 target is read by the first-stage job(s) {', '.join(roles.first_jobs)}"

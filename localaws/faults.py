@@ -278,7 +278,10 @@ def ingestion(ctx: Ctx, workflow: str | None = None) -> tuple[Pipeline, Any, lis
     facts = [job_facts(ctx, j) for j in pipe.first_jobs]
     reads = {r for f in facts for r in f.catalog_reads}
     paths = [p for f in facts for p in f.s3_reads]
-    candidates = pipe.ingestion_crawlers or list(glue.crawlers.values())
+    # a crawler the workflow runs after a job (e.g. the crawler of a job's own output, which that
+    # job may also read back) is downstream of the first stage, never the ingestion crawler
+    downstream = {n for acts in pipe.followers.values() for k, n in acts if k == "crawler"}
+    candidates = pipe.ingestion_crawlers or [c for c in glue.crawlers.values() if c.name not in downstream]
     best: list[tuple[Any, tuple[str, str] | None]] = []
     for c in candidates:
         tables = _crawler_tables(ctx, c) & reads
@@ -286,6 +289,7 @@ def ingestion(ctx: Ctx, workflow: str | None = None) -> tuple[Pipeline, Any, lis
             best.append((c, sorted(tables)[0]))
         elif any(_under(p, t["Path"]) for p in paths for t in (c.targets or {}).get("S3Targets") or []):
             best.append((c, None))
+    best.sort(key=lambda ct: ct[1] is None)   # a catalog table the jobs read outranks an S3 path
     if pipe.ingestion_crawlers and not best:
         return pipe, pipe.ingestion_crawlers[0], facts, None
     if not best:

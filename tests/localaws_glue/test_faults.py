@@ -158,3 +158,20 @@ def test_a_fault_without_a_target_says_what_it_looked_for(ctx, clients, runtime)
     assert err.value.code == "InvalidInputException" and "acme-orders-nightly" in err.value.message
     assert faults.stuck_run(runtime, workflow=ORDERS_WF)["held"] == "clean_orders"
     faults.clear_stuck_run(runtime)
+
+
+def test_ingestion_crawler_is_not_a_downstream_crawler_whatever_the_creation_order(ctx, clients, tmp_path, runtime):
+    """The reference workflow starts with a job that also reads back its own output, which a crawler
+    in the workflow catalogs; `terraform apply` may create that crawler first. The ingestion
+    crawler is still the one whose table the first job reads, outside the workflow."""
+    make_pipeline(clients, tmp_path)
+    backend = ctx.backend("glue")
+    names = list(backend.crawlers)
+    reordered = {n: backend.crawlers[n] for n in reversed(names)}   # downstream crawlers first
+    backend.crawlers.clear()
+    backend.crawlers.update(reordered)
+    res = faults.crawler_access_denied(runtime)
+    try:
+        assert res["crawler"] == BRONZE_CRAWLER, res
+    finally:
+        faults.clear_crawler_access_denied(runtime)
