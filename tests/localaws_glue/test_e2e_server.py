@@ -25,7 +25,8 @@ def server(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "localaws", "serve", "--port", "0", "--state-file", str(state),
                              "--time-scale", "0.2", "--log-level", "WARNING"], env=env)
     try:
-        wait_for(lambda: state.exists() and state.stat().st_size > 0, timeout=30)
+        # readiness, not a timing check: under CI load (4 lanes on 2 cores) start-up took > 30 s
+        wait_for(lambda: state.exists() and state.stat().st_size > 0, timeout=120)
         info = json.loads(state.read_text())
         assert info["pid"] == proc.pid
         _TOKENS[info["endpoint"]] = info["token"]
