@@ -168,7 +168,7 @@ def _log_tail(log: Path, lines: int = 20) -> str:
 
 
 def start(path: str | Path | None = None, port: int = 0, timing: str = "fast",
-          time_scale: float = 1.0, timeout: float = 30.0, python: str | None = None,
+          time_scale: float = 1.0, timeout: float = 120.0, python: str | None = None,
           exit_with_pid: int | None = None, from_snapshot: str | Path | None = None) -> LocalState:
     """Start ``python -m localaws serve`` detached; return once it answers with our token.
 
