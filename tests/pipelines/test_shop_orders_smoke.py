@@ -5,7 +5,7 @@ precise reason this pipeline cannot give it (never a traceback, never a false PA
 
 Slow (terraform apply + one JVM per Spark job run, several workflow runs): a background lane. The
 three rehearsals whose faults make the Spark jobs run again (P1, P3, S1: about 10 minutes of JVM
-start-ups on CI's loaded cores) are left out of this CI test with ``--tags``; every other item runs,
+start-ups on CI's loaded cores) are left out of this CI test with ``-m``; every other item runs,
 and the rehearsals of faults placed on this pipeline's own crawler and job (P2, P4, P5) must PASS.
 `lakegate smoke --env shop` without tags runs all of them (docs/generic-pipelines.md)."""
 
@@ -42,7 +42,7 @@ def test_smoke_runs_a_users_pipeline_to_completed(tmp_path):
     env.pop("LAKEGATE_CONFIG", None)
     env.pop("PYTEST_ADDOPTS", None)
     out = subprocess.run([sys.executable, "-m", "lakegate", "smoke", "--env", "shop", "--report-dir", "rep",
-                          "--tags", TAGS],
+                          "-m", TAGS],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3000)
     detail = f"exit {out.returncode}\nstdout tail:\n{out.stdout[-3000:]}\nstderr tail:\n{out.stderr[-3000:]}"
     assert out.returncode in (0, 1), detail
