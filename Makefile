@@ -3,6 +3,13 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export CHECKPOINT_DISABLE := 1
+# Let Python cache bytecode (__pycache__, gitignored) in the venv and the checkout. uv, unlike pip,
+# does not byte-compile at install time, so with an inherited PYTHONDONTWRITEBYTECODE=1 every
+# Python process the suite or a rehearsal starts (the CLI, local AWS servers, the scenarios' pytest,
+# Glue job drivers) compiled boto3, botocore and moto from source again: measured 10 % of the CPU of
+# the CLI and aws-CLI tests (bench/RESULTS.md, "Session 4"). Written lazily, only what is imported,
+# instead of `uv --compile-bytecode` (44 CPU-s for the whole venv at setup).
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: setup demo test bench clean
 
