@@ -60,7 +60,6 @@ LANES: tuple[tuple[str, ...], ...] = (
     ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
      # offline plans (terraform + provider start-up, CPU on the second core)
      "tests/gate/test_slow_terraform.py::test_pipeline_fixture_regenerates_from_its_tf",
-     "tests/gate/test_slow_terraform.py::test_directory_input_plans_offline_and_resolves",
      "tests/gate/test_cli_suppress_checkov.py::test_directory_input_runs_checkov_on_the_drivers_plan_json",
      "tests/safety/test_slow_replace.py::test_guarded_bucket_rename_is_reported_and_local_teardown_still_works",
      # Glue scripts on local PySpark (JVM start-up per job run)
