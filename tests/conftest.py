@@ -12,6 +12,9 @@
   own pristine local AWS then restore it and run the same ``terraform apply`` (every resource
   refreshed, nothing to change) instead of paying the provider's fixed ~55 s lifecycle wait
   again. A value set by the caller wins (``off`` disables the cache).
+* One offline plan of ``terraform/`` per session (fixture ``reference_offline_plan``,
+  tests/terraform/reference_plan.py): the configuration contract tests and the gate's "the real
+  pipeline is clean" test read the same plain-terraform plan instead of each making one.
 * ``MOTO_IAM_LOAD_MANAGED_POLICIES`` does not leak from collection into the session. Importing
   ``localaws.server`` (test_server.py and test_cli_local.py do, at collection) sets it to
   ``true`` in this process, which is right for a server but made every *in-process*
@@ -42,6 +45,15 @@ _MANAGED_POLICIES = "MOTO_IAM_LOAD_MANAGED_POLICIES"
 _MANAGED_POLICIES_BEFORE = os.environ.get(_MANAGED_POLICIES)  # before any test module is imported
 
 _RUNNER = pytest.StashKey[_background.LaneRunner]()
+
+
+@pytest.fixture(scope="session")
+def reference_offline_plan(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``{"validate": ..., "plan": ...}`` of ``terraform/``, offline, once per session; treat as
+    read-only (tests that change it take a copy)."""
+    from tests.terraform.reference_plan import offline_results
+
+    return offline_results(tmp_path_factory.mktemp("tfpipeline"))
 
 
 def _lanes_enabled(config: pytest.Config) -> bool:

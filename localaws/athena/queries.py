@@ -38,12 +38,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-import pyarrow as pa
-import sqlglot
-from sqlglot import exp
+from localaws._lazy import lazy
 
-from localaws import tabledata
+# imported on first use (a query), not at server start (localaws/_lazy.py)
+duckdb = lazy("duckdb")
+pa = lazy("pyarrow")
+sqlglot = lazy("sqlglot")
+exp = lazy("sqlglot.expressions")
+tabledata = lazy("localaws.tabledata")
 from localaws.dispatch import Ctx, override
 from localaws.athena.exceptions import InternalServerException, InvalidRequestException
 

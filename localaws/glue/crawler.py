@@ -16,7 +16,8 @@ from typing import Any
 
 from localaws.dispatch import AwsError, Ctx, override
 from localaws.glue.exceptions import CrawlerNotRunningException, CrawlerRunningException, CrawlerStoppingException, EntityNotFoundException
-from localaws.glue import naming, schema_infer
+from localaws._lazy import lazy
+from localaws.glue import naming
 from localaws.glue.lifecycles import CRAWL, CRAWLER
 from localaws.glue.state import (
     Crawl,
@@ -32,6 +33,9 @@ from localaws.glue.state import (
     now,
     put_logs,
 )
+
+# pyarrow through schema_infer: imported on the first crawl, not at server start (localaws/_lazy.py)
+schema_infer = lazy("localaws.glue.schema_infer")
 
 LOG_GROUP = "/aws-glue/crawlers"
 

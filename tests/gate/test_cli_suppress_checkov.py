@@ -226,6 +226,11 @@ def test_directory_input_runs_checkov_on_the_drivers_plan_json(pipeline_dir: Pat
                    "# lakegate:ignore CKV_AWS_18 reason: access logs go to the account trail")
     assert main(["check", str(pipeline_dir), "--checkov", "--format", "json"]) == 0
     out = _json(capsys)
+    # the directory was planned offline and every reference resolved (these two lines were
+    # tests/gate/test_slow_terraform.py::test_directory_input_plans_offline_and_resolves, which
+    # made another offline plan of the same fixture through the same `lakegate check DIR`)
+    assert out["summary"]["resources"] == 21 and out["inputs"]["tf_dir"] == str(pipeline_dir)
+    assert not [f for f in out["findings"] if f["rule_id"] == "LG-RESOLVE-001"]
     from lakegate.terraform import TerraformDriver
 
     plan_json = TerraformDriver(pipeline_dir, target="offline").work_root / "plan.offline.json"

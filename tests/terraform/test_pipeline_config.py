@@ -2,10 +2,10 @@
 
 Why: every other part (the gate, the Gherkin runbook, the local AWS, the reports) relies on the
 names, the workflow graph, the job arguments and the IAM roles of this configuration. These tests
-run the real ``terraform`` offline: ``fmt -check`` on the repository, then ``init`` /
-``validate`` / ``plan`` / ``show -json`` on a copy with a provider override holding fake
-credentials, and check the *planned values* (not the HCL text), so what is tested is what
-Terraform would create.
+run the real ``terraform`` offline: ``fmt -check`` on the repository, then ``init`` / ``plan``
+(its validation diagnostics stand for ``validate``: tests/terraform/reference_plan.py) / ``show
+-json`` on a copy with a provider override holding fake credentials, once per session, and check
+the *planned values* (not the HCL text), so what is tested is what Terraform would create.
 
 The expected names below are written out from docs/DESIGN.md on purpose: they are the contract.
 """
@@ -16,13 +16,13 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lakegate.tfenv import terraform_env
+from tests.terraform.reference_plan import run_tf as _run
 
 REPO = Path(__file__).resolve().parents[2]
 TF_DIR = REPO / "terraform"
@@ -32,18 +32,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("terraform") is None,
                        reason="the terraform binary is not on PATH (install Terraform >= 1.5)"),
 ]
-
-OFFLINE_OVERRIDE = """\
-provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "test"
-  secret_key                  = "test"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-  skip_region_validation      = true
-}
-"""
 
 # --- the contract (docs/DESIGN.md, defaults project=datalake-pipeline, environment=dev) ----------
 P, E = "datalake-pipeline", "dev"
@@ -119,40 +107,11 @@ def design_job_arguments(job: str) -> dict[str, str]:
 
 # --- running terraform ---------------------------------------------------------------------------
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 300
-         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["terraform", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)
-
-
-def _must(proc: subprocess.CompletedProcess[str], what: str) -> str:
-    assert proc.returncode == 0, (
-        f"terraform {what} failed (exit {proc.returncode}):\n{proc.stdout[-4000:]}\n"
-        f"{proc.stderr[-4000:]}")
-    return proc.stdout
-
-
-def _copy_config(dest: Path) -> None:
-    """Copy terraform/ without local state, caches or someone's override files."""
-    shutil.copytree(TF_DIR, dest, ignore=shutil.ignore_patterns(
-        ".terraform", ".lakegate", "*.tfstate", "*.tfstate.*", "*.tfplan", "__pycache__", "*_override.tf",
-        "override.tf"))
-
-
 @pytest.fixture(scope="module")
-def tf_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """init + validate + plan + show -json of a copy of terraform/, once per module (~15 s)."""
-    work = tmp_path_factory.mktemp("tfpipeline")
-    cfg = work / "tf"
-    _copy_config(cfg)
-    env = terraform_env(work / "cli")
-    _must(_run(["init", "-input=false", "-no-color", "-lockfile=readonly"], cfg, env), "init")
-    validate = json.loads(_run(["validate", "-json", "-no-color"], cfg, env).stdout)
-    (cfg / "offline_override.tf").write_text(OFFLINE_OVERRIDE)
-    _must(_run(["plan", "-input=false", "-no-color", "-lock=false", "-out=pipeline.tfplan"],
-               cfg, env, timeout=600), "plan")
-    plan = json.loads(_must(_run(["show", "-json", "pipeline.tfplan"], cfg, env), "show -json"))
-    return {"validate": validate, "plan": plan}
+def tf_results(reference_offline_plan: dict[str, Any]) -> dict[str, Any]:
+    """init + plan + show -json of a copy of terraform/ (tests/terraform/reference_plan.py), made
+    once per session and shared with the gate's slow test of the same configuration."""
+    return reference_offline_plan
 
 
 @pytest.fixture(scope="module")
