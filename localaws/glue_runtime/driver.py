@@ -119,6 +119,10 @@ def _spark_env(spec: dict[str, Any], scratch: Path) -> jvm.CdsPlan:
     }
     extra = " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in confs.items())
     os.environ["PYSPARK_SUBMIT_ARGS"] = f"--master {shlex.quote(master)} {extra} pyspark-shell"
+    if jvm.OPTIONS_ENV not in os.environ:
+        # Spark's bin/spark-class first runs a small launcher JVM (org.apache.spark.launcher.Main) to
+        # build the driver's command line; it reads its extra options from SPARK_LAUNCHER_OPTS
+        os.environ.setdefault("SPARK_LAUNCHER_OPTS", jvm.DEFAULT_OPTIONS)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return cds
