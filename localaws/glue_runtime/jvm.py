@@ -19,7 +19,8 @@ what the run computes (docs/spark-runtime.md "Tuning"):
   written under a temporary name and only renamed into place after a JVM has started with it
   under ``-Xshare:on`` (a damaged archive can crash the JVM, so an unchecked file is never used).
   ``LAKEGATE_SPARK_CDS=0`` turns it off; ``LAKEGATE_SPARK_CDS_DIR`` is where archives live
-  (default ``~/.cache/lakegate/spark-cds``).
+  (default ``~/.cache/lakegate/spark-cds``); writing one removes those of Spark installations
+  that are gone (:func:`prune`).
 """
 
 from __future__ import annotations
@@ -191,12 +192,32 @@ def finish_dump(plan: CdsPlan, jvm_exit: int | None) -> str | None:
             plan.archive.with_suffix(".failed").write_text(why)
             return f"INFO: class-data sharing: archive not usable ({why})"
         os.replace(plan.dumping, plan.archive)
-        return f"INFO: class-data sharing: wrote archive {plan.archive}"
+        home = spark_home()
+        plan.archive.with_suffix(".json").write_text(json.dumps({"spark_home": str(home) if home else None}))
+        pruned = prune(plan.archive.parent)
+        return (f"INFO: class-data sharing: wrote archive {plan.archive}"
+                + (f" (removed {pruned} archive(s) of Spark installs that are gone)" if pruned else ""))
     finally:
         if plan.dumping is not None:
             plan.dumping.unlink(missing_ok=True)
         if plan.lock is not None:
             plan.lock.unlink(missing_ok=True)
+
+
+def prune(folder: Path) -> int:
+    """Remove the archives (and notes) of Spark installations that no longer exist (a deleted
+    virtualenv, a CI clone): each is ~130 MB. Returns how many archives went."""
+    gone = 0
+    for meta in folder.glob("spark-*.json"):
+        try:
+            home = json.loads(meta.read_text()).get("spark_home")
+        except (OSError, ValueError):
+            continue
+        if home and not (Path(home) / "jars").is_dir():
+            for suffix in (".jsa", ".failed", ".json"):
+                meta.with_suffix(suffix).unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 def _check(archive: Path, options: list[str]) -> str | None:

@@ -5,6 +5,7 @@ never put in place, and later runs map the checked archive."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import shutil
@@ -53,6 +54,7 @@ def test_first_run_dumps_alone_then_runs_map_the_checked_archive(cds, monkeypatc
     assert jvm.finish_dump(first, 0) == f"INFO: class-data sharing: wrote archive {first.archive}"
     assert checked == [(first.dumping, opts)]
     assert first.archive.read_bytes() == b"archive" and not first.lock.exists() and not first.dumping.exists()
+    assert json.loads(first.archive.with_suffix(".json").read_text()) == {"spark_home": str(jvm.spark_home())}
     later = jvm.cds_plan(opts)
     assert later.options == [f"-XX:SharedArchiveFile={first.archive}"] and later.dumping is None
     assert shlex.split(jvm.session_java_options()) == opts + later.options
@@ -89,3 +91,14 @@ def test_a_jvm_that_writes_no_archive_is_remembered(cds):
     other = jvm.cds_plan(["-Xmx700m"])
     jvm.finish_dump(other, None)
     assert jvm.cds_plan(["-Xmx700m"]).dumping is not None
+
+
+def test_archives_of_spark_installs_that_are_gone_are_pruned(cds, tmp_path):
+    cds.mkdir(parents=True)
+    (tmp_path / "venv-kept" / "jars").mkdir(parents=True)
+    for key, home in (("aaa", tmp_path / "venv-gone"), ("bbb", tmp_path / "venv-kept")):
+        (cds / f"spark-{key}.jsa").write_bytes(b"x")
+        (cds / f"spark-{key}.json").write_text(json.dumps({"spark_home": str(home)}))
+    (cds / "spark-aaa.failed").write_text("why")
+    assert jvm.prune(cds) == 1
+    assert sorted(p.name for p in cds.iterdir()) == ["spark-bbb.jsa", "spark-bbb.json"]
