@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def _lake(ep: str) -> None:
 
 
 def _run(ep: str, env_extra: dict[str, str], label: str) -> dict:
-    scratch = Path(tempfile.mkdtemp(prefix="bench-spark-run-"))
+    scratch = Path(tempfile.mkdtemp(prefix="bench-spark-run-", dir=os.environ["BENCH_SCRATCH"]))
     spec = {"kind": "spark", "job_name": "bench", "run_id": "jr_" + uuid.uuid4().hex,
             "script_location": "s3://tmp-bucket/scripts/catalog_to_parquet.py",
             "arguments": {"--source_database": "sensors_raw", "--source_table": "readings",
@@ -93,9 +94,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--cds-dir", help="LAKEGATE_SPARK_CDS_DIR for the runs (default: a new temporary folder)")
     args = ap.parse_args()
-    cds_dir = args.cds_dir or tempfile.mkdtemp(prefix="bench-spark-cds-")
+    cds_dir = args.cds_dir or tempfile.mkdtemp(prefix="bench-spark-cds-")  # removed at the end
     os.environ["LAKEGATE_SPARK_CDS_DIR"] = cds_dir
     tmp = Path(tempfile.mkdtemp(prefix="bench-spark-srv-"))
+    os.environ["BENCH_SCRATCH"] = str(tmp)
     state = tmp / "state.json"
     server = subprocess.Popen([sys.executable, "-m", "localaws", "serve", "--port", "0", "--state-file", str(state),
                                "--log-level", "WARNING"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
@@ -125,6 +127,9 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=15)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.cds_dir:
+            shutil.rmtree(cds_dir, ignore_errors=True)  # ~130 MB
     return 0
 
 
