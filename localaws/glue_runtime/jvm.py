@@ -169,8 +169,9 @@ def cds_plan(options: list[str]) -> CdsPlan:
             return CdsPlan([], "class-data sharing: another run is writing the archive")
     except OSError as exc:
         return CdsPlan([], f"class-data sharing: cannot write {folder} ({exc.strerror or exc})")
+    for stale in folder.glob(f"spark-{key}.*.dumping"):  # a killed run's partial dump (~130 MB)
+        stale.unlink(missing_ok=True)
     dumping = folder / f"spark-{key}.{os.getpid()}.dumping"
-    dumping.unlink(missing_ok=True)
     return CdsPlan([f"-XX:ArchiveClassesAtExit={dumping}"], f"class-data sharing: writing archive {archive}",
                    options, archive, dumping, lock)
 

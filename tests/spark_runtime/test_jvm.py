@@ -65,8 +65,11 @@ def test_first_run_dumps_alone_then_runs_map_the_checked_archive(cds, monkeypatc
 def test_a_killed_runs_lock_is_taken_over(cds):
     plan = jvm.cds_plan(jvm.java_options())
     plan.lock.write_text("999999999")  # a pid that is not running (the run was stopped or timed out)
+    partial = plan.dumping.with_name(plan.dumping.name.replace(f".{os.getpid()}.", ".999999999."))
+    partial.write_bytes(b"half an archive")
     again = jvm.cds_plan(jvm.java_options())
     assert again.dumping is not None and again.lock.read_text() == str(os.getpid())
+    assert not partial.exists()  # the killed run's partial dump is removed
 
 
 def test_a_damaged_archive_is_never_put_in_place(cds):
