@@ -8,10 +8,13 @@ what the run computes (docs/spark-runtime.md "Tuning"):
 
 * :data:`DEFAULT_OPTIONS` (``LAKEGATE_SPARK_JAVA_OPTIONS`` replaces them, ``""`` = the JVM's own
   defaults): ``-XX:TieredStopAtLevel=1`` (compile with C1 only) and ``-XX:+UseSerialGC`` (one GC
-  thread, for small heaps). Sources: the JDK 17 ``java`` command reference
-  (https://docs.oracle.com/en/java/javase/17/docs/specs/man/java.html) and the HotSpot GC tuning
-  guide, "Available Collectors" (https://docs.oracle.com/en/java/javase/17/gctuning/).
-* **Application class-data sharing** (AppCDS, JEP 350 dynamic archives, JDK 13+): the first run
+  thread, for small heaps). Sources: AWS Lambda's "Customize Java runtime startup behavior"
+  (https://docs.aws.amazon.com/lambda/latest/dg/java-customization.html: tiered compilation
+  stopped at level 1 for short-lived JVMs) and the HotSpot GC tuning guide, "Available
+  Collectors" (https://docs.oracle.com/en/java/javase/17/gctuning/available-collectors.html).
+* **Application class-data sharing** (AppCDS, JEP 350 dynamic archives, JDK 13+; the ``java``
+  command reference, "Application Class Data Sharing",
+  https://docs.oracle.com/en/java/javase/17/docs/specs/man/java.html): the first run
   on a machine dumps the classes it loaded into an archive (``-XX:ArchiveClassesAtExit``); later
   runs map it (``-XX:SharedArchiveFile``), so those classes are neither parsed nor verified again.
   The archive is keyed by everything its validity depends on (the ``java`` binary and its
