@@ -187,7 +187,7 @@ def finish_dump(plan: CdsPlan, jvm_exit: int | None) -> str | None:
         return None
     try:
         if jvm_exit is None or not plan.dumping.is_file():
-            if jvm_exit is not None:  # the JVM ended normally and wrote nothing: it cannot dump
+            if jvm_exit == 0:  # the JVM ended normally and wrote nothing: it cannot dump
                 plan.archive.with_suffix(".failed").write_text(
                     f"the JVM wrote no archive (exit {jvm_exit}) with -XX:ArchiveClassesAtExit")
             return "INFO: class-data sharing: no archive written by this run"

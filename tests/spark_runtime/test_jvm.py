@@ -90,9 +90,12 @@ def test_a_jvm_that_writes_no_archive_is_remembered(cds):
     plan = jvm.cds_plan(jvm.java_options())
     assert jvm.finish_dump(plan, 0) == "INFO: class-data sharing: no archive written by this run"
     assert "wrote no archive" in jvm.cds_plan(jvm.java_options()).note
-    # a run whose JVM was killed (None) says nothing about the JVM: the next run tries again
-    other = jvm.cds_plan(["-Xmx700m"])
-    jvm.finish_dump(other, None)
+    # a run whose JVM was killed (None) or crashed (non-zero) says nothing about the JVM: the next
+    # run tries again
+    for code in (None, 1, -9):
+        other = jvm.cds_plan(["-Xmx700m"])
+        assert other.dumping is not None
+        assert jvm.finish_dump(other, code) == "INFO: class-data sharing: no archive written by this run"
     assert jvm.cds_plan(["-Xmx700m"]).dumping is not None
 
 
