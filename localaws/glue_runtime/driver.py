@@ -192,7 +192,12 @@ def main(argv: list[str]) -> int:
         # Spark's Python workers unpickle the script's functions: they need the same modules
         os.environ["PYTHONPATH"] = os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
         if spec["kind"] == "spark":
-            cds = _spark_env(spec, scratch)
+            try:
+                cds = _spark_env(spec, scratch)
+            except ValueError as exc:  # LAKEGATE_SPARK_JAVA_OPTIONS that does not parse
+                result["error"] = f"Glue job runtime misconfigured: {exc}"
+                _err(f"ERROR: {result['error']}")
+                return 0
             sparkio.RUN.log.append(f"INFO: JVM options: {' '.join(jvm.java_options()) or '(the JVM defaults)'}; {cds.note}")
             sparkio.patch_spark()
         sys.argv = _argv(spec, script)

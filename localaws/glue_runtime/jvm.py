@@ -50,7 +50,10 @@ STALE_LOCK_S = 1800.0
 def java_options() -> list[str]:
     """The JVM options for a run's driver (:data:`DEFAULT_OPTIONS` unless the variable is set)."""
     raw = os.environ.get(OPTIONS_ENV)
-    return shlex.split(DEFAULT_OPTIONS if raw is None else raw)
+    try:
+        return shlex.split(DEFAULT_OPTIONS if raw is None else raw)
+    except ValueError as exc:  # unbalanced quotes
+        raise ValueError(f"{OPTIONS_ENV}={raw!r} cannot be split into JVM options ({exc})") from None
 
 
 def cds_enabled() -> bool:

@@ -32,6 +32,34 @@ def test_java_options_are_documented_defaults_and_can_be_replaced(monkeypatch):
     assert jvm.java_options() == ["-Xmx2g", "-Dx=a b"]
     monkeypatch.setenv(jvm.OPTIONS_ENV, "")  # the JVM's own defaults
     assert jvm.java_options() == []
+    monkeypatch.setenv(jvm.OPTIONS_ENV, "-Dx='unclosed")
+    with pytest.raises(ValueError, match=r"LAKEGATE_SPARK_JAVA_OPTIONS=.* cannot be split into JVM options"):
+        jvm.java_options()
+
+
+def test_bad_java_options_fail_the_run_with_a_clear_error(tmp_path, monkeypatch):
+    """The run fails (the driver's result carries the error) instead of running without Spark
+    settings or reporting success."""
+    from localaws.glue_runtime import driver
+
+    script = tmp_path / "script" / "etl.py"
+    script.parent.mkdir()
+    script.write_text("raise SystemExit('never runs')\n")
+    monkeypatch.setattr(driver, "_download", lambda url, dest: script)
+    monkeypatch.setenv(jvm.OPTIONS_ENV, "-Dx='unclosed")
+    spec = {"kind": "spark", "job_name": "etl", "run_id": "jr_1", "script_location": "s3://b/etl.py",
+            "arguments": {}, "scratch": str(tmp_path), "result": str(tmp_path / "result.json"),
+            "module_cache": str(tmp_path / "modules")}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    monkeypatch.setattr(driver.sys, "path", list(driver.sys.path))
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv("LAKEGATE_GLUE_SPEC", "")
+    # this process's own PySpark gateway (another module's reference session) is not the run's
+    monkeypatch.setattr(driver, "_stop_spark", lambda dumping: None)
+    assert driver.main([str(tmp_path / "spec.json")]) == 0
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["error"].startswith("Glue job runtime misconfigured: LAKEGATE_SPARK_JAVA_OPTIONS=")
+    assert result["committed"] is False
 
 
 def test_cds_off_adds_nothing(cds, monkeypatch):
