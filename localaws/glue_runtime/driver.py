@@ -15,12 +15,15 @@ import hashlib
 import json
 import os
 import runpy
+import shlex
 import subprocess
 import sys
 import traceback
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from localaws.glue_runtime import jvm
 
 PYLIB = Path(__file__).parent / "pylib"
 
@@ -99,20 +102,53 @@ def _argv(spec: dict[str, Any], script: Path) -> list[str]:
     return argv
 
 
-def _spark_env(spec: dict[str, Any], scratch: Path) -> None:
+def _spark_env(spec: dict[str, Any], scratch: Path) -> jvm.CdsPlan:
+    """``PYSPARK_SUBMIT_ARGS`` for the script's SparkContext; returns the run's class-data sharing
+    plan (:mod:`localaws.glue_runtime.jvm`), finished by :func:`_stop_spark`."""
     master = os.environ.get("LAKEGATE_SPARK_MASTER") or "local[*]"
+    options = jvm.java_options()
+    cds = jvm.cds_plan(options)
+    java_opts = [f"-Dderby.system.home={scratch / 'derby'}", *options, *cds.options]
     confs = {
         "spark.ui.enabled": "false",
         "spark.sql.warehouse.dir": str(scratch / "spark-warehouse"),
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch / 'derby'}",
+        "spark.driver.extraJavaOptions": shlex.join(java_opts),
         "spark.sql.shuffle.partitions": os.environ.get("LAKEGATE_SPARK_SHUFFLE_PARTITIONS", "4"),
         "spark.sql.session.timeZone": "UTC",
         "spark.app.name": spec["job_name"],
     }
-    extra = " ".join(f"--conf {k}={v}" for k, v in confs.items())
-    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--master {master} {extra} pyspark-shell"
+    extra = " ".join(f"--conf {shlex.quote(f'{k}={v}')}" for k, v in confs.items())
+    os.environ["PYSPARK_SUBMIT_ARGS"] = f"--master {shlex.quote(master)} {extra} pyspark-shell"
+    if jvm.OPTIONS_ENV not in os.environ:
+        # Spark's bin/spark-class first runs a small launcher JVM (org.apache.spark.launcher.Main) to
+        # build the driver's command line; it reads its extra options from SPARK_LAUNCHER_OPTS
+        os.environ.setdefault("SPARK_LAUNCHER_OPTS", jvm.DEFAULT_OPTIONS)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return cds
+
+
+def _stop_spark(dumping: bool) -> int | None:
+    """Stop the script's SparkContext (if it is still active) and wait for its JVM to exit, so the
+    run ends when its JVM has (no JVM outlives its run) and a class-data sharing dump is complete.
+    Returns the JVM's exit code, None when there was no JVM or it had to be killed."""
+    if "pyspark" not in sys.modules:  # the script never imported PySpark: no JVM
+        return None
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
+    proc = getattr(SparkContext._gateway, "proc", None)
+    if proc is None:
+        return None
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()  # Spark's PythonGatewayServer exits on EOF of its stdin
+        return proc.wait(timeout=600 if dumping else 60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
 
 
 def error_message(exc: BaseException) -> str:
@@ -136,6 +172,7 @@ def main(argv: list[str]) -> int:
     os.environ["LAKEGATE_GLUE_SPEC"] = str(spec_path)
     scratch = Path(spec["scratch"])
     result: dict[str, Any] = {"error": None, "committed": False, "processed": {}, "log": []}
+    cds: jvm.CdsPlan | None = None
     from localaws.glue_runtime import sparkio
 
     try:
@@ -155,7 +192,13 @@ def main(argv: list[str]) -> int:
         # Spark's Python workers unpickle the script's functions: they need the same modules
         os.environ["PYTHONPATH"] = os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
         if spec["kind"] == "spark":
-            _spark_env(spec, scratch)
+            try:
+                cds = _spark_env(spec, scratch)
+            except ValueError as exc:  # LAKEGATE_SPARK_JAVA_OPTIONS that does not parse
+                result["error"] = f"Glue job runtime misconfigured: {exc}"
+                _err(f"ERROR: {result['error']}")
+                return 0
+            sparkio.RUN.log.append(f"INFO: JVM options: {' '.join(jvm.java_options()) or '(the JVM defaults)'}; {cds.note}")
             sparkio.patch_spark()
         sys.argv = _argv(spec, script)
         try:
@@ -174,13 +217,15 @@ def main(argv: list[str]) -> int:
         return 0
     finally:
         if spec.get("kind") == "spark":
+            jvm_exit = None
             try:
-                from pyspark import SparkContext
-
-                if SparkContext._active_spark_context is not None:
-                    SparkContext._active_spark_context.stop()
+                jvm_exit = _stop_spark(dumping=bool(cds and cds.dumping))
             except Exception:  # noqa: BLE001 - the result matters more than a clean JVM exit
                 pass
+            if cds is not None:
+                line = jvm.finish_dump(cds, jvm_exit)
+                if line:
+                    result["log"].append(line)
         Path(spec["result"]).write_text(json.dumps(result))
 
 

@@ -82,7 +82,10 @@ def test_json_catalog_table_to_a_catalog_parquet_table(events, tmp_path):
     for k in keys:
         (out / k).parent.mkdir(parents=True, exist_ok=True)
         s3.download_file("clicks-curated", k, str(out / k))
+    from localaws.glue_runtime import jvm
+
     spark = (SparkSession.builder.master("local[1]").appName("reference").config("spark.ui.enabled", "false")
+             .config("spark.driver.extraJavaOptions", jvm.session_java_options())  # compilation/GC only
              .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false").getOrCreate())
     try:
         got = spark.read.parquet(str(out / "events"))

@@ -27,7 +27,11 @@ DAY2_LATE = "sensor_id,reading,unit\ns-03,20.75,C\ns-01,23.5,C\n"
 def spark():
     from pyspark.sql import SparkSession
 
+    from localaws.glue_runtime import jvm
+
     s = (SparkSession.builder.master("local[1]").appName("reference")
+         # the runs' JVM options (compilation and GC only: the same answers, less CPU)
+         .config("spark.driver.extraJavaOptions", jvm.session_java_options())
          .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
          .config("spark.sql.session.timeZone", "UTC")
          # outputs are read back with partition values as strings, as the catalog declares them

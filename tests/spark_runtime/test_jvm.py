@@ -1,0 +1,138 @@
+"""JVM options of a Glue script run's Spark driver (localaws/glue_runtime/jvm.py): the documented
+defaults and their override, and the class-data sharing archive's life: one run at a time dumps
+it, a killed run's lock is taken over, an archive that does not start a JVM under -Xshare:on is
+never put in place, and later runs map the checked archive."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+
+import pytest
+
+from localaws.glue_runtime import jvm
+
+
+@pytest.fixture
+def cds(tmp_path, monkeypatch):
+    monkeypatch.setenv(jvm.CDS_DIR_ENV, str(tmp_path / "cds"))
+    monkeypatch.delenv(jvm.CDS_ENV, raising=False)
+    monkeypatch.delenv(jvm.OPTIONS_ENV, raising=False)
+    if jvm.archive_key(jvm.java_options()) is None:
+        pytest.skip("java binary not found on PATH/JAVA_HOME or pyspark is not installed")
+    return tmp_path / "cds"
+
+
+def test_java_options_are_documented_defaults_and_can_be_replaced(monkeypatch):
+    monkeypatch.delenv(jvm.OPTIONS_ENV, raising=False)
+    assert jvm.java_options() == ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+    monkeypatch.setenv(jvm.OPTIONS_ENV, "-Xmx2g '-Dx=a b'")
+    assert jvm.java_options() == ["-Xmx2g", "-Dx=a b"]
+    monkeypatch.setenv(jvm.OPTIONS_ENV, "")  # the JVM's own defaults
+    assert jvm.java_options() == []
+    monkeypatch.setenv(jvm.OPTIONS_ENV, "-Dx='unclosed")
+    with pytest.raises(ValueError, match=r"LAKEGATE_SPARK_JAVA_OPTIONS=.* cannot be split into JVM options"):
+        jvm.java_options()
+
+
+def test_bad_java_options_fail_the_run_with_a_clear_error(tmp_path, monkeypatch):
+    """The run fails (the driver's result carries the error) instead of running without Spark
+    settings or reporting success."""
+    from localaws.glue_runtime import driver
+
+    script = tmp_path / "script" / "etl.py"
+    script.parent.mkdir()
+    script.write_text("raise SystemExit('never runs')\n")
+    monkeypatch.setattr(driver, "_download", lambda url, dest: script)
+    monkeypatch.setenv(jvm.OPTIONS_ENV, "-Dx='unclosed")
+    spec = {"kind": "spark", "job_name": "etl", "run_id": "jr_1", "script_location": "s3://b/etl.py",
+            "arguments": {}, "scratch": str(tmp_path), "result": str(tmp_path / "result.json"),
+            "module_cache": str(tmp_path / "modules")}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    monkeypatch.setattr(driver.sys, "path", list(driver.sys.path))
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv("LAKEGATE_GLUE_SPEC", "")
+    # this process's own PySpark gateway (another module's reference session) is not the run's
+    monkeypatch.setattr(driver, "_stop_spark", lambda dumping: None)
+    assert driver.main([str(tmp_path / "spec.json")]) == 0
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["error"].startswith("Glue job runtime misconfigured: LAKEGATE_SPARK_JAVA_OPTIONS=")
+    assert result["committed"] is False
+
+
+def test_cds_off_adds_nothing(cds, monkeypatch):
+    monkeypatch.setenv(jvm.CDS_ENV, "0")
+    plan = jvm.cds_plan(jvm.java_options())
+    assert plan.options == [] and plan.dumping is None and "off" in plan.note
+    assert not cds.exists()
+
+
+def test_first_run_dumps_alone_then_runs_map_the_checked_archive(cds, monkeypatch):
+    opts = jvm.java_options()
+    first = jvm.cds_plan(opts)
+    assert first.dumping is not None and first.options == [f"-XX:ArchiveClassesAtExit={first.dumping}"]
+    assert first.base == opts
+    second = jvm.cds_plan(opts)  # while the first run's JVM is still going
+    assert second.options == [] and "another run is writing" in second.note
+    first.dumping.write_bytes(b"archive")  # what the JVM writes at exit
+    checked = []
+    monkeypatch.setattr(jvm, "_check", lambda path, options: checked.append((path, options)))
+    assert jvm.finish_dump(first, 0) == f"INFO: class-data sharing: wrote archive {first.archive}"
+    assert checked == [(first.dumping, opts)]
+    assert first.archive.read_bytes() == b"archive" and not first.lock.exists() and not first.dumping.exists()
+    assert json.loads(first.archive.with_suffix(".json").read_text()) == {"spark_home": str(jvm.spark_home())}
+    later = jvm.cds_plan(opts)
+    assert later.options == [f"-XX:SharedArchiveFile={first.archive}"] and later.dumping is None
+    assert shlex.split(jvm.session_java_options()) == opts + later.options
+    # another option set is another archive
+    assert jvm.cds_plan(["-Xmx512m"]).dumping is not None
+
+
+def test_a_killed_runs_lock_is_taken_over(cds):
+    plan = jvm.cds_plan(jvm.java_options())
+    plan.lock.write_text("999999999")  # a pid that is not running (the run was stopped or timed out)
+    partial = plan.dumping.with_name(plan.dumping.name.replace(f".{os.getpid()}.", ".999999999."))
+    partial.write_bytes(b"half an archive")
+    again = jvm.cds_plan(jvm.java_options())
+    assert again.dumping is not None and again.lock.read_text() == str(os.getpid())
+    assert not partial.exists()  # the killed run's partial dump is removed
+
+
+def test_a_damaged_archive_is_never_put_in_place(cds):
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("java binary not found on PATH")
+    opts = jvm.java_options()
+    plan = jvm.cds_plan(opts)
+    plan.dumping.write_bytes(os.urandom(4096))  # e.g. a dump cut short
+    line = jvm.finish_dump(plan, 0)
+    assert line.startswith("INFO: class-data sharing: archive not usable (java -Xshare:on exited 1")
+    assert not plan.archive.exists() and not plan.dumping.exists() and not plan.lock.exists()
+    assert not list(cds.glob("hs_err*"))
+    after = jvm.cds_plan(opts)  # remembered: no run tries again with this JVM and these jars
+    assert after.options == [] and after.note.startswith("class-data sharing: not available on this JVM")
+
+
+def test_a_jvm_that_writes_no_archive_is_remembered(cds):
+    plan = jvm.cds_plan(jvm.java_options())
+    assert jvm.finish_dump(plan, 0) == "INFO: class-data sharing: no archive written by this run"
+    assert "wrote no archive" in jvm.cds_plan(jvm.java_options()).note
+    # a run whose JVM was killed (None) or crashed (non-zero) says nothing about the JVM: the next
+    # run tries again
+    for code in (None, 1, -9):
+        other = jvm.cds_plan(["-Xmx700m"])
+        assert other.dumping is not None
+        assert jvm.finish_dump(other, code) == "INFO: class-data sharing: no archive written by this run"
+    assert jvm.cds_plan(["-Xmx700m"]).dumping is not None
+
+
+def test_archives_of_spark_installs_that_are_gone_are_pruned(cds, tmp_path):
+    cds.mkdir(parents=True)
+    (tmp_path / "venv-kept" / "jars").mkdir(parents=True)
+    for key, home in (("aaa", tmp_path / "venv-gone"), ("bbb", tmp_path / "venv-kept")):
+        (cds / f"spark-{key}.jsa").write_bytes(b"x")
+        (cds / f"spark-{key}.json").write_text(json.dumps({"spark_home": str(home)}))
+    (cds / "spark-aaa.failed").write_text("why")
+    assert jvm.prune(cds) == 1
+    assert sorted(p.name for p in cds.iterdir()) == ["spark-bbb.jsa", "spark-bbb.json"]
