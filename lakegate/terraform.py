@@ -60,6 +60,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -341,6 +342,86 @@ def _format_vars(variables: dict | None) -> list[str]:
 
 #: (what, digest of the *.tf files' paths and contents) -> parsed result; see TerraformDriver._override
 _OVERRIDE_MEMO: dict[tuple[str, str], Any] = {}
+_OVERRIDE_MEMO_LOCK = threading.Lock()   # two drivers in two threads parse once, not twice
+PARSE_CACHE_ENV = "LAKEGATE_PARSE_CACHE"  # folder of parsed-override results; "off" disables it
+
+
+def _parse_cache_dir() -> Path | None:
+    """Where the override's parse results outlive the process: ``$LAKEGATE_PARSE_CACHE``
+    (``off``: nowhere), else ``$XDG_CACHE_HOME/lakegate/parsed`` (``~/.cache/...``)."""
+    value = os.environ.get(PARSE_CACHE_ENV)
+    if value is not None:
+        value = value.strip()
+        return None if not value or value.lower() in ("0", "off", "false", "no") else Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lakegate" / "parsed"
+
+
+def _parser_digest() -> str:
+    """The code that turns *.tf files into the override's parts (this module, lakegate.teardown,
+    python-hcl2's version): a change in any of them is a different disk-cache key."""
+    from importlib import metadata
+
+    from lakegate import teardown
+
+    h = hashlib.sha256()
+    for mod_file in (__file__, teardown.__file__):
+        h.update(Path(mod_file).read_bytes())
+    try:
+        h.update(metadata.version("python-hcl2").encode())
+    except metadata.PackageNotFoundError:
+        h.update(b"no python-hcl2")
+    return h.hexdigest()
+
+
+def _memo_parsed(what: str, files: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (what, files digest): in this process (dict) and across processes
+    (a JSON file in :func:`_parse_cache_dir`, keyed by the digest of the files' paths and
+    contents and of the parsing code). Parsing terraform/ with python-hcl2 is ~1.7 s CPU (5 s at
+    load 8) per process, and every `lakegate smoke` / `deploy` is a new process. An unreadable
+    or unwritable cache folder only means parsing again."""
+    with _OVERRIDE_MEMO_LOCK:
+        if (what, files) in _OVERRIDE_MEMO:
+            return _OVERRIDE_MEMO[(what, files)]
+        folder = _parse_cache_dir()
+        path = None
+        if folder is not None:
+            key = hashlib.sha256(f"{what}\0{files}\0{_parser_digest()}".encode()).hexdigest()[:40]
+            path = folder / f"{what}-{key}.json"
+            try:
+                _OVERRIDE_MEMO[(what, files)] = json.loads(path.read_text(encoding="utf-8"))["value"]
+                return _OVERRIDE_MEMO[(what, files)]
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        value = compute()
+        _OVERRIDE_MEMO[(what, files)] = value
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump({"value": value}, handle)
+                os.replace(tmp, path)
+                _prune_parse_cache(path.parent)
+            except OSError:
+                pass
+        return value
+
+
+PARSE_CACHE_KEEP = 256
+
+
+def _prune_parse_cache(folder: Path, keep: int = PARSE_CACHE_KEEP) -> None:
+    """Keep the newest ``keep`` entries (each test's throw-away directory is a new key)."""
+    entries = [e for e in os.scandir(folder) if e.name.endswith(".json") and not e.name.startswith(".")]
+    if len(entries) <= keep:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime, reverse=True)
+    for old in entries[keep // 2:]:
+        try:
+            os.unlink(old.path)
+        except OSError:
+            pass
 
 
 class TerraformDriver:
@@ -390,18 +471,17 @@ class TerraformDriver:
 
     # ------------------------------------------------------------------ working copy
     def _override(self) -> str:
-        """The override file's text (memoised per process: finding provider aliases and the
-        teardown blocks parses every file with python-hcl2, ~1.7 s for terraform/, and every
-        init/plan/apply/output syncs the copy; the key is everything the text depends on)."""
+        """The override file's text (the parsed parts memoised per process and on disk,
+        :func:`_memo_parsed`: finding provider aliases and the teardown blocks parses every file
+        with python-hcl2, ~1.7 s for terraform/, and every init/plan/apply/output syncs the copy;
+        the key is everything the text depends on)."""
         digest = hashlib.sha256()
         for path in self.tf_files:
             digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
         files = digest.hexdigest()
 
         def memo(what: str, fn: Callable[[], Any]) -> Any:
-            if (what, files) not in _OVERRIDE_MEMO:
-                _OVERRIDE_MEMO[(what, files)] = fn()
-            return _OVERRIDE_MEMO[(what, files)]
+            return _memo_parsed(what, files, fn)
 
         if self.target == "aws":
             state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
