@@ -84,3 +84,52 @@ def test_the_background_plans_error_is_raised_where_the_gate_asks(tmp_path):
     with pytest.raises(LakegateError, match="bad reference"):   # shared, like every once() result
         w.gate_result()
     w.close()
+
+
+# --- the deployed state's `terraform show -json`, made while the deploy's plan ran ---------------
+
+class _Driver:
+    def __init__(self) -> None:
+        self.shows = 0
+
+    def show_state(self, lock: bool = True) -> dict:
+        self.shows += 1
+        return {"values": {"shown": self.shows}}
+
+
+def test_the_backup_uses_the_state_shown_during_the_deploy_while_the_state_is_unchanged(tmp_path):
+    from lakegate.deploy import DeployResult, _show_state_meanwhile
+
+    tfstate = tmp_path / "terraform.tfstate"
+    tfstate.write_text('{"version": 4, "resources": []}')
+    driver = _Driver()
+    box: dict = {}
+    _show_state_meanwhile(driver, tfstate, box).join()
+    res = DeployResult(endpoint="http://x", outputs={}, tf_state=str(tfstate), state_document=box["doc"])
+    w = world_mod.World(_Env(tmp_path), clients=None, names=None, driver=driver, state_dir=tmp_path / "s",
+                        scratch=tmp_path / "scratch", deployed=res)
+    assert w.terraform_state() == {"values": {"shown": 1}} and driver.shows == 1   # no second show
+    tfstate.write_text('{"version": 4, "resources": [{"type": "aws_s3_bucket"}]}')  # e.g. an apply
+    assert w.terraform_state() == {"values": {"shown": 2}} and driver.shows == 2   # shown again
+    assert "state_document" not in res.summary()   # never written to deploy.json
+
+
+def test_a_show_that_failed_or_saw_the_state_change_is_not_kept(tmp_path):
+    from lakegate.deploy import _show_state_meanwhile
+
+    tfstate = tmp_path / "terraform.tfstate"
+    tfstate.write_text("{}")
+
+    class Failing(_Driver):
+        def show_state(self, lock: bool = True) -> dict:
+            raise RuntimeError("terraform show failed")
+
+    class Racing(_Driver):
+        def show_state(self, lock: bool = True) -> dict:
+            tfstate.write_text('{"changed": true}')     # the state changed while it was shown
+            return super().show_state(lock)
+
+    for driver in (Failing(), Racing()):
+        box: dict = {}
+        _show_state_meanwhile(driver, tfstate, box).join()
+        assert "doc" not in box

@@ -35,7 +35,8 @@ BACKUP_DIR_ENV = "LAKEGATE_BACKUP_DIR"
 class World:
     def __init__(self, env: Environment, clients: Any, names: PipelineNames, *, driver: Any = None,
                  state_dir: Path | None = None, plan_file: Path | None = None,
-                 scratch: Path | None = None, offline_plan: "_Background | None" = None) -> None:
+                 scratch: Path | None = None, offline_plan: "_Background | None" = None,
+                 deployed: Any = None) -> None:
         self.env = env
         self.clients = clients
         self.names = names
@@ -45,6 +46,7 @@ class World:
         self.plan_file = plan_file           # --lakegate-plan: the plan the gate approved and apply applied
         self.scratch = scratch or Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
         self._offline_plan = offline_plan    # the gate's plan, started before the deploy (_local_world)
+        self._deployed = deployed            # the local deploy (lakegate.deploy.DeployResult)
         self._once: dict[str, Any] = {}
         self.progress: list[str] = []
 
@@ -144,7 +146,12 @@ class World:
         return self.gate_result().recovery_plan
 
     def terraform_state(self) -> dict[str, Any] | None:
-        return self.driver.show_state() if self.driver is not None else None
+        """``terraform show -json`` of the deployed state: the one the deploy made while its plan
+        ran (a cache hit) if the state file is still the one it showed, else a new ``show``."""
+        if self.driver is None:
+            return None
+        shown = self._deployed.shown_state() if self._deployed is not None else None
+        return shown if shown is not None else self.driver.show_state()
 
 
 def plan_changes(plan_json: Path) -> dict[str, list[str]]:
@@ -245,12 +252,12 @@ def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest,
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
     res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
-                       work_dir=state_dir / "terraform",
+                       work_dir=state_dir / "terraform", show_state=True,
                        **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
     clients = Clients(env, endpoint=state.endpoint)
     names = names_for(res.outputs, clients, workflow=env.workflow)
     return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=plan_file,
-                 scratch=scratch, offline_plan=offline_plan)
+                 scratch=scratch, offline_plan=offline_plan, deployed=res)
 
 
 def _plan_option(config: pytest.Config) -> Path | None:
