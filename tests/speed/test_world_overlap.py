@@ -133,3 +133,25 @@ def test_a_show_that_failed_or_saw_the_state_change_is_not_kept(tmp_path):
         box: dict = {}
         _show_state_meanwhile(driver, tfstate, box).join()
         assert "doc" not in box
+
+
+def test_the_gates_review_of_the_offline_plan_is_made_in_the_background_too(tmp_path, monkeypatch):
+    import tf_checks.engine
+
+    plan = {"format_version": "1.2", "terraform_version": "1.11.0", "resource_changes": [],
+            "planned_values": {"root_module": {"resources": []}}}
+    monkeypatch.setattr("lakegate.terraform.TerraformDriver.plan",
+                        lambda self, out=None: (Path(out).write_text(json.dumps(plan)), plan)[1])
+    threads: list[str] = []
+    real = tf_checks.engine.check_path
+
+    def check_path(*a, **k):
+        threads.append(threading.current_thread().name)
+        return real(*a, **k)
+
+    monkeypatch.setattr(tf_checks.engine, "check_path", check_path)
+    w = _world(tmp_path, lambda scratch: world_mod._start_offline_plan(_Env(tmp_path / "infra"), None, scratch))
+    result = w.gate_result()
+    assert result.resources == 0
+    assert threads == ["lakegate-world-plan"]      # reviewed once, in the plan's thread
+    w.close()

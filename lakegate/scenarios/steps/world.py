@@ -125,7 +125,9 @@ class World:
                                     fix="pass the applied plan with `lakegate smoke --plan PLAN.json` or set tf_dir")
             out = self.scratch / "plan.json"
             if self._offline_plan is not None:   # the same plan, already under way (_local_world)
-                self._offline_plan.result()
+                reviewed = self._offline_plan.result()
+                if reviewed is not None:         # ... and the gate's review of it, made right after
+                    return reviewed
             else:
                 TerraformDriver(tf_dir, target="offline" if self.env.is_local else "aws",
                                 region=self.env.resolved_region()).plan(out)
@@ -203,7 +205,9 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
     """The gate's offline plan of the configuration (BA2/BA3, :meth:`World.gate_result`) needs
     neither the local AWS nor the deploy: start it now, in a thread (terraform is a subprocess),
     so it runs while the local AWS starts and the configuration is deployed. The very same
-    ``plan`` call, only earlier; its error (if any) is raised where the gate asks for it."""
+    ``plan`` call, only earlier, and the gate's ``check_path`` of it right after (CPU in this
+    process while the main thread waits for the deploy's terraform); an error of either is raised
+    where the gate asks for it."""
     if plan_file is not None:
         return None
     try:
@@ -214,8 +218,13 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
         return None
     from lakegate.terraform import TerraformDriver
 
-    return _Background(lambda: TerraformDriver(tf_dir, target="offline",
-                                               region=env.resolved_region()).plan(scratch / "plan.json"))
+    def plan_and_review() -> Any:
+        from tf_checks.engine import check_path
+
+        TerraformDriver(tf_dir, target="offline", region=env.resolved_region()).plan(scratch / "plan.json")
+        return check_path(scratch / "plan.json", tf_dir)
+
+    return _Background(plan_and_review)
 
 
 def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment | None = None) -> World:
