@@ -126,6 +126,7 @@ CACHE_KEEP = 4
 REFRESH = "refresh"     # cache mode: always apply from nothing, then save (tests that must apply)
 SNAPSHOT_FILE = "localaws.snapshot"
 TFSTATE_FILE = "terraform.tfstate"
+STATE_SHOW_FILE = "state-show.json"   # `terraform show -json` of the entry's state (made on a hit)
 
 
 def cache_root(driver: Any, cache: bool | str | Path | None = None) -> Path | None:
@@ -163,6 +164,38 @@ def cache_key(driver: Any, server_code: str) -> str:
     h.update(repr(_check_version(driver.binary, driver._env())).encode())
     h.update(server_code.encode())
     return h.hexdigest()[:32]
+
+
+def _saved_show(entry: Path, tfstate: Path, shown: dict[str, Any]) -> bool:
+    """``terraform show -json`` of a restored state, as an earlier hit of this entry made it.
+
+    What ``show -json`` prints for a state depends on the state file, the providers' schemas and
+    terraform's version only; the cache key covers the last two (lock file, provider mirror,
+    terraform version), and the state file must have the digest the saved document was made
+    from. So a hit does not start terraform (and the provider, for its schema) to show it again."""
+    try:
+        saved = json.loads((entry / STATE_SHOW_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    digest = _file_sha256(tfstate)
+    if not isinstance(saved, dict) or digest is None or saved.get("tfstate_sha256") != digest \
+            or not isinstance(saved.get("document"), dict):
+        return False
+    shown["doc"] = (digest, saved["document"])
+    return True
+
+
+def _save_show(entry: Path, shown: dict[str, Any]) -> None:
+    """Keep the show made during this hit in the entry, when it showed the entry's own state."""
+    doc = shown.get("doc")
+    if doc is None or _file_sha256(entry / TFSTATE_FILE) != doc[0]:
+        return
+    tmp = entry / f".{STATE_SHOW_FILE}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps({"tfstate_sha256": doc[0], "document": doc[1]}))
+        tmp.replace(entry / STATE_SHOW_FILE)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def _has_resources(tfstate: Path) -> bool:
@@ -211,7 +244,7 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
         # would read the same answers again (module doc). So plan against the recorded state
         # (-refresh=false) and apply exactly that plan when it is not empty.
         show = None
-        if shown is not None:
+        if shown is not None and not _saved_show(entry, tfstate, shown):
             driver.init()   # the show below runs without the copy's lock: init first, once
             show = _show_state_meanwhile(driver, tfstate, shown)
         try:
@@ -219,6 +252,7 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
         finally:
             if show is not None:
                 show.join()
+                _save_show(entry, shown)
     driver.apply()
     if _has_resources(tfstate):
         root.mkdir(parents=True, exist_ok=True)
@@ -256,7 +290,9 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
 
     ``show_state``: on a cache hit, also make ``terraform show -json`` of the restored state while
     the verification plan runs (two terraform processes side by side instead of one after the
-    other); :meth:`DeployResult.shown_state` returns it while the state file is unchanged."""
+    other) and keep it in the cache entry, or take the one an earlier hit kept there
+    (:func:`_saved_show`); :meth:`DeployResult.shown_state` returns it while the state file is
+    unchanged."""
     from lakegate.terraform import TerraformDriver
 
     st = localenv.load_state(state_path)

@@ -155,3 +155,26 @@ def test_the_gates_review_of_the_offline_plan_is_made_in_the_background_too(tmp_
     assert result.resources == 0
     assert threads == ["lakegate-world-plan"]      # reviewed once, in the plan's thread
     w.close()
+
+
+def test_a_cache_entry_keeps_the_show_of_its_state_for_the_next_hit(tmp_path):
+    """The show made during one hit is kept in the deploy-cache entry and served to the next hit
+    only for a state file with the digest it was made from (what `show -json` prints depends on the
+    state, the provider schemas and terraform's version; the cache key covers the last two)."""
+    from lakegate.deploy import STATE_SHOW_FILE, TFSTATE_FILE, _file_sha256, _save_show, _saved_show
+
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    (entry / TFSTATE_FILE).write_text('{"version": 4, "serial": 7}')
+    restored = tmp_path / "copy" / TFSTATE_FILE
+    restored.parent.mkdir()
+    restored.write_bytes((entry / TFSTATE_FILE).read_bytes())
+    assert not _saved_show(entry, restored, {})                  # nothing kept yet: show it
+    _save_show(entry, {"doc": (_file_sha256(restored), {"values": {"root_module": {}}})})
+    box: dict = {}
+    assert _saved_show(entry, restored, box)
+    assert box["doc"] == (_file_sha256(restored), {"values": {"root_module": {}}})
+    restored.write_text('{"version": 4, "serial": 8}')          # another state: shown anew
+    assert not _saved_show(entry, restored, {})
+    _save_show(entry, {"doc": (_file_sha256(restored), {"other": True})})   # not the entry's state
+    assert '"other"' not in (entry / STATE_SHOW_FILE).read_text()
