@@ -27,7 +27,9 @@ Deploy cache (state pods, :mod:`localaws.snapshot`)
     a cached deploy's time: ~25 s CPU of provider reads). The plan still compares the
     configuration with the state; a configuration that plans a change on every run (e.g.
     ``timestamp()``) gets that change applied. A
-    changed configuration, variable or local AWS version is a different key: a full apply. The
+    changed configuration, variable or local AWS version is a different key: a full apply. With
+    ``show_state=True`` (the scenarios' world) a hit also keeps ``terraform show -json`` of the
+    entry's state in the entry (``state-show.json``), served to later hits for the same state. The
     cache lives in ``LAKEGATE_DEPLOY_CACHE`` (a folder; ``off`` disables it) or in the Terraform
     directory's lakegate folder (``<tf_dir>/../.lakegate/terraform/<name>/deploy-cache``);
     ``lakegate deploy --no-cache`` always applies from nothing. The newest :data:`CACHE_KEEP`
