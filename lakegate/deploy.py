@@ -27,7 +27,9 @@ Deploy cache (state pods, :mod:`localaws.snapshot`)
     a cached deploy's time: ~25 s CPU of provider reads). The plan still compares the
     configuration with the state; a configuration that plans a change on every run (e.g.
     ``timestamp()``) gets that change applied. A
-    changed configuration, variable or local AWS version is a different key: a full apply. The
+    changed configuration, variable or local AWS version is a different key: a full apply. With
+    ``show_state=True`` (the scenarios' world) a hit also keeps ``terraform show -json`` of the
+    entry's state in the entry (``state-show.json``), served to later hits for the same state. The
     cache lives in ``LAKEGATE_DEPLOY_CACHE`` (a folder; ``off`` disables it) or in the Terraform
     directory's lakegate folder (``<tf_dir>/../.lakegate/terraform/<name>/deploy-cache``);
     ``lakegate deploy --no-cache`` always applies from nothing. The newest :data:`CACHE_KEEP`
@@ -64,9 +66,47 @@ class DeployResult:
     cache_plan: str | None = None  # on a hit: "empty" (nothing to apply) or "applied" (that plan was applied)
     tf_state: str | None = None  # the local target's Terraform state file (lakegate local snapshot keeps it)
     driver: Any = field(default=None, repr=False, compare=False)  # the TerraformDriver (not saved)
+    # with show_state=True on a cache hit: (sha256 of the state file it shows, `terraform show -json`
+    # of it), made while the plan ran; use it only while the state file still has that digest
+    state_document: tuple[str, dict] | None = field(default=None, repr=False, compare=False)
+
+    def shown_state(self) -> dict | None:
+        """``terraform show -json`` of the current state when it was already made for exactly
+        this state file (:attr:`state_document`), else None (run ``driver.show_state()``)."""
+        if self.state_document is None or not self.tf_state:
+            return None
+        digest, doc = self.state_document
+        return doc if _file_sha256(Path(self.tf_state)) == digest else None
 
     def summary(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "driver"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("driver", "state_document")}
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _show_state_meanwhile(driver: Any, tfstate: Path, box: dict[str, Any]) -> "threading.Thread":
+    """``terraform show -json`` of the restored state in a thread, while the caller plans (the
+    plan holds the working copy's lock, the show only reads). ``box['doc']`` = (digest, document)
+    when the state file had the same digest before and after the show."""
+    import threading
+
+    def run() -> None:
+        before = _file_sha256(tfstate)
+        try:
+            doc = driver.show_state(lock=False)
+        except Exception:  # noqa: BLE001 - the caller runs show_state() again and reports its error
+            return
+        if before is not None and _file_sha256(tfstate) == before:
+            box["doc"] = (before, doc)
+
+    thread = threading.Thread(target=run, name="lakegate-deploy-show", daemon=True)
+    thread.start()
+    return thread
 
 
 def _s3_url(url: Any, name: str) -> tuple[str, str]:
@@ -88,6 +128,7 @@ CACHE_KEEP = 4
 REFRESH = "refresh"     # cache mode: always apply from nothing, then save (tests that must apply)
 SNAPSHOT_FILE = "localaws.snapshot"
 TFSTATE_FILE = "terraform.tfstate"
+STATE_SHOW_FILE = "state-show.json"   # `terraform show -json` of the entry's state (made on a hit)
 
 
 def cache_root(driver: Any, cache: bool | str | Path | None = None) -> Path | None:
@@ -127,6 +168,38 @@ def cache_key(driver: Any, server_code: str) -> str:
     return h.hexdigest()[:32]
 
 
+def _saved_show(entry: Path, tfstate: Path, shown: dict[str, Any]) -> bool:
+    """``terraform show -json`` of a restored state, as an earlier hit of this entry made it.
+
+    What ``show -json`` prints for a state depends on the state file, the providers' schemas and
+    terraform's version only; the cache key covers the last two (lock file, provider mirror,
+    terraform version), and the state file must have the digest the saved document was made
+    from. So a hit does not start terraform (and the provider, for its schema) to show it again."""
+    try:
+        saved = json.loads((entry / STATE_SHOW_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    digest = _file_sha256(tfstate)
+    if not isinstance(saved, dict) or digest is None or saved.get("tfstate_sha256") != digest \
+            or not isinstance(saved.get("document"), dict):
+        return False
+    shown["doc"] = (digest, saved["document"])
+    return True
+
+
+def _save_show(entry: Path, shown: dict[str, Any]) -> None:
+    """Keep the show made during this hit in the entry, when it showed the entry's own state."""
+    doc = shown.get("doc")
+    if doc is None or _file_sha256(entry / TFSTATE_FILE) != doc[0]:
+        return
+    tmp = entry / f".{STATE_SHOW_FILE}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps({"tfstate_sha256": doc[0], "document": doc[1]}))
+        tmp.replace(entry / STATE_SHOW_FILE)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
 def _has_resources(tfstate: Path) -> bool:
     try:
         return bool(json.loads(tfstate.read_text()).get("resources"))
@@ -142,9 +215,12 @@ def _prune(root: Path, keep: int = CACHE_KEEP) -> None:
 
 
 def _apply_with_cache(driver: Any, st: localenv.LocalState,
-                      cache: bool | str | Path | None) -> tuple[str, str | None]:
+                      cache: bool | str | Path | None,
+                      shown: dict[str, Any] | None = None) -> tuple[str, str | None]:
     """``driver.apply()``, restoring / saving the deploy cache around it (module doc).
 
+    ``shown``: on a hit, ``terraform show -json`` of the restored state is made while the plan
+    runs, into ``shown['doc']`` (see :func:`_show_state_meanwhile`).
     Returns (what the cache did, on a hit whether the plan was "empty" or "applied")."""
     root = cache_root(driver, cache)
     if root is None:
@@ -169,7 +245,16 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
         # Terraform state is the one that apply wrote while reading those objects back: a refresh
         # would read the same answers again (module doc). So plan against the recorded state
         # (-refresh=false) and apply exactly that plan when it is not empty.
-        return "hit", "applied" if driver.apply_planned(refresh=False) else "empty"
+        show = None
+        if shown is not None and not _saved_show(entry, tfstate, shown):
+            driver.init()   # the show below runs without the copy's lock: init first, once
+            show = _show_state_meanwhile(driver, tfstate, shown)
+        try:
+            return "hit", "applied" if driver.apply_planned(refresh=False) else "empty"
+        finally:
+            if show is not None:
+                show.join()
+                _save_show(entry, shown)
     driver.apply()
     if _has_resources(tfstate):
         root.mkdir(parents=True, exist_ok=True)
@@ -194,7 +279,7 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                  state_path: Path | None = None, work_dir: Path | None = None,
                  variables: dict | None = None, cache: bool | str | Path | None = None,
                  seed_dir: Path | None = None, workflow: str | None = None,
-                 region: str | None = None) -> DeployResult:
+                 region: str | None = None, show_state: bool = False) -> DeployResult:
     """Apply ``tf_dir`` into the running local AWS and upload bronze data; see the module doc.
 
     ``seed_dir`` (a user's pipeline, ``[environments.NAME] seed``): upload those files below the
@@ -203,14 +288,21 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
 
     ``cache``: None (default: ``$LAKEGATE_DEPLOY_CACHE`` or ``<tf_dir>/../.lakegate/terraform/
     <name>/deploy-cache``), a cache folder, False (always a full apply, nothing saved) or
-    ``"refresh"`` (always a full apply from nothing, then saved for later deploys)."""
+    ``"refresh"`` (always a full apply from nothing, then saved for later deploys).
+
+    ``show_state``: on a cache hit, also make ``terraform show -json`` of the restored state while
+    the verification plan runs (two terraform processes side by side instead of one after the
+    other) and keep it in the cache entry, or take the one an earlier hit kept there
+    (:func:`_saved_show`); :meth:`DeployResult.shown_state` returns it while the state file is
+    unchanged."""
     from lakegate.terraform import TerraformDriver
 
     st = localenv.load_state(state_path)
     driver = TerraformDriver(tf_dir, target="local", endpoint=st.endpoint, work_dir=work_dir,
                              variables=variables)
     t0 = time.perf_counter()
-    cache_state, cache_plan = _apply_with_cache(driver, st, cache)
+    shown: dict[str, Any] | None = {} if show_state else None
+    cache_state, cache_plan = _apply_with_cache(driver, st, cache, shown)
     # what `terraform output -json` prints, read from the local state file the apply just wrote
     # (one terraform start-up less); `terraform output` when there is no such file
     outputs = driver.state_outputs()
@@ -221,6 +313,7 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                        cache_plan=cache_plan,
                        tf_state=str(driver.copy_dir / TFSTATE_FILE))
     res.driver = driver
+    res.state_document = (shown or {}).get("doc")
     folder = localenv.state_path(state_path).parent
     _write_json(folder / "outputs.json", outputs)
     if upload and seed_dir is not None:

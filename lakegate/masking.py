@@ -6,9 +6,12 @@ account ids. :func:`mask` works on any JSON-like value (recursively) and on plai
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import os
 import re
-from typing import Any
+from typing import Any, Iterator
 
 _SECRET_KEYS = re.compile(r"(secret|password|passwd|token|session|credential|private[_-]?key|api[_-]?key)", re.I)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -49,14 +52,47 @@ def _mask_secret_shape(match: re.Match[str]) -> str:
     return word
 
 
-def mask_text(text: str, secrets: list[str] | None = None) -> str:
-    """Mask known secret shapes, account ids and the given literal ``secrets`` in ``text``."""
-    for literal in (secrets or []) + _extra_secrets():
+#: the environment's secrets, read once for a whole rendering (:func:`secrets_read_once`)
+_FROZEN: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar("lakegate_masking_frozen",
+                                                                                  default=None)
+
+
+@contextlib.contextmanager
+def secrets_read_once() -> Iterator[None]:
+    """Within the block, :func:`mask_text` reads the credentials in the environment once (on entry)
+    instead of on every call. A report rendering masks thousands of strings in a few hundred
+    milliseconds; the environment does not change meanwhile."""
+    token = _FROZEN.set(tuple(_extra_secrets()))
+    try:
+        yield
+    finally:
+        _FROZEN.reset(token)
+
+
+_MEMO_MAX_CHARS = 20_000   # longer texts are masked every time (not kept in memory)
+
+
+@functools.lru_cache(maxsize=8192)
+def _mask_literals_and_shapes(text: str, literals: tuple[str, ...]) -> str:
+    for literal in literals:
         if literal:
             text = text.replace(literal, "****")
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return _SECRET_KEY_SHAPE.sub(_mask_secret_shape, text)
+
+
+def mask_text(text: str, secrets: list[str] | None = None) -> str:
+    """Mask known secret shapes, account ids and the given literal ``secrets`` in ``text``.
+
+    The result depends only on ``text`` and the literals (``secrets`` + the credentials in the
+    environment), so it is memoised on exactly those: the reports mask the same evidence strings
+    once per format."""
+    frozen = _FROZEN.get()
+    literals = tuple(secrets or ()) + (frozen if frozen is not None else tuple(_extra_secrets()))
+    if len(text) > _MEMO_MAX_CHARS:
+        return _mask_literals_and_shapes.__wrapped__(text, literals)
+    return _mask_literals_and_shapes(text, literals)
 
 
 def mask(value: Any, secrets: list[str] | None = None) -> Any:

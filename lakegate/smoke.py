@@ -187,11 +187,12 @@ def pytest_command(steps: Path, ini: Path, env: str, report_dir: Path, tags: str
 
     ``-c``/``--rootdir`` pin the configuration to the shipped one, so a ``pytest.ini`` or
     ``pyproject.toml`` in the user's directory cannot change what a sign-off means;
-    ``-p no:cacheprovider`` keeps a read-only or shared install clean (no .pytest_cache).
+    ``-p no:cacheprovider`` keeps a read-only or shared install clean (no .pytest_cache);
+    ``--lakegate-no-render``: :func:`run_smoke` renders the reports once, after the child.
     """
     cmd = [python or sys.executable, "-m", "pytest", str(steps), "-c", str(ini), "--rootdir", str(ini.parent),
            "-p", "lakegate.scenarios.plugin", "-p", "no:cacheprovider",
-           "--lakegate-env", env, "--lakegate-report-dir", str(report_dir)]
+           "--lakegate-env", env, "--lakegate-report-dir", str(report_dir), "--lakegate-no-render"]
     if plan is not None:
         cmd += ["--lakegate-plan", str(plan)]
     if rows is not None:
@@ -497,6 +498,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
 
     notes: list[str] = []
     endpoint: str | None = None
+    interrupted = False
     try:
         if state_file is not None:
             with StateWatcher(state_file) as watch:
@@ -504,6 +506,9 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             endpoint = watch.endpoint
         else:
             rc, tail = runner(cmd, child)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:   # also on Ctrl-C: never leave this run's local AWS behind
         if state_file is not None and not opts.keep:
             notes += stop_leaked(state_file)
@@ -512,6 +517,10 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             if log.exists():
                 shutil.copyfile(log, report_dir / LOCAL_LOG)
             shutil.rmtree(scratch, ignore_errors=True)
+        # the child does not render (--lakegate-no-render): on Ctrl-C keep the partial reports
+        # it used to leave (items not reached are NOT RUN)
+        if interrupted and (report_dir / evidence.EVIDENCE_FILE).exists():
+            write_all(report_dir)
 
     usage = _pytest_usage_error(rc, tail, tags)
     if usage is not None:

@@ -60,6 +60,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -79,6 +80,8 @@ TARGETS = ("offline", "local", "aws")
 OVERRIDE_FILE = "lakegate_override.tf"
 PLAN_FILE = "lakegate.tfplan"
 INIT_STAMP = "lakegate-init.sha256"  # inside the copy's .terraform/
+LOCK_FILE = ".terraform.lock.hcl"
+INIT_TEMPLATES_ENV = "LAKEGATE_INIT_TEMPLATES"   # "off": every fresh working copy runs terraform init
 
 # Provider ``endpoints`` keys (hashicorp/aws 5.x canonical names) pointed at the local endpoint.
 # The first ten are what the reference pipeline uses; the rest are pointed there too so that a
@@ -341,6 +344,86 @@ def _format_vars(variables: dict | None) -> list[str]:
 
 #: (what, digest of the *.tf files' paths and contents) -> parsed result; see TerraformDriver._override
 _OVERRIDE_MEMO: dict[tuple[str, str], Any] = {}
+_OVERRIDE_MEMO_LOCK = threading.Lock()   # two drivers in two threads parse once, not twice
+PARSE_CACHE_ENV = "LAKEGATE_PARSE_CACHE"  # folder of parsed-override results; "off" disables it
+
+
+def _parse_cache_dir() -> Path | None:
+    """Where the override's parse results outlive the process: ``$LAKEGATE_PARSE_CACHE``
+    (``off``: nowhere), else ``$XDG_CACHE_HOME/lakegate/parsed`` (``~/.cache/...``)."""
+    value = os.environ.get(PARSE_CACHE_ENV)
+    if value is not None:
+        value = value.strip()
+        return None if not value or value.lower() in ("0", "off", "false", "no") else Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lakegate" / "parsed"
+
+
+def _parser_digest() -> str:
+    """The code that turns *.tf files into the override's parts (this module, lakegate.teardown,
+    python-hcl2's version): a change in any of them is a different disk-cache key."""
+    from importlib import metadata
+
+    from lakegate import teardown
+
+    h = hashlib.sha256()
+    for mod_file in (__file__, teardown.__file__):
+        h.update(Path(mod_file).read_bytes())
+    try:
+        h.update(metadata.version("python-hcl2").encode())
+    except metadata.PackageNotFoundError:
+        h.update(b"no python-hcl2")
+    return h.hexdigest()
+
+
+def _memo_parsed(what: str, files: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per (what, files digest): in this process (dict) and across processes
+    (a JSON file in :func:`_parse_cache_dir`, keyed by the digest of the files' paths and
+    contents and of the parsing code). Parsing terraform/ with python-hcl2 is ~1.7 s CPU (5 s at
+    load 8) per process, and every `lakegate smoke` / `deploy` is a new process. An unreadable
+    or unwritable cache folder only means parsing again."""
+    with _OVERRIDE_MEMO_LOCK:
+        if (what, files) in _OVERRIDE_MEMO:
+            return _OVERRIDE_MEMO[(what, files)]
+        folder = _parse_cache_dir()
+        path = None
+        if folder is not None:
+            key = hashlib.sha256(f"{what}\0{files}\0{_parser_digest()}".encode()).hexdigest()[:40]
+            path = folder / f"{what}-{key}.json"
+            try:
+                _OVERRIDE_MEMO[(what, files)] = json.loads(path.read_text(encoding="utf-8"))["value"]
+                return _OVERRIDE_MEMO[(what, files)]
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        value = compute()
+        _OVERRIDE_MEMO[(what, files)] = value
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump({"value": value}, handle)
+                os.replace(tmp, path)
+                _prune_parse_cache(path.parent)
+            except OSError:
+                pass
+        return value
+
+
+PARSE_CACHE_KEEP = 256
+
+
+def _prune_parse_cache(folder: Path, keep: int = PARSE_CACHE_KEEP) -> None:
+    """Keep the newest ``keep`` entries (each test's throw-away directory is a new key)."""
+    entries = [e for e in os.scandir(folder) if e.name.endswith(".json") and not e.name.startswith(".")]
+    if len(entries) <= keep:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime, reverse=True)
+    for old in entries[keep // 2:]:
+        try:
+            os.unlink(old.path)
+        except OSError:
+            pass
 
 
 class TerraformDriver:
@@ -390,18 +473,17 @@ class TerraformDriver:
 
     # ------------------------------------------------------------------ working copy
     def _override(self) -> str:
-        """The override file's text (memoised per process: finding provider aliases and the
-        teardown blocks parses every file with python-hcl2, ~1.7 s for terraform/, and every
-        init/plan/apply/output syncs the copy; the key is everything the text depends on)."""
+        """The override file's text (the parsed parts memoised per process and on disk,
+        :func:`_memo_parsed`: finding provider aliases and the teardown blocks parses every file
+        with python-hcl2, ~1.7 s for terraform/, and every init/plan/apply/output syncs the copy;
+        the key is everything the text depends on)."""
         digest = hashlib.sha256()
         for path in self.tf_files:
             digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
         files = digest.hexdigest()
 
         def memo(what: str, fn: Callable[[], Any]) -> Any:
-            if (what, files) not in _OVERRIDE_MEMO:
-                _OVERRIDE_MEMO[(what, files)] = fn()
-            return _OVERRIDE_MEMO[(what, files)]
+            return _memo_parsed(what, files, fn)
 
         if self.target == "aws":
             state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
@@ -560,6 +642,9 @@ class TerraformDriver:
         if stamp.is_file() and stamp.read_text() == fingerprint:
             log.debug("init skipped: configuration and lock file unchanged")
             return
+        if self._init_from_template(fingerprint, stamp):
+            log.debug("init copied from an earlier copy's init of the same configuration")
+            return
         log.info("terraform init (%s target) in %s; %s", self.target, self.copy_dir,
                  self.mirror.describe())
         args = tftest.parse_args(input=False, color=False) + ["-reconfigure"]
@@ -579,6 +664,77 @@ class TerraformDriver:
         # a config without providers/modules gets no .terraform/ from init
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(fingerprint)
+        self._save_init_template(fingerprint)
+
+    # ------------------------------------------------------------------ init templates
+    # A fresh working copy (the scenarios' world and the tests use throw-away ones) needed a
+    # `terraform init` although an earlier copy of the very same configuration had done it: with
+    # the shared provider cache (lakegate.tfenv.plugin_cache_dir) what init leaves is small --
+    # .terraform/ with symlinks into that cache, modules.json and downloaded modules, the backend
+    # record -- and the lock file. So after an init it is kept under the Terraform directory's
+    # lakegate folder, keyed by the init fingerprint (every *.tf/*.json/*.hcl file and the
+    # override without the endpoint, the provider source) and the terraform binary and version,
+    # and a *fresh* copy with the same key gets a copy of it instead of an init. Not kept when
+    # .terraform/ holds provider binaries (no plugin cache: copying ~700 MB is slower than init)
+    # nor used when a symlink in it no longer resolves (a cleared plugin cache).
+    _TEMPLATE_MAX_FILE = 1 << 20
+    _TEMPLATE_KEEP = 8
+
+    def _init_template_dir(self, fingerprint: str) -> Path:
+        version = ".".join(map(str, _check_version(self.binary, self._env())))
+        key = hashlib.sha256(f"{fingerprint}\0{self.binary}\0{version}".encode()).hexdigest()[:32]
+        return _default_work_dir(self.tf_dir) / "init-templates" / f"{self.target}-{key}"
+
+    def _init_from_template(self, fingerprint: str, stamp: Path) -> bool:
+        dot = self.copy_dir / ".terraform"
+        if dot.exists() or os.environ.get(INIT_TEMPLATES_ENV, "").strip().lower() in ("0", "off", "false", "no"):
+            return False    # only a fresh copy: an existing .terraform/ is init's to update
+        try:
+            template = self._init_template_dir(fingerprint)
+            if not (template / ".terraform" / INIT_STAMP).is_file() or \
+                    (template / ".terraform" / INIT_STAMP).read_text() != fingerprint:
+                return False
+            for path in (template / ".terraform").rglob("*"):
+                if path.is_symlink() and not path.exists():
+                    return False    # e.g. the plugin cache was cleared: init again
+            tmp = self.copy_dir / f".terraform.{os.getpid()}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(template / ".terraform", tmp, symlinks=True)
+            lock = template / LOCK_FILE
+            if lock.is_file() and not (self.copy_dir / LOCK_FILE).exists():
+                shutil.copyfile(lock, self.copy_dir / LOCK_FILE)
+            tmp.rename(dot)
+        except OSError as err:
+            log.debug("init template not used: %s", err)
+            shutil.rmtree(self.copy_dir / f".terraform.{os.getpid()}.tmp", ignore_errors=True)
+            return False
+        return stamp.is_file() and stamp.read_text() == fingerprint
+
+    def _save_init_template(self, fingerprint: str) -> None:
+        dot = self.copy_dir / ".terraform"
+        try:
+            template = self._init_template_dir(fingerprint)
+            if template.is_dir() or not dot.is_dir():
+                return
+            for path in dot.rglob("*"):
+                if path.is_file() and not path.is_symlink() and path.stat().st_size > self._TEMPLATE_MAX_FILE:
+                    return      # provider binaries in the copy (no plugin cache): not worth keeping
+            template.parent.mkdir(parents=True, exist_ok=True)
+            tmp = template.parent / f".{template.name}.{os.getpid()}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(dot, tmp / ".terraform", symlinks=True)
+            if (self.copy_dir / LOCK_FILE).is_file():
+                shutil.copyfile(self.copy_dir / LOCK_FILE, tmp / LOCK_FILE)
+            try:
+                tmp.rename(template)     # atomic: a reader sees a complete template or none
+            except OSError:              # saved meanwhile by another run
+                shutil.rmtree(tmp, ignore_errors=True)
+            entries = sorted((p for p in template.parent.iterdir() if not p.name.startswith(".")),
+                             key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in entries[self._TEMPLATE_KEEP:]:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError as err:
+            log.debug("init template not saved: %s", err)
 
     def plan(self, out_json: Path | None = None) -> dict:
         """``plan -out`` + ``show -json``; the plan JSON (also written to ``out_json``)."""
@@ -668,11 +824,18 @@ class TerraformDriver:
                                 where=str(self.tf_dir), fix="re-run") from None
         return {name: item.get("value") for name, item in raw.items()}
 
-    def show_state(self) -> dict:
-        """``terraform show -json`` of this target's state."""
-        with self._locked():
-            self._init_locked()
+    def show_state(self, *, lock: bool = True) -> dict:
+        """``terraform show -json`` of this target's state.
+
+        ``lock=False``: neither the working copy's lock nor an init check, so it can run while
+        another command of this driver (a plan) holds the lock; only for a caller that has run
+        :meth:`init` and knows nothing syncs the copy meanwhile (``show`` only reads)."""
+        if not lock:
             proc = self._run("show", "-json", "-no-color", stage="show", fix="run apply first")
+        else:
+            with self._locked():
+                self._init_locked()
+                proc = self._run("show", "-json", "-no-color", stage="show", fix="run apply first")
         try:
             return json.loads(proc.stdout)
         except json.JSONDecodeError as err:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lakegate import checklist, evidence
-from lakegate.masking import mask
+from lakegate.masking import mask, secrets_read_once
 
 
 @dataclass
@@ -76,6 +76,12 @@ def summarize(report_dir: Path) -> Summary:
 
 
 def write_all(report_dir: Path) -> Summary:
+    """Render every report of ``report_dir`` (the credentials to mask are read once for all)."""
+    with secrets_read_once():
+        return _write_all(report_dir)
+
+
+def _write_all(report_dir: Path) -> Summary:
     from lakegate.reports import cucumber, glance, html, junit, markdown
 
     summary = summarize(report_dir)

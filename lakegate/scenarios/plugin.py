@@ -8,6 +8,8 @@ Loaded by ``lakegate smoke`` (``-p lakegate.scenarios.plugin``) and by the repos
   --lakegate-rows N          rows of generated bronze data for the local environment (default 2000)
   --lakegate-plan PLAN.json  the plan the CI gate approved and `terraform apply` applied (BA2/BA3
                              review it; without it they plan the configuration against real state)
+  --lakegate-no-render       write the evidence only: the caller renders the reports afterwards
+                             (`lakegate smoke` does, once, with the run's final metadata)
 
 Every scenario tagged with a checklist id (``@FV1`` …, see lakegate/checklist.py) appends one
 evidence record (status, the steps, what the steps recorded) — the sign-off reports are rendered
@@ -36,6 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--lakegate-keep", action="store_true", help="leave the local AWS running after the session")
     group.addoption("--lakegate-plan", default=None,
                     help="plan JSON (terraform show -json) the gate approved and apply applied; BA2/BA3 review it")
+    group.addoption("--lakegate-no-render", action="store_true",
+                    help="write the evidence only; the caller renders the reports (lakegate smoke does)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,7 +62,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """With --lakegate-report-dir, render the sign-off reports from the evidence just written."""
+    """With --lakegate-report-dir, render the sign-off reports from the evidence just written
+    (not with --lakegate-no-render: ``lakegate smoke`` renders them once itself, with the final
+    metadata, so rendering here too was the same work twice)."""
+    if session.config.getoption("--lakegate-no-render"):
+        return
     if session.config.getoption("--lakegate-report-dir") and hasattr(session.config, "workerinput") is False:
         from lakegate.reports import write_all
 

@@ -104,7 +104,7 @@ def test_pytest_command_minimal():
     cmd = smoke.pytest_command(Path("/s/steps"), Path("/s/scenarios.ini"), "local", Path("/out"), python="/py")
     assert cmd == ["/py", "-m", "pytest", "/s/steps", "-c", "/s/scenarios.ini", "--rootdir", "/s",
                    "-p", "lakegate.scenarios.plugin", "-p", "no:cacheprovider", "--lakegate-env", "local",
-                   "--lakegate-report-dir", "/out", "-q"]
+                   "--lakegate-report-dir", "/out", "--lakegate-no-render", "-q"]
 
 
 def test_pytest_command_full():
@@ -482,6 +482,9 @@ def test_interrupt_still_stops_the_runs_local_aws(tmp_path):
         with pytest.raises(KeyboardInterrupt):
             _run(tmp_path, FakePytest(during=interrupted_world))
         assert started[0].wait(timeout=10) is not None
+        # the child renders nothing (--lakegate-no-render): the partial reports are smoke's own
+        for name in smoke.REPORT_FILES:
+            assert (tmp_path / "reports" / name).is_file(), name
     finally:
         for proc in started:
             if proc.poll() is None:
@@ -530,3 +533,29 @@ def test_plan_summary_reaches_the_signoff(tmp_path):
     res = _run(tmp_path, FakePytest(), gate_result=_gate_json(tmp_path, CheckResult(findings=[], resources=12)))
     assert evidence.read_meta(res.report_dir)["plan_summary"] == "12 resources checked; 0 finding(s) (none)"
     assert "12 resources checked" in res.files["signoff.html"].read_text()
+
+
+# --- rendering once ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("no_render", [False, True])
+def test_the_scenarios_plugin_renders_unless_the_caller_will(tmp_path, no_render):
+    """The pytest child renders the reports when run by hand; under `lakegate smoke`
+    (--lakegate-no-render) it leaves them to smoke, which renders them once with the final metadata."""
+    from types import SimpleNamespace
+
+    from lakegate.scenarios import plugin
+    from lakegate.scenarios.steps.keys import REPORT_DIR_KEY
+
+    evidence.append(tmp_path, evidence.Record(item_id="FV1", scenario="s", status="PASS", started=1.0, finished=2.0))
+    options = {"--lakegate-no-render": no_render, "--lakegate-report-dir": str(tmp_path)}
+    config = SimpleNamespace(getoption=options.__getitem__, stash={REPORT_DIR_KEY: tmp_path})
+    plugin.pytest_sessionfinish(SimpleNamespace(config=config), 0)
+    assert [(tmp_path / name).exists() for name in smoke.REPORT_FILES] == [not no_render] * len(smoke.REPORT_FILES)
+
+
+def test_smoke_renders_the_reports_itself(tmp_path):
+    """smoke tells the child not to render and renders once, after it (the reports are there)."""
+    runner = FakePytest()
+    res = _run(tmp_path, runner)
+    assert "--lakegate-no-render" in runner.calls[0][0]
+    assert all(path.is_file() for path in res.files.values())

@@ -84,3 +84,97 @@ def test_the_background_plans_error_is_raised_where_the_gate_asks(tmp_path):
     with pytest.raises(LakegateError, match="bad reference"):   # shared, like every once() result
         w.gate_result()
     w.close()
+
+
+# --- the deployed state's `terraform show -json`, made while the deploy's plan ran ---------------
+
+class _Driver:
+    def __init__(self) -> None:
+        self.shows = 0
+
+    def show_state(self, lock: bool = True) -> dict:
+        self.shows += 1
+        return {"values": {"shown": self.shows}}
+
+
+def test_the_backup_uses_the_state_shown_during_the_deploy_while_the_state_is_unchanged(tmp_path):
+    from lakegate.deploy import DeployResult, _show_state_meanwhile
+
+    tfstate = tmp_path / "terraform.tfstate"
+    tfstate.write_text('{"version": 4, "resources": []}')
+    driver = _Driver()
+    box: dict = {}
+    _show_state_meanwhile(driver, tfstate, box).join()
+    res = DeployResult(endpoint="http://x", outputs={}, tf_state=str(tfstate), state_document=box["doc"])
+    w = world_mod.World(_Env(tmp_path), clients=None, names=None, driver=driver, state_dir=tmp_path / "s",
+                        scratch=tmp_path / "scratch", deployed=res)
+    assert w.terraform_state() == {"values": {"shown": 1}} and driver.shows == 1   # no second show
+    tfstate.write_text('{"version": 4, "resources": [{"type": "aws_s3_bucket"}]}')  # e.g. an apply
+    assert w.terraform_state() == {"values": {"shown": 2}} and driver.shows == 2   # shown again
+    assert "state_document" not in res.summary()   # never written to deploy.json
+
+
+def test_a_show_that_failed_or_saw_the_state_change_is_not_kept(tmp_path):
+    from lakegate.deploy import _show_state_meanwhile
+
+    tfstate = tmp_path / "terraform.tfstate"
+    tfstate.write_text("{}")
+
+    class Failing(_Driver):
+        def show_state(self, lock: bool = True) -> dict:
+            raise RuntimeError("terraform show failed")
+
+    class Racing(_Driver):
+        def show_state(self, lock: bool = True) -> dict:
+            tfstate.write_text('{"changed": true}')     # the state changed while it was shown
+            return super().show_state(lock)
+
+    for driver in (Failing(), Racing()):
+        box: dict = {}
+        _show_state_meanwhile(driver, tfstate, box).join()
+        assert "doc" not in box
+
+
+def test_the_gates_review_of_the_offline_plan_is_made_in_the_background_too(tmp_path, monkeypatch):
+    import tf_checks.engine
+
+    plan = {"format_version": "1.2", "terraform_version": "1.11.0", "resource_changes": [],
+            "planned_values": {"root_module": {"resources": []}}}
+    monkeypatch.setattr("lakegate.terraform.TerraformDriver.plan",
+                        lambda self, out=None: (Path(out).write_text(json.dumps(plan)), plan)[1])
+    threads: list[str] = []
+    real = tf_checks.engine.check_path
+
+    def check_path(*a, **k):
+        threads.append(threading.current_thread().name)
+        return real(*a, **k)
+
+    monkeypatch.setattr(tf_checks.engine, "check_path", check_path)
+    w = _world(tmp_path, lambda scratch: world_mod._start_offline_plan(_Env(tmp_path / "infra"), None, scratch))
+    result = w.gate_result()
+    assert result.resources == 0
+    assert threads == ["lakegate-world-plan"]      # reviewed once, in the plan's thread
+    w.close()
+
+
+def test_a_cache_entry_keeps_the_show_of_its_state_for_the_next_hit(tmp_path):
+    """The show made during one hit is kept in the deploy-cache entry and served to the next hit
+    only for a state file with the digest it was made from (what `show -json` prints depends on the
+    state, the provider schemas and terraform's version; the cache key covers the last two)."""
+    from lakegate.deploy import STATE_SHOW_FILE, TFSTATE_FILE, _file_sha256, _save_show, _saved_show
+
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    (entry / TFSTATE_FILE).write_text('{"version": 4, "serial": 7}')
+    restored = tmp_path / "copy" / TFSTATE_FILE
+    restored.parent.mkdir()
+    restored.write_bytes((entry / TFSTATE_FILE).read_bytes())
+    assert not _saved_show(entry, restored, {})                  # nothing kept yet: show it
+    _save_show(entry, {"doc": (_file_sha256(restored), {"values": {"root_module": {}}})})
+    box: dict = {}
+    assert _saved_show(entry, restored, box)
+    assert box["doc"] == (_file_sha256(restored), {"values": {"root_module": {}}})
+    restored.write_text('{"version": 4, "serial": 8}')          # another state: shown anew
+    assert not _saved_show(entry, restored, {})
+    _save_show(entry, {"doc": (_file_sha256(restored), {"other": True})})   # not the entry's state
+    assert '"other"' not in (entry / STATE_SHOW_FILE).read_text()

@@ -35,7 +35,8 @@ BACKUP_DIR_ENV = "LAKEGATE_BACKUP_DIR"
 class World:
     def __init__(self, env: Environment, clients: Any, names: PipelineNames, *, driver: Any = None,
                  state_dir: Path | None = None, plan_file: Path | None = None,
-                 scratch: Path | None = None, offline_plan: "_Background | None" = None) -> None:
+                 scratch: Path | None = None, offline_plan: "_Background | None" = None,
+                 deployed: Any = None) -> None:
         self.env = env
         self.clients = clients
         self.names = names
@@ -45,6 +46,7 @@ class World:
         self.plan_file = plan_file           # --lakegate-plan: the plan the gate approved and apply applied
         self.scratch = scratch or Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
         self._offline_plan = offline_plan    # the gate's plan, started before the deploy (_local_world)
+        self._deployed = deployed            # the local deploy (lakegate.deploy.DeployResult)
         self._once: dict[str, Any] = {}
         self.progress: list[str] = []
 
@@ -123,7 +125,9 @@ class World:
                                     fix="pass the applied plan with `lakegate smoke --plan PLAN.json` or set tf_dir")
             out = self.scratch / "plan.json"
             if self._offline_plan is not None:   # the same plan, already under way (_local_world)
-                self._offline_plan.result()
+                reviewed = self._offline_plan.result()
+                if reviewed is not None:         # ... and the gate's review of it, made right after
+                    return reviewed
             else:
                 TerraformDriver(tf_dir, target="offline" if self.env.is_local else "aws",
                                 region=self.env.resolved_region()).plan(out)
@@ -144,7 +148,12 @@ class World:
         return self.gate_result().recovery_plan
 
     def terraform_state(self) -> dict[str, Any] | None:
-        return self.driver.show_state() if self.driver is not None else None
+        """``terraform show -json`` of the deployed state: the one the deploy made while its plan
+        ran (a cache hit) if the state file is still the one it showed, else a new ``show``."""
+        if self.driver is None:
+            return None
+        shown = self._deployed.shown_state() if self._deployed is not None else None
+        return shown if shown is not None else self.driver.show_state()
 
 
 def plan_changes(plan_json: Path) -> dict[str, list[str]]:
@@ -196,7 +205,9 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
     """The gate's offline plan of the configuration (BA2/BA3, :meth:`World.gate_result`) needs
     neither the local AWS nor the deploy: start it now, in a thread (terraform is a subprocess),
     so it runs while the local AWS starts and the configuration is deployed. The very same
-    ``plan`` call, only earlier; its error (if any) is raised where the gate asks for it."""
+    ``plan`` call, only earlier, and the gate's ``check_path`` of it right after (CPU in this
+    process while the main thread waits for the deploy's terraform); an error of either is raised
+    where the gate asks for it."""
     if plan_file is not None:
         return None
     try:
@@ -207,8 +218,13 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
         return None
     from lakegate.terraform import TerraformDriver
 
-    return _Background(lambda: TerraformDriver(tf_dir, target="offline",
-                                               region=env.resolved_region()).plan(scratch / "plan.json"))
+    def plan_and_review() -> Any:
+        from tf_checks.engine import check_path
+
+        TerraformDriver(tf_dir, target="offline", region=env.resolved_region()).plan(scratch / "plan.json")
+        return check_path(scratch / "plan.json", tf_dir)
+
+    return _Background(plan_and_review)
 
 
 def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment | None = None) -> World:
@@ -245,12 +261,12 @@ def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest,
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
     res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
-                       work_dir=state_dir / "terraform",
+                       work_dir=state_dir / "terraform", show_state=True,
                        **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
     clients = Clients(env, endpoint=state.endpoint)
     names = names_for(res.outputs, clients, workflow=env.workflow)
     return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=plan_file,
-                 scratch=scratch, offline_plan=offline_plan)
+                 scratch=scratch, offline_plan=offline_plan, deployed=res)
 
 
 def _plan_option(config: pytest.Config) -> Path | None:
