@@ -147,17 +147,44 @@ def request_identity(environ: dict[str, Any]) -> tuple[str, str]:
     return account, region
 
 
+def moto_dispatcher() -> Any:
+    """moto's ``DomainDispatcherApplication`` with the host -> backend lookup remembered.
+
+    For every request moto works out a host (``glue.us-east-1.amazonaws.com``) and then
+    ``get_backend_for_host`` lists moto's package folder (``os.listdir`` + one ``isdir`` per
+    entry, ~200) and tries up to ~180 URL regexes in turn: ~20% of the server's CPU during a
+    ``terraform apply`` (py-spy). The answer depends only on the host (moto's folder and patterns
+    do not change while the server runs), so a found backend is kept per host; a host with no
+    backend is asked again each time, as before (moto prints its hint for it)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class _Dispatcher(DomainDispatcherApplication):
+        def __init__(self, create_app: Callable[..., Any]) -> None:
+            super().__init__(create_app)
+            self._backend_for_host: dict[str, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host is None:
+                return None
+            found = self._backend_for_host.get(host)
+            if found is None:
+                found = super().get_backend_for_host(host)
+                if found is not None:
+                    self._backend_for_host[host] = found
+            return found
+
+    return _Dispatcher(create_backend_app)
+
+
 class LocalAwsApp:
     """WSGI application: admin endpoints, overrides, then moto."""
 
     def __init__(self, runtime: Runtime, token: str, state_file: Path | None = None) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
         self.runtime = runtime
         self.token = token
         self.state_file = state_file
         self.started_at = time.time()
-        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.moto = moto_dispatcher()
         self.loaded: list[str] = []
         self.shutdown_hook: Callable[[], None] | None = None
         self.requests = 0          # AWS requests served (admin endpoints not counted)

@@ -30,7 +30,6 @@ import csv
 import io
 import json
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -288,18 +287,11 @@ def render_inner(value: Any) -> str:
     return "null" if r is None else r
 
 
-_BASE: duckdb.DuckDBPyConnection | None = None
-_BASE_LOCK = threading.Lock()
-
-
 def _cursor() -> duckdb.DuckDBPyConnection:
-    """A cursor on one shared in-memory DuckDB (``duckdb.connect()`` costs ~40 ms; a cursor
-    ~0.1 ms). Each query registers its tables under unique names and unregisters them."""
-    global _BASE
-    with _BASE_LOCK:
-        if _BASE is None:
-            _BASE = duckdb.connect()
-        return _BASE.cursor()
+    """A cursor on the server's one in-memory DuckDB (:func:`localaws.tabledata.duckdb_cursor`,
+    shared with job runs). Each query registers its tables under unique names and unregisters
+    them."""
+    return tabledata.duckdb_cursor()
 
 
 def execute(ctx: Ctx, sql: str, database: str) -> tuple[list[dict[str, Any]], list[list[str | None]], int]:

@@ -172,7 +172,7 @@ def execute(ctx: Ctx, run: JobRun) -> tuple[list[str], int]:
         raise
 
     t_read = time.monotonic()
-    con = duckdb.connect()
+    con = tabledata.duckdb_cursor()   # own connection to the shared database (TEMP views only)
     # Catalog inputs whose Parquet objects already have the catalog's columns and types are
     # scanned by DuckDB directly (copies in this folder); see tabledata.register_parquet_view.
     scratch = tempfile.mkdtemp(prefix="localaws-job-")
