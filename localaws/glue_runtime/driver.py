@@ -102,11 +102,15 @@ def _argv(spec: dict[str, Any], script: Path) -> list[str]:
     return argv
 
 
-def _spark_env(spec: dict[str, Any], scratch: Path) -> jvm.CdsPlan:
-    """``PYSPARK_SUBMIT_ARGS`` for the script's SparkContext; returns the run's class-data sharing
-    plan (:mod:`localaws.glue_runtime.jvm`), finished by :func:`_stop_spark`."""
+def _spark_env(spec: dict[str, Any], scratch: Path) -> tuple[jvm.CdsPlan, str]:
+    """``PYSPARK_SUBMIT_ARGS`` (and ``SPARK_HOME``) for the script's SparkContext; returns the run's
+    class-data sharing plan (:mod:`localaws.glue_runtime.jvm`), finished by :func:`_stop_spark`,
+    and a log line saying which Spark folder the run starts from."""
     master = os.environ.get("LAKEGATE_SPARK_MASTER") or "local[*]"
     options = jvm.java_options()
+    shared, home_note = jvm.shared_spark_home()
+    if shared is not None:  # the same files at a path every install shares: one archive for all
+        os.environ["SPARK_HOME"] = str(shared)
     cds = jvm.cds_plan(options)
     java_opts = [f"-Dderby.system.home={scratch / 'derby'}", *options, *cds.options]
     confs = {
@@ -125,7 +129,7 @@ def _spark_env(spec: dict[str, Any], scratch: Path) -> jvm.CdsPlan:
         os.environ.setdefault("SPARK_LAUNCHER_OPTS", jvm.DEFAULT_OPTIONS)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    return cds
+    return cds, home_note
 
 
 def _stop_spark(dumping: bool) -> int | None:
@@ -193,12 +197,13 @@ def main(argv: list[str]) -> int:
         os.environ["PYTHONPATH"] = os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
         if spec["kind"] == "spark":
             try:
-                cds = _spark_env(spec, scratch)
+                cds, home_note = _spark_env(spec, scratch)
             except ValueError as exc:  # LAKEGATE_SPARK_JAVA_OPTIONS that does not parse
                 result["error"] = f"Glue job runtime misconfigured: {exc}"
                 _err(f"ERROR: {result['error']}")
                 return 0
-            sparkio.RUN.log.append(f"INFO: JVM options: {' '.join(jvm.java_options()) or '(the JVM defaults)'}; {cds.note}")
+            sparkio.RUN.log.append(f"INFO: JVM options: {' '.join(jvm.java_options()) or '(the JVM defaults)'}; {cds.note}; "
+                                   f"{home_note}")
             sparkio.patch_spark()
         sys.argv = _argv(spec, script)
         try:

@@ -43,6 +43,10 @@ DEFAULT_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 OPTIONS_ENV = "LAKEGATE_SPARK_JAVA_OPTIONS"
 CDS_ENV = "LAKEGATE_SPARK_CDS"
 CDS_DIR_ENV = "LAKEGATE_SPARK_CDS_DIR"
+SHARED_HOME_ENV = "LAKEGATE_SPARK_SHARED_HOME"
+#: what a local Spark driver and its Python workers read from the Spark folder (the launcher
+#: scripts, the class path, Spark's configuration, the workers' pyspark.zip and py4j zip)
+HOME_PARTS = ("bin", "jars", "conf", "python", "RELEASE")
 #: a dump lock older than this (or whose process is gone) is taken over
 STALE_LOCK_S = 1800.0
 
@@ -110,6 +114,152 @@ def archive_key(options: list[str]) -> str | None:
         "options": options,
     }
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def shared_home_enabled() -> bool:
+    return cds_enabled() and (os.environ.get(SHARED_HOME_ENV) or "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _home_files(home: Path) -> list[Path]:
+    out: list[Path] = []
+    for part in HOME_PARTS:
+        top = home / part
+        if top.is_file():
+            out.append(top)
+        elif top.is_dir():
+            out.extend(sorted(p for p in top.rglob("*") if p.is_file()))
+    return out
+
+
+def _digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def shared_spark_home() -> tuple[Path | None, str]:
+    """A content-addressed copy of the pip-installed Spark folder's runtime parts
+    (:data:`HOME_PARTS`), at a path that does not depend on the virtualenv, and a log line.
+
+    A class-data sharing archive is only valid for the class path it was written with (the JVM
+    records every jar's path, size and time). Every new virtualenv (a fresh CI clone) has the
+    same PySpark in another folder, so it would write a new archive (~20 CPU-s) although its jars
+    are byte-identical. Runs therefore start Spark from ``<LAKEGATE_SPARK_CDS_DIR>/spark-home-
+    <sha256 of every file's content, name and executable bit>``: hard links to (or, across file
+    systems, copies of) the install's files, built once per content and checked against its
+    manifest (each file's size and time) before each use; a damaged or incomplete copy is never
+    used (rebuilt instead). Installs with identical files share the folder and so the archive;
+    any other content is another folder. The digest of an install is computed once (~0.5 CPU-s)
+    and remembered by its files' paths, sizes, times and inodes.
+
+    None (use the install as it is) when ``SPARK_HOME`` is set (a Spark distribution the user
+    chose), when CDS or ``LAKEGATE_SPARK_SHARED_HOME`` is off, or when the copy cannot be made."""
+    if not shared_home_enabled():
+        return None, f"Spark folder: the install's own ({SHARED_HOME_ENV} or {CDS_ENV} off)"
+    if os.environ.get("SPARK_HOME"):
+        return None, "Spark folder: SPARK_HOME as set"
+    home = spark_home()
+    if home is None or not (home / "jars").is_dir():
+        return None, "Spark folder: no Spark jars found"
+    folder = cds_dir()
+    try:
+        files = _home_files(home)
+        stats = [(str(f.relative_to(home)), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+                 for f in files for st in [f.stat()]]
+        install = hashlib.sha256(json.dumps([str(home), stats]).encode()).hexdigest()[:20]
+        memo = folder / "installs" / f"{install}.json"
+        digest = _note(memo).get("digest")
+        if not isinstance(digest, str):
+            material = [(str(f.relative_to(home)), _digest(f), bool(f.stat().st_mode & 0o111)) for f in files]
+            digest = hashlib.sha256(json.dumps(material).encode()).hexdigest()[:20]
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            _write_note(memo, {"digest": digest, "spark_home": str(home)})
+        shared = folder / f"spark-home-{digest}"
+        if _intact(shared):
+            return shared, f"Spark folder: {shared} (the same files as {home})"
+        built = _build_home(home, files, shared)
+        pruned = _prune_homes(folder, keep=shared)
+        return built, (f"Spark folder: {built} (the same files as {home}; made now"
+                       + (f", removed {pruned} copies of Spark versions no install uses" if pruned else "") + ")")
+    except OSError as exc:
+        return None, f"Spark folder: the install's own (cannot use {folder}: {exc.strerror or exc})"
+
+
+def _intact(shared: Path) -> bool:
+    """The shared folder is complete and its files are the ones it was built with."""
+    manifest = _note(shared / ".manifest.json").get("files")
+    if not isinstance(manifest, list):
+        return False
+    for rel, size, mtime in manifest:
+        try:
+            st = (shared / rel).stat()
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return False
+    return True
+
+
+def _build_home(home: Path, files: list[Path], shared: Path) -> Path:
+    """Hard-link (else copy) ``files`` into a temporary folder, write its manifest, then rename it
+    to ``shared`` (atomic: a concurrent run sees no folder or a complete one)."""
+    tmp = shared.with_name(f"{shared.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    manifest = []
+    for f in files:
+        rel = f.relative_to(home)
+        dest = tmp / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(f, dest)
+        except OSError:
+            shutil.copy2(f, dest)
+        st = dest.stat()
+        manifest.append([str(rel), st.st_size, st.st_mtime_ns])
+    _write_note(tmp / ".manifest.json", {"files": manifest, "from": str(home)})
+    if shared.exists():  # damaged (failed _intact): replace it
+        old = shared.with_name(f"{shared.name}.{os.getpid()}.old")
+        os.replace(shared, old)
+        shutil.rmtree(old, ignore_errors=True)
+    try:
+        os.replace(tmp, shared)
+    except OSError:  # another run put a complete folder in place first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return shared
+
+
+def _prune_homes(folder: Path, keep: Path) -> int:
+    """Remove the shared Spark folders (and their archives, :func:`prune`) of content that no
+    existing install has any more (an older PySpark in deleted virtualenvs)."""
+    live: set[str] = {keep.name.removeprefix("spark-home-")}
+    memos = list((folder / "installs").glob("*.json"))
+    for memo in memos:
+        data = _note(memo)
+        if data.get("spark_home") and (Path(data["spark_home"]) / "jars").is_dir():
+            live.add(str(data.get("digest")))
+        else:
+            memo.unlink(missing_ok=True)
+    gone = 0
+    for shared in folder.glob("spark-home-*"):
+        if shared.is_dir() and "." not in shared.name and shared.name.removeprefix("spark-home-") not in live:
+            shutil.rmtree(shared, ignore_errors=True)
+            gone += 1
+    if gone:
+        prune(folder)
+    return gone
+
+
+def _note(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_note(path: Path, data: dict) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)  # atomic: a concurrent reader sees the old or the new note
 
 
 @dataclass

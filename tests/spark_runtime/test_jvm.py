@@ -136,3 +136,87 @@ def test_archives_of_spark_installs_that_are_gone_are_pruned(cds, tmp_path):
     (cds / "spark-aaa.failed").write_text("why")
     assert jvm.prune(cds) == 1
     assert sorted(p.name for p in cds.iterdir()) == ["spark-bbb.jsa", "spark-bbb.json"]
+
+
+def _pip_spark(root, name: str, jar_body: bytes = b"PK jar one"):
+    """A pip-installed PySpark's runtime parts: launcher scripts, jars, the workers' zips."""
+    home = root / name
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "spark-submit").write_text("#!/bin/sh\n")
+    (home / "bin" / "spark-submit").chmod(0o755)
+    (home / "jars").mkdir()
+    (home / "jars" / "one.jar").write_bytes(jar_body)
+    (home / "jars" / "two.jar").write_bytes(b"PK jar two")
+    (home / "python" / "lib").mkdir(parents=True)
+    (home / "python" / "lib" / "pyspark.zip").write_bytes(b"PK zip")
+    (home / "sql").mkdir()  # the Python package itself: not part of the copy
+    (home / "sql" / "x.py").write_text("")
+    return home
+
+
+def test_installs_with_the_same_files_share_one_checked_spark_folder(cds, tmp_path, monkeypatch):
+    """The archive's class path is a folder named by the content of Spark's runtime files, so a new
+    virtualenv with byte-identical files (a fresh CI clone) uses the archive an older one wrote,
+    and anything else is another folder."""
+    monkeypatch.delenv("SPARK_HOME", raising=False)
+    monkeypatch.delenv(jvm.SHARED_HOME_ENV, raising=False)
+    first = _pip_spark(tmp_path, "venv-1")
+    monkeypatch.setattr(jvm, "spark_home", lambda: first)
+    shared, note = jvm.shared_spark_home()
+    assert shared is not None and shared.parent == cds and shared.name.startswith("spark-home-")
+    assert note == f"Spark folder: {shared} (the same files as {first}; made now)"
+    assert sorted(str(p.relative_to(shared)) for p in shared.rglob("*") if p.is_file()) == [
+        ".manifest.json", "bin/spark-submit", "jars/one.jar", "jars/two.jar", "python/lib/pyspark.zip"]
+    assert os.access(shared / "bin" / "spark-submit", os.X_OK)
+    assert (shared / "jars" / "one.jar").read_bytes() == b"PK jar one"
+
+    # another virtualenv, same content, other paths and times: the same folder, not rebuilt
+    second = tmp_path / "venv-2"
+    shutil.copytree(first, second, copy_function=shutil.copy)  # new time stamps
+    built = (shared / ".manifest.json").stat().st_mtime_ns
+    monkeypatch.setattr(jvm, "spark_home", lambda: second)
+    assert jvm.shared_spark_home() == (shared, f"Spark folder: {shared} (the same files as {second})")
+    assert (shared / ".manifest.json").stat().st_mtime_ns == built
+    # the archive key is the folder's: both installs get one archive
+    monkeypatch.setattr(jvm, "spark_home", lambda: shared)
+    key = jvm.archive_key(opts := jvm.java_options())
+    assert key is not None and jvm.cds_plan(opts).archive == cds / f"spark-{key}.jsa"
+
+    # a jar that differs in content only (same size, same time stamp): another folder
+    third = tmp_path / "venv-3"
+    shutil.copytree(first, third)
+    (third / "jars" / "one.jar").write_bytes(b"PK jar 1!1")
+    st = (first / "jars" / "one.jar").stat()
+    os.utime(third / "jars" / "one.jar", ns=(st.st_atime_ns, st.st_mtime_ns))
+    monkeypatch.setattr(jvm, "spark_home", lambda: third)
+    other, _ = jvm.shared_spark_home()
+    assert other is not None and other != shared and (other / "jars" / "one.jar").read_bytes() == b"PK jar 1!1"
+
+    # a damaged copy is rebuilt, never used
+    monkeypatch.setattr(jvm, "spark_home", lambda: second)
+    (shared / "jars" / "two.jar").unlink()
+    (shared / "jars" / "two.jar").write_bytes(b"PK")
+    again, note = jvm.shared_spark_home()
+    assert again == shared and note.endswith("made now)") and (shared / "jars" / "two.jar").read_bytes() == b"PK jar two"
+    assert not list(cds.glob("*.tmp")) and not list(cds.glob("*.old"))
+
+    # the copy of content no existing install has is removed when another copy is made
+    shutil.rmtree(third)
+    (first / "jars" / "two.jar").write_bytes(b"PK jar 2!")
+    monkeypatch.setattr(jvm, "spark_home", lambda: first)
+    newest, note = jvm.shared_spark_home()
+    assert note.endswith("removed 1 copies of Spark versions no install uses)")
+    assert sorted(p.name for p in cds.glob("spark-home-*")) == sorted([newest.name, shared.name])
+
+
+def test_no_shared_spark_folder_for_a_chosen_spark_home_or_when_off(cds, tmp_path, monkeypatch):
+    home = _pip_spark(tmp_path, "venv")
+    monkeypatch.setattr(jvm, "spark_home", lambda: home)
+    monkeypatch.setenv("SPARK_HOME", str(home))
+    assert jvm.shared_spark_home() == (None, "Spark folder: SPARK_HOME as set")
+    monkeypatch.delenv("SPARK_HOME")
+    for var in (jvm.SHARED_HOME_ENV, jvm.CDS_ENV):
+        monkeypatch.setenv(var, "0")
+        assert jvm.shared_spark_home()[0] is None
+        monkeypatch.delenv(var)
+    assert jvm.shared_spark_home()[0] is not None

@@ -63,7 +63,7 @@ def events(aws, tmp_path_factory):
     return {**aws, "local": local}
 
 
-def test_json_catalog_table_to_a_catalog_parquet_table(events, tmp_path):
+def test_json_catalog_table_to_a_catalog_parquet_table(events, tmp_path, monkeypatch):
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
@@ -84,6 +84,9 @@ def test_json_catalog_table_to_a_catalog_parquet_table(events, tmp_path):
         s3.download_file("clicks-curated", k, str(out / k))
     from localaws.glue_runtime import jvm
 
+    shared, _ = jvm.shared_spark_home()  # the runs' Spark folder, so their archive applies
+    if shared is not None:
+        monkeypatch.setenv("SPARK_HOME", str(shared))
     spark = (SparkSession.builder.master("local[1]").appName("reference").config("spark.ui.enabled", "false")
              .config("spark.driver.extraJavaOptions", jvm.session_java_options())  # compilation/GC only
              .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false").getOrCreate())

@@ -29,15 +29,19 @@ def spark():
 
     from localaws.glue_runtime import jvm
 
-    s = (SparkSession.builder.master("local[1]").appName("reference")
-         # the runs' JVM options (compilation and GC only: the same answers, less CPU)
-         .config("spark.driver.extraJavaOptions", jvm.session_java_options())
-         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
-         .config("spark.sql.session.timeZone", "UTC")
-         # outputs are read back with partition values as strings, as the catalog declares them
-         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false").getOrCreate())
-    yield s
-    s.stop()
+    with pytest.MonkeyPatch.context() as mp:
+        shared, _ = jvm.shared_spark_home()  # the runs' Spark folder, so their archive applies
+        if shared is not None:
+            mp.setenv("SPARK_HOME", str(shared))
+        s = (SparkSession.builder.master("local[1]").appName("reference")
+             # the runs' JVM options (compilation and GC only: the same answers, less CPU)
+             .config("spark.driver.extraJavaOptions", jvm.session_java_options())
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1")
+             .config("spark.sql.session.timeZone", "UTC")
+             # outputs are read back with partition values as strings, as the catalog declares them
+             .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false").getOrCreate())
+        yield s
+        s.stop()
 
 
 @pytest.fixture(scope="module")
