@@ -235,4 +235,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # this process serves no requests: importing localaws.glue.bookmarks must not register the
+    # server's handlers (and import moto); see localaws/glue/__init__.py
+    import localaws.glue_runtime
+
+    localaws.glue_runtime.SCRIPT_RUN = True
     sys.exit(main(sys.argv[1:]))
