@@ -24,6 +24,10 @@ what the run computes (docs/spark-runtime.md "Tuning"):
   ``LAKEGATE_SPARK_CDS=0`` turns it off; ``LAKEGATE_SPARK_CDS_DIR`` is where archives live
   (default ``~/.cache/lakegate/spark-cds``); writing one removes those of Spark installations
   that are gone (:func:`prune`).
+* **One archive per Spark content, not per virtualenv** (:func:`shared_spark_home`): runs start
+  Spark from a copy of the install's runtime files named by their SHA-256, so every virtualenv
+  with byte-identical PySpark files (a fresh CI clone) has the same class path and maps the same
+  archive instead of writing its own (``LAKEGATE_SPARK_SHARED_HOME=0`` turns it off).
 """
 
 from __future__ import annotations
