@@ -220,6 +220,9 @@ def _build_home(home: Path, files: list[Path], shared: Path) -> Path:
         st = dest.stat()
         manifest.append([str(rel), st.st_size, st.st_mtime_ns])
     _write_note(tmp / ".manifest.json", {"files": manifest, "from": str(home)})
+    if shared.exists() and _intact(shared):  # another run put a complete folder in place meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
+        return shared
     if shared.exists():  # damaged (failed _intact): replace it
         old = shared.with_name(f"{shared.name}.{os.getpid()}.old")
         os.replace(shared, old)

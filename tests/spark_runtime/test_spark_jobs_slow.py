@@ -6,6 +6,7 @@ Slow: every job run starts its own JVM (as every Glue job run does)."""
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -107,6 +108,11 @@ def test_dynamic_frame_catalog_to_partitioned_parquet_with_bookmark(lake, spark,
     assert first["JobRunState"] == "SUCCEEDED", first.get("ErrorMessage")
     driver = log_text(lake["logs"], "/aws-glue/jobs/curate-readings", first["Id"] + "-driver")
     assert "Glue 5.0 runs Spark 3.5.4" in driver and "2 of 2 objects are new" in driver
+    # the run started Spark from the shared copy of the install's files (one archive for all installs)
+    from localaws.glue_runtime import jvm
+
+    if jvm.shared_home_enabled() and not os.environ.get("SPARK_HOME"):
+        assert f"Spark folder: {jvm.cds_dir() / 'spark-home-'}" in driver and "(the same files as " in driver, driver
 
     cols = ["sensor_id", "reading", "unit", "dt"]
     out = spark.read.parquet(str(_download(s3, "sensor-curated", "readings/", tmp_path / "run1")))
