@@ -220,3 +220,51 @@ def test_no_shared_spark_folder_for_a_chosen_spark_home_or_when_off(cds, tmp_pat
         assert jvm.shared_spark_home()[0] is None
         monkeypatch.delenv(var)
     assert jvm.shared_spark_home()[0] is not None
+
+
+def test_a_fresh_installs_jvm_maps_the_archive_an_install_deleted_since_wrote(cds, tmp_path, monkeypatch):
+    """CI's case, on the real JVM: install 1 writes the archive from the shared folder and is
+    deleted; install 2 (the same files, new paths and times) starts a JVM under -Xshare:on with
+    that archive, which the JVM accepts only because the class path is the shared folder's."""
+    import subprocess
+
+    real = jvm.spark_home()
+    monkeypatch.delenv("SPARK_HOME", raising=False)
+    monkeypatch.delenv(jvm.SHARED_HOME_ENV, raising=False)
+
+    def install(name: str):
+        home = tmp_path / name
+        (home / "jars").mkdir(parents=True)
+        for jar in [*(real / "jars").glob("spark-launcher_*.jar"), *(real / "jars").glob("spark-tags_*.jar")]:
+            shutil.copy(jar, home / "jars" / jar.name)  # new time stamps: only the content is the same
+        return home
+
+    def java(home, plan_options):
+        return subprocess.run([str(jvm.java_binary()), *opts, *plan_options, "-cp", f"{home / 'conf'}:{home / 'jars'}/*",
+                               "org.apache.spark.launcher.Main", "org.apache.spark.deploy.SparkSubmit", "--master",
+                               "local", "pyspark-shell"], env={**os.environ, "SPARK_HOME": str(home),
+                                                              "SPARK_SCALA_VERSION": "2.12"},
+                              capture_output=True, text=True, timeout=120)
+
+    opts = jvm.java_options()
+    first = install("venv-1")
+    monkeypatch.setattr(jvm, "spark_home", lambda: first)
+    shared, _ = jvm.shared_spark_home()
+    monkeypatch.setattr(jvm, "spark_home", lambda: shared)  # what the run's SPARK_HOME says
+    plan = jvm.cds_plan(opts)
+    assert plan.dumping is not None
+    assert java(shared, plan.options).returncode == 0
+    assert jvm.finish_dump(plan, 0).startswith(f"INFO: class-data sharing: wrote archive {plan.archive}")
+    shutil.rmtree(first)
+
+    second = install("venv-2")
+    monkeypatch.setattr(jvm, "spark_home", lambda: second)
+    assert jvm.shared_spark_home()[0] == shared
+    monkeypatch.setattr(jvm, "spark_home", lambda: shared)
+    again = jvm.cds_plan(opts)
+    assert again.options == [f"-XX:SharedArchiveFile={plan.archive}"]
+    ran = java(shared, ["-Xshare:on", *again.options])
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    # the install's own folder (what runs used before) is another class path: the JVM refuses it
+    refused = java(second, ["-Xshare:on", *again.options])
+    assert refused.returncode != 0 and "Unable to use shared archive" in refused.stdout + refused.stderr
