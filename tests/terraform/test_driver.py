@@ -331,6 +331,7 @@ case "$1" in
   version) echo '{"terraform_version": "1.11.4"}'; exit 0 ;;
   "$FAKE_TF_FAIL") echo "Error: $1 went wrong" >&2; echo "" >&2; echo "  on main.tf line 7:" >&2; exit 1 ;;
   show) echo '{"format_version": "1.2", "resource_changes": []}'; exit 0 ;;
+  plan) for a in "$@"; do case "$a" in -out=*) : > "${a#-out=}" ;; esac; done; exit 0 ;;
   output) echo '{"bucket": {"value": "b", "type": "string", "sensitive": false}}'; exit 0 ;;
 esac
 exit 0
@@ -398,6 +399,46 @@ def test_commands_and_their_failures(tmp_path: Path, monkeypatch) -> None:
         assert f"terraform {stage} failed (offline target)" in info.value.what
         assert f"Error: {stage} went wrong" in info.value.what
         assert info.value.where == f"{src / 'main.tf'}:7" and info.value.fix
+
+
+def test_kept_plan_is_applied_as_is_and_refresh_can_be_skipped(tmp_path: Path, monkeypatch) -> None:
+    log = recording_terraform(tmp_path, monkeypatch)
+    src = small_config(tmp_path / "tf")
+    drv = TerraformDriver(src, work_dir=tmp_path / "w", variables={"project": "p"})
+    with pytest.raises(LakegateError, match="no kept plan") as info:   # nothing kept yet
+        drv.apply_plan()
+    assert "plan(keep_plan_file=True)" in info.value.fix
+    drv.plan()                                  # the default keeps nothing
+    assert not (drv.copy_dir / "lakegate.tfplan").exists()
+    with pytest.raises(LakegateError, match="no kept plan"):
+        drv.apply_plan()
+    drv.plan(keep_plan_file=True, refresh=False)
+    plan_calls = calls(log, "plan")
+    assert "-refresh=false" not in plan_calls[0] and "-refresh=false" in plan_calls[1]
+    assert "-var project=p" in plan_calls[1] and "-out=lakegate.tfplan" in plan_calls[1]
+    kept = drv.copy_dir / "lakegate-kept.tfplan"
+    assert kept.is_file() and not (drv.copy_dir / "lakegate.tfplan").exists()
+    drv._sync()                                 # a re-sync of the copy keeps it
+    assert kept.is_file()
+    TerraformDriver(src, work_dir=tmp_path / "w").apply_plan()   # another instance, same copy
+    # exactly the kept plan file: no -var (terraform refuses variables with a saved plan), no
+    # -auto-approve and no second plan
+    assert calls(log, "apply") == ["apply -no-color -input=false lakegate-kept.tfplan"]
+    assert len(calls(log, "plan")) == 2 and not kept.exists()   # used up
+    with pytest.raises(LakegateError, match="no kept plan"):
+        drv.apply_plan()
+    # a failing apply uses the plan file up too; the error is terraform's
+    drv.plan(keep_plan_file=True)
+    monkeypatch.setenv("FAKE_TF_FAIL", "apply")
+    with pytest.raises(LakegateError, match="terraform apply failed"):
+        drv.apply_plan()
+    assert not kept.exists()
+    monkeypatch.delenv("FAKE_TF_FAIL")
+    drv.destroy(refresh=False)
+    drv.destroy()
+    destroys = calls(log, "destroy")
+    assert destroys[0] == "destroy -auto-approve -no-color -input=false -refresh=false -var project=p"
+    assert destroys[1] == "destroy -auto-approve -no-color -input=false -var project=p"
 
 
 def test_too_old_terraform_is_refused(tmp_path: Path, monkeypatch) -> None:
