@@ -55,7 +55,6 @@ LANES: tuple[tuple[str, ...], ...] = (
      # moved from lane 2 (session 4, bench/RESULTS.md "Session 4, tests"): ci6 lane walls were
      # 835 / 1087 / 843 / 1266 s; lane 2 also lost test_real_pipeline_plan_is_clean (it reads the
      # session's one plan of terraform/ now, in the main session)
-     "tests/terraform/test_driver.py::test_real_offline_plan_through_the_cli",
      "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline"),
     ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
      # offline plans (terraform + provider start-up, CPU on the second core)
@@ -72,8 +71,7 @@ LANES: tuple[tuple[str, ...], ...] = (
     # lane test: first), then the deploy cache (small real applies into several local AWS servers;
     # the second test moved here from the main session in session 4: mostly waiting on terraform)
     ("tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment",
-     "tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key",
-     "tests/speed/test_deploy_cache.py::test_a_hit_plans_against_the_restored_state_and_applies_what_the_key_does_not_see"),
+     "tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key"),
     # a user's pipeline (tests/pipelines/shop_orders: real Glue scripts on local PySpark, crawlers,
     # a workflow) through `lakegate smoke`, and the Spark catalog I/O tests: JVM start-ups, mostly
     # one core, so they get a lane of their own
