@@ -524,32 +524,6 @@ def test_plan_help_is_accurate(capsys) -> None:
 # --------------------------------------------------------------------------- real terraform
 @pytest.mark.slow
 @needs_terraform
-def test_real_offline_plan_through_the_cli(tmp_path: Path, capsys, caplog) -> None:
-    src = small_config(tmp_path / "tf")
-    before = tree_digest(src)
-    out = tmp_path / "out" / "plan.json"
-    code, stdout, err = run_cli(["plan", str(src), "--out", str(out), "--var", "project=lgcli"], capsys)
-    assert code == 0, err
-    assert "2 to add, 0 to change, 0 to destroy" in stdout and str(out) in stdout
-    plan = json.loads(out.read_text())
-    assert plan["format_version"]
-    changes = {rc["address"]: rc for rc in plan["resource_changes"]}
-    assert set(changes) == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
-    assert changes["aws_s3_bucket.bronze"]["change"]["after"]["bucket"] == "lgcli-bronze-dev"
-    md5 = hashlib.md5(b"print('job')\n").hexdigest()  # ${path.module} resolved in the copy
-    assert changes["aws_s3_bucket.bronze"]["change"]["after"]["tags"]["script_md5"] == md5
-    assert tree_digest(src) == before
-    # init is cached: a new driver on the unchanged config does not run init again
-    stamp = tmp_path / ".lakegate" / "terraform" / "tf" / "offline" / ".terraform" / "lakegate-init.sha256"
-    mtime = stamp.stat().st_mtime_ns
-    with caplog.at_level("DEBUG", logger="lakegate.terraform"):
-        TerraformDriver(src).init()
-    assert "init skipped" in caplog.text and stamp.stat().st_mtime_ns == mtime
-    assert tree_digest(src) == before
-
-
-@pytest.mark.slow
-@needs_terraform
 def test_real_failing_plans_give_clear_errors(tmp_path: Path, capsys) -> None:
     src = small_config(tmp_path / "tf")
     out = tmp_path / "plan.json"
@@ -573,8 +547,13 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 @needs_terraform
-def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path) -> None:
-    """apply -> outputs -> show_state -> destroy against a moto server, across driver instances."""
+def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path, capsys, caplog) -> None:
+    """apply -> outputs -> show_state -> destroy against a moto server, across driver instances,
+    while ``lakegate plan`` makes an offline plan of the same directory at the same time.
+
+    (Session 5: test_real_offline_plan_through_the_cli merged here with every assertion of both
+    tests; the concurrent offline plan this test needed is now that CLI plan instead of a second
+    init + plan + show of the same configuration.)"""
     port = _free_port()
     moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -587,35 +566,58 @@ def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path) -> 
             except OSError:
                 time.sleep(0.2)
         src = small_config(tmp_path / "tf")
+        before = tree_digest(src)
         endpoint = f"http://127.0.0.1:{port}"
 
-        def drv() -> TerraformDriver:
-            return TerraformDriver(src, target="local", endpoint=endpoint, work_dir=tmp_path / "w")
+        def drv() -> TerraformDriver:   # the default working copy: tmp_path/.lakegate/terraform/tf
+            return TerraformDriver(src, target="local", endpoint=endpoint)
 
-        # a local apply and an offline plan of the same directory at the same time
-        offline_result: dict = {}
+        # a local apply and an offline plan (`lakegate plan`) of the same directory at the same time
+        out = tmp_path / "out" / "plan.json"
+        cli_result: dict = {}
 
         def offline_plan() -> None:
             try:
-                offline_result["plan"] = TerraformDriver(src, work_dir=tmp_path / "w").plan()
-            except LakegateError as err:  # pragma: no cover - reported by the assert below
-                offline_result["error"] = err.render()
+                cli_result["code"] = main(["plan", str(src), "--out", str(out), "--var", "project=lgcli"])
+            except BaseException as err:  # noqa: BLE001 - reported by the assert below
+                cli_result["error"] = repr(err)
 
         worker = threading.Thread(target=offline_plan)
         worker.start()
         drv().apply()
         worker.join(timeout=300)
-        assert "error" not in offline_result, offline_result.get("error")
-        assert len(offline_result["plan"]["resource_changes"]) == 2
+        cap = capsys.readouterr()
+        code, stdout, err = cli_result.get("code"), cap.out, cap.err
+        assert "error" not in cli_result, cli_result.get("error")
+        assert code == 0, err
+        assert "2 to add, 0 to change, 0 to destroy" in stdout and str(out) in stdout
+        plan = json.loads(out.read_text())
+        assert plan["format_version"]
+        assert len(plan["resource_changes"]) == 2
+        changes = {rc["address"]: rc for rc in plan["resource_changes"]}
+        assert set(changes) == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
+        assert changes["aws_s3_bucket.bronze"]["change"]["after"]["bucket"] == "lgcli-bronze-dev"
+        md5 = hashlib.md5(b"print('job')\n").hexdigest()  # ${path.module} resolved in the copy
+        assert changes["aws_s3_bucket.bronze"]["change"]["after"]["tags"]["script_md5"] == md5
+        assert tree_digest(src) == before
+        # init is cached: a new driver on the unchanged config does not run init again
+        stamp = tmp_path / ".lakegate" / "terraform" / "tf" / "offline" / ".terraform" / "lakegate-init.sha256"
+        mtime = stamp.stat().st_mtime_ns
+        with caplog.at_level("DEBUG", logger="lakegate.terraform"):
+            TerraformDriver(src).init()
+        assert "init skipped" in caplog.text and stamp.stat().st_mtime_ns == mtime
+        assert tree_digest(src) == before
+
         assert drv().outputs() == {"bucket": "lgtest-bronze-dev", "database": "lgtest-catalog-dev"}
         state = drv().show_state()
         addresses = {r["address"] for r in state["values"]["root_module"]["resources"]}
         assert addresses == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
         # the offline target has its own (empty) state
-        assert TerraformDriver(src, work_dir=tmp_path / "w").outputs() == {}
+        assert TerraformDriver(src).outputs() == {}
         drv().destroy()
         assert drv().outputs() == {}
         assert not (src / "terraform.tfstate").exists()
+        assert tree_digest(src) == before
     finally:
         moto.terminate()
         moto.wait(timeout=10)
