@@ -17,6 +17,8 @@ What is and is not changed:
 * Only these tests are affected; they start their own local AWS/moto servers, use their own temp
   folders and state files, and are independent of the session's other tests (a separate process
   also means ``monkeypatch``-ed environment variables of other tests cannot leak into them).
+  Their fixtures are set up in the lane only: the main session's item for a lane test requests
+  none (:func:`without_fixtures`), so a module- or session-scoped fixture is not built twice.
 * Not pytest-xdist: the runbook scenarios (pytest-bdd, Cucumber output) always stay in the main
   session, and a lane is one sequential process.
 * Off when it cannot help or would surprise: when the session selected only lane tests (running
@@ -123,6 +125,14 @@ def in_lane() -> bool:
 
 def wanted() -> list[str]:
     return [n for lane in LANES for n in lane]
+
+
+def without_fixtures(item: pytest.Item) -> None:
+    """In the main session, a lane test's item only reports what its lane recorded: its fixtures
+    (a module-scoped local AWS, a session-wide plan, ...) are set up in the lane, so here they are
+    not requested at all (before, the main session built them too and never used them)."""
+    if hasattr(item, "fixturenames"):
+        item.fixturenames = []
 
 
 def record(report: pytest.TestReport) -> None:
