@@ -737,16 +737,13 @@ class TerraformDriver:
         except OSError as err:
             log.debug("init template not saved: %s", err)
 
-    def plan(self, out_json: Path | None = None, *, refresh: bool = True,
-             keep_plan_file: bool = False) -> dict:
+    def plan(self, out_json: Path | None = None, *, keep_plan_file: bool = False) -> dict:
         """``plan -out`` + ``show -json``; the plan JSON (also written to ``out_json``).
 
-        ``refresh=False`` plans against the state as recorded (``-refresh=false``): right only when
-        the caller knows the remote objects are the ones the state was last refreshed from (e.g.
-        a refreshed plan of the same state just came back empty). ``keep_plan_file=True`` keeps
-        the binary plan in the working copy so that :meth:`apply_plan` applies exactly the plan
-        this JSON describes (no second refresh and plan); terraform itself refuses it once the
-        state changed meanwhile. A later ``plan(keep_plan_file=True)`` replaces it."""
+        ``keep_plan_file=True`` keeps the binary plan in the working copy so that
+        :meth:`apply_plan` applies exactly the plan this JSON describes (no second refresh and
+        plan); terraform itself refuses it once the state changed meanwhile. A later
+        ``plan(keep_plan_file=True)`` replaces it."""
         with self._locked():
             self._init_locked()
             plan_file = self.copy_dir / PLAN_FILE
@@ -754,8 +751,7 @@ class TerraformDriver:
             kept = self.copy_dir / KEPT_PLAN_FILE
             if keep_plan_file:
                 kept.unlink(missing_ok=True)
-            args = (tftest.parse_args(input=False, color=False, refresh=refresh) + self._var_args
-                    + [f"-out={PLAN_FILE}"])
+            args = tftest.parse_args(input=False, color=False) + self._var_args + [f"-out={PLAN_FILE}"]
             try:
                 self._run("plan", *args, stage="plan",
                           fix="fix the configuration or the -var values named above and re-run")

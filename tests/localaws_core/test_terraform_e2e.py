@@ -56,10 +56,9 @@ def test_deploy_plan_clean_change_destroy(tmp_path: Path) -> None:
                                   variables={"job_timeout_minutes": 30, "engine_temp_limit": 95,
                                              "tags": {"Owner": "lakegate"},
                                              "deny_insecure_transport": True})
-        # planned against the state the clean plan above has just refreshed and found current
-        # (nothing touched the local AWS since), and that very plan is applied: the change applied
-        # is the one asserted on, without a second refresh and plan of every resource
-        plan = changed.plan(refresh=False, keep_plan_file=True)
+        # that very plan is applied: the change applied is the one asserted on, without a second
+        # refresh and plan of every resource
+        plan = changed.plan(keep_plan_file=True)
         assert summarize_plan(plan)["change"] > 0 and summarize_plan(plan)["destroy"] == 0
         changed.apply_plan()
         job = glue.get_job(JobName=out["gold_alerts_job_name"])["Job"]

@@ -79,9 +79,7 @@ def test_guarded_bucket_rename_is_reported_and_local_teardown_still_works(tmp_pa
 
         renamed = TerraformDriver(tf, target="local", endpoint=st.endpoint, work_dir=work,
                                   variables={"raw_bucket": "ingest-raw-orders-qa-v2"})
-        # against the state the apply above just wrote (nothing but an object put since, which
-        # is no terraform resource): no refresh of every resource first
-        plan = renamed.plan(refresh=False)
+        plan = renamed.plan()
         actions = {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
         assert actions["aws_s3_bucket.raw"] == ["delete", "create"]
         result = run_rules(load_data(plan, "rename.plan.json"))

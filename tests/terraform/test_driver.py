@@ -401,7 +401,7 @@ def test_commands_and_their_failures(tmp_path: Path, monkeypatch) -> None:
         assert info.value.where == f"{src / 'main.tf'}:7" and info.value.fix
 
 
-def test_kept_plan_is_applied_as_is_and_refresh_can_be_skipped(tmp_path: Path, monkeypatch) -> None:
+def test_kept_plan_is_applied_as_is_and_destroy_can_skip_the_refresh(tmp_path: Path, monkeypatch) -> None:
     log = recording_terraform(tmp_path, monkeypatch)
     src = small_config(tmp_path / "tf")
     drv = TerraformDriver(src, work_dir=tmp_path / "w", variables={"project": "p"})
@@ -412,10 +412,9 @@ def test_kept_plan_is_applied_as_is_and_refresh_can_be_skipped(tmp_path: Path, m
     assert not (drv.copy_dir / "lakegate.tfplan").exists()
     with pytest.raises(LakegateError, match="no kept plan"):
         drv.apply_plan()
-    drv.plan(keep_plan_file=True, refresh=False)
+    drv.plan(keep_plan_file=True)
     plan_calls = calls(log, "plan")
-    assert "-refresh=false" not in plan_calls[0] and "-refresh=false" in plan_calls[1]
-    assert "-var project=p" in plan_calls[1] and "-out=lakegate.tfplan" in plan_calls[1]
+    assert plan_calls[0] == plan_calls[1] == "plan -no-color -input=false -var project=p -out=lakegate.tfplan"
     kept = drv.copy_dir / "lakegate-kept.tfplan"
     assert kept.is_file() and not (drv.copy_dir / "lakegate.tfplan").exists()
     drv._sync()                                 # a re-sync of the copy keeps it
