@@ -57,10 +57,12 @@ LANES: tuple[tuple[str, ...], ...] = (
      # moved from lane 2 (session 4, bench/RESULTS.md "Session 4, tests"): ci6 lane walls were
      # 835 / 1087 / 843 / 1266 s; lane 2 also lost test_real_pipeline_plan_is_clean (it reads the
      # session's one plan of terraform/ now, in the main session)
-     "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline"),
-    ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
-     # offline plans (terraform + provider start-up, CPU on the second core)
-     "tests/gate/test_slow_terraform.py::test_pipeline_fixture_regenerates_from_its_tf",
+     "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline",
+     # moved from lane 2 in session 5, which took the aws CLI contract module (ci7: 50 s wall;
+     # lane 1 lost ~13 s with the merged CLI plan test and the e2e test's cheaper change/destroy)
+     "tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check"),
+    # offline plans (terraform + provider start-up, CPU on the second core)
+    ("tests/gate/test_slow_terraform.py::test_pipeline_fixture_regenerates_from_its_tf",
      "tests/gate/test_cli_suppress_checkov.py::test_directory_input_runs_checkov_on_the_drivers_plan_json",
      "tests/safety/test_slow_replace.py::test_guarded_bucket_rename_is_reported_and_local_teardown_still_works",
      # Glue scripts on local PySpark (JVM start-up per job run)
@@ -73,7 +75,7 @@ LANES: tuple[tuple[str, ...], ...] = (
      # five tests (one module-scoped local AWS and crawl, built in the lane only), from the main
      # session, which was the critical path in ci7 (its own tests 683 s of wall, these 180 s of it,
      # mostly waiting on simulated crawler/job/workflow time) while the lanes took 421-633 s; this
-     # lane was the shortest (421 s) and lost ~20 s with the safety test's cheaper plan/destroy.
+     # lane was the shortest (421 s), and gave the real checkov run (50 s) to lane 1.
      # Last in the lane: by then most other lanes are done (less load for their timing contracts)
      "tests/localaws_glue/test_aws_cli_contract.py::test_start_crawler_states_over_time_twice_running_and_metrics",
      "tests/localaws_glue/test_aws_cli_contract.py::test_job_bookmark_of_a_never_run_job_is_entity_not_found",
