@@ -79,6 +79,7 @@ MIN_VERSION = (1, 5)
 TARGETS = ("offline", "local", "aws")
 OVERRIDE_FILE = "lakegate_override.tf"
 PLAN_FILE = "lakegate.tfplan"
+KEPT_PLAN_FILE = "lakegate-kept.tfplan"   # plan(keep_plan_file=True) -> apply_plan()
 INIT_STAMP = "lakegate-init.sha256"  # inside the copy's .terraform/
 LOCK_FILE = ".terraform.lock.hcl"
 INIT_TEMPLATES_ENV = "LAKEGATE_INIT_TEMPLATES"   # "off": every fresh working copy runs terraform init
@@ -104,7 +105,7 @@ _SKIP_FILE_RE = re.compile(r"(\.tfstate(\..*)?$|\.tfplan$|^\.terraform\.tfstate\
                            rf"^{re.escape(OVERRIDE_FILE)}$)")
 # Entries of the working copy that belong to the copy and survive a re-sync.
 _KEEP_IN_COPY = {".terraform", "terraform.tfstate", "terraform.tfstate.backup", "terraform.tfstate.d",
-                 ".terraform.lock.hcl", PLAN_FILE, ".terraform.tfstate.lock.info"}
+                 ".terraform.lock.hcl", PLAN_FILE, KEPT_PLAN_FILE, ".terraform.tfstate.lock.info"}
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _BOX_RE = re.compile(r"^[\s│╷╵]+")
@@ -736,26 +737,65 @@ class TerraformDriver:
         except OSError as err:
             log.debug("init template not saved: %s", err)
 
-    def plan(self, out_json: Path | None = None) -> dict:
-        """``plan -out`` + ``show -json``; the plan JSON (also written to ``out_json``)."""
+    def plan(self, out_json: Path | None = None, *, keep_plan_file: bool = False) -> dict:
+        """``plan -out`` + ``show -json``; the plan JSON (also written to ``out_json``).
+
+        ``keep_plan_file=True`` keeps the binary plan in the working copy so that
+        :meth:`apply_plan` applies exactly the plan this JSON describes (no second refresh and
+        plan); terraform itself refuses it once the state changed meanwhile. A later
+        ``plan(keep_plan_file=True)`` replaces it."""
         with self._locked():
             self._init_locked()
             plan_file = self.copy_dir / PLAN_FILE
             plan_file.unlink(missing_ok=True)
+            kept = self.copy_dir / KEPT_PLAN_FILE
+            if keep_plan_file:
+                kept.unlink(missing_ok=True)
             args = tftest.parse_args(input=False, color=False) + self._var_args + [f"-out={PLAN_FILE}"]
-            self._run("plan", *args, stage="plan",
-                      fix="fix the configuration or the -var values named above and re-run")
-            shown = self._run("show", "-json", "-no-color", PLAN_FILE, stage="show",
-                              fix="re-run; if it persists, report the terraform version")
-            plan_file.unlink(missing_ok=True)
+            try:
+                self._run("plan", *args, stage="plan",
+                          fix="fix the configuration or the -var values named above and re-run")
+                shown = self._run("show", "-json", "-no-color", PLAN_FILE, stage="show",
+                                  fix="re-run; if it persists, report the terraform version")
+                if keep_plan_file:
+                    try:
+                        plan_file.rename(kept)
+                    except OSError as err:
+                        raise LakegateError(f"terraform plan left no plan file to keep: {err.strerror or err}",
+                                            where=str(self.copy_dir),
+                                            fix="re-run; if it persists, report the terraform version") from None
+            finally:
+                plan_file.unlink(missing_ok=True)
         try:
             plan = json.loads(shown.stdout)
         except json.JSONDecodeError as err:
+            if keep_plan_file:
+                kept.unlink(missing_ok=True)
             raise LakegateError(f"terraform show -json printed invalid JSON: {err}",
                                 where=str(self.tf_dir), fix="re-run with a supported terraform") from None
         if out_json is not None:
             write_json(Path(out_json), plan)
         return plan
+
+    def apply_plan(self) -> None:
+        """``terraform apply`` of the plan file the last ``plan(keep_plan_file=True)`` of this
+        working copy kept: exactly the changes that plan's JSON showed, without planning again.
+        The plan file is used up (removed) whether the apply succeeds or not."""
+        with self._locked():
+            kept = self.copy_dir / KEPT_PLAN_FILE
+            if not kept.is_file():
+                raise LakegateError(f"no kept plan to apply in {self.copy_dir}",
+                                    where=str(self.tf_dir),
+                                    fix="call plan(keep_plan_file=True) first, then apply_plan()")
+            fix = "fix the error above (configuration, permissions or endpoint) and re-run"
+            if self.target == "local":
+                fix = (f"check that the local AWS at {self.endpoint} is running "
+                       "(`lakegate local up`) and supports these resources; " + fix)
+            try:
+                self._run("apply", *tftest.parse_args(input=False, color=False), KEPT_PLAN_FILE,
+                          stage="apply", fix=fix)
+            finally:
+                kept.unlink(missing_ok=True)
 
     def apply(self) -> None:
         """``terraform apply -auto-approve`` against this target's state."""
@@ -842,11 +882,16 @@ class TerraformDriver:
             raise LakegateError(f"terraform show -json printed invalid JSON: {err}",
                                 where=str(self.tf_dir), fix="re-run") from None
 
-    def destroy(self) -> None:
-        """``terraform destroy -auto-approve`` of this target's state."""
+    def destroy(self, *, refresh: bool = True) -> None:
+        """``terraform destroy -auto-approve`` of this target's state.
+
+        ``refresh=False`` (``-refresh=false``): destroy what the state records without reading
+        every object first; for throw-away stacks whose state the caller knows is current (e.g. a
+        refreshed plan of it just came back empty)."""
         with self._locked():
             self._init_locked()
-            args = tftest.parse_args(input=False, color=False, auto_approve=True) + self._var_args
+            args = (tftest.parse_args(input=False, color=False, auto_approve=True, refresh=refresh)
+                    + self._var_args)
             self._run("destroy", *args, stage="destroy",
                       fix="fix the error above and re-run destroy; the state is kept in "
                       f"{self.copy_dir}")

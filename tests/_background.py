@@ -17,6 +17,8 @@ What is and is not changed:
 * Only these tests are affected; they start their own local AWS/moto servers, use their own temp
   folders and state files, and are independent of the session's other tests (a separate process
   also means ``monkeypatch``-ed environment variables of other tests cannot leak into them).
+  Their fixtures are set up in the lane only: the main session's item for a lane test requests
+  none (:func:`without_fixtures`), so a module- or session-scoped fixture is not built twice.
 * Not pytest-xdist: the runbook scenarios (pytest-bdd, Cucumber output) always stay in the main
   session, and a lane is one sequential process.
 * Off when it cannot help or would surprise: when the session selected only lane tests (running
@@ -55,11 +57,12 @@ LANES: tuple[tuple[str, ...], ...] = (
      # moved from lane 2 (session 4, bench/RESULTS.md "Session 4, tests"): ci6 lane walls were
      # 835 / 1087 / 843 / 1266 s; lane 2 also lost test_real_pipeline_plan_is_clean (it reads the
      # session's one plan of terraform/ now, in the main session)
-     "tests/terraform/test_driver.py::test_real_offline_plan_through_the_cli",
-     "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline"),
-    ("tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check",
-     # offline plans (terraform + provider start-up, CPU on the second core)
-     "tests/gate/test_slow_terraform.py::test_pipeline_fixture_regenerates_from_its_tf",
+     "tests/terraform/test_driver.py::test_reference_pipeline_plans_offline",
+     # moved from lane 2 in session 5, which took the aws CLI contract module (ci7: 50 s wall;
+     # lane 1 lost ~13 s with the merged CLI plan test and the e2e test's cheaper change/destroy)
+     "tests/gate_outputs/test_checkov_runner.py::test_real_checkov_run_and_crashing_custom_check"),
+    # offline plans (terraform + provider start-up, CPU on the second core)
+    ("tests/gate/test_slow_terraform.py::test_pipeline_fixture_regenerates_from_its_tf",
      "tests/gate/test_cli_suppress_checkov.py::test_directory_input_runs_checkov_on_the_drivers_plan_json",
      "tests/safety/test_slow_replace.py::test_guarded_bucket_rename_is_reported_and_local_teardown_still_works",
      # Glue scripts on local PySpark (JVM start-up per job run)
@@ -67,13 +70,23 @@ LANES: tuple[tuple[str, ...], ...] = (
      "tests/spark_runtime/test_spark_jobs_slow.py::test_job_reads_the_catalog_table_another_job_wrote",
      "tests/spark_runtime/test_spark_jobs_slow.py::test_spark_read_csv_json_to_partition_by_same_as_plain_pyspark",
      "tests/spark_runtime/test_spark_jobs_slow.py::test_missing_column_fails_with_sparks_own_message",
-     "tests/spark_runtime/test_spark_jobs_slow.py::test_dynamic_frame_methods_and_s3_sources_in_process"),
+     "tests/spark_runtime/test_spark_jobs_slow.py::test_dynamic_frame_methods_and_s3_sources_in_process",
+     # session 5 (bench/RESULTS.md "Session 5, terraform tests"): the aws CLI contract module, all
+     # five tests (one module-scoped local AWS and crawl, built in the lane only), from the main
+     # session, which was the critical path in ci7 (its own tests 683 s of wall, these 180 s of it,
+     # mostly waiting on simulated crawler/job/workflow time) while the lanes took 421-633 s; this
+     # lane was the shortest (421 s), and gave the real checkov run (50 s) to lane 1.
+     # Last in the lane: by then most other lanes are done (less load for their timing contracts)
+     "tests/localaws_glue/test_aws_cli_contract.py::test_start_crawler_states_over_time_twice_running_and_metrics",
+     "tests/localaws_glue/test_aws_cli_contract.py::test_job_bookmark_of_a_never_run_job_is_entity_not_found",
+     "tests/localaws_glue/test_aws_cli_contract.py::test_job_run_lifecycle_bookmark_batch_stop_and_reset",
+     "tests/localaws_glue/test_aws_cli_contract.py::test_workflow_run_statistics_graph_and_runs",
+     "tests/localaws_glue/test_aws_cli_contract.py::test_stop_workflow_run_held_by_stuck_run_fault"),
     # wheel into a fresh virtualenv, plain terraform apply, kind = "aws" environment (the longest
     # lane test: first), then the deploy cache (small real applies into several local AWS servers;
     # the second test moved here from the main session in session 4: mostly waiting on terraform)
     ("tests/release/test_release_stage.py::test_release_stage_from_a_wheel_against_a_live_kind_environment",
-     "tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key",
-     "tests/speed/test_deploy_cache.py::test_a_hit_plans_against_the_restored_state_and_applies_what_the_key_does_not_see"),
+     "tests/speed/test_deploy_cache.py::test_second_deploy_restores_then_applies_and_a_change_is_a_new_key"),
     # a user's pipeline (tests/pipelines/shop_orders: real Glue scripts on local PySpark, crawlers,
     # a workflow) through `lakegate smoke`, and the Spark catalog I/O tests: JVM start-ups, mostly
     # one core, so they get a lane of their own
@@ -125,6 +138,14 @@ def in_lane() -> bool:
 
 def wanted() -> list[str]:
     return [n for lane in LANES for n in lane]
+
+
+def without_fixtures(item: pytest.Item) -> None:
+    """In the main session, a lane test's item only reports what its lane recorded: its fixtures
+    (a module-scoped local AWS, a session-wide plan, ...) are set up in the lane, so here they are
+    not requested at all (before, the main session built them too and never used them)."""
+    if hasattr(item, "fixturenames"):
+        item.fixturenames = []
 
 
 def record(report: pytest.TestReport) -> None:

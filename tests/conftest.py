@@ -91,6 +91,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     runner = _background.LaneRunner(config, base)
     config.stash[_RUNNER] = runner
     runner.start(selected)
+    for item in session.items:
+        if item.nodeid in runner.by_nodeid:
+            _background.without_fixtures(item)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,6 +1,7 @@
 """End to end: `lakegate local up` → `lakegate deploy --target local` of the real terraform/ →
-plan shows no changes → an in-place change (UpdateJob, tags, bucket policy) applies → plan clean
-→ destroy. Slow (terraform + provider start-up, the provider's lifecycle-settling wait)."""
+plan shows no changes → an in-place change (UpdateJob, tags, bucket policy) is planned, asserted
+and exactly that plan applied → plan clean → destroy. Slow (terraform + provider start-up, the
+provider's lifecycle-settling wait)."""
 
 from __future__ import annotations
 
@@ -55,9 +56,11 @@ def test_deploy_plan_clean_change_destroy(tmp_path: Path) -> None:
                                   variables={"job_timeout_minutes": 30, "engine_temp_limit": 95,
                                              "tags": {"Owner": "lakegate"},
                                              "deny_insecure_transport": True})
-        plan = changed.plan()
+        # that very plan is applied: the change applied is the one asserted on, without a second
+        # refresh and plan of every resource
+        plan = changed.plan(keep_plan_file=True)
         assert summarize_plan(plan)["change"] > 0 and summarize_plan(plan)["destroy"] == 0
-        changed.apply()
+        changed.apply_plan()
         job = glue.get_job(JobName=out["gold_alerts_job_name"])["Job"]
         assert job["Timeout"] == 30 and job["DefaultArguments"]["--engine_temp_limit"] == "95"
         arn = (f"arn:aws:athena:us-east-1:{out['account_id']}:workgroup/"
@@ -70,7 +73,9 @@ def test_deploy_plan_clean_change_destroy(tmp_path: Path) -> None:
         assert changed.apply_planned(refresh=True) is False, \
             "terraform planned (and applied) a change right after applying the change"
 
-        changed.destroy()  # versioned buckets with data, force_destroy
+        # versioned buckets with data, force_destroy; the refreshed plan above found the state
+        # current, so the destroy does not read every object again
+        changed.destroy(refresh=False)
         names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
         assert res.bronze_bucket not in names
         assert out["database_name"] not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]

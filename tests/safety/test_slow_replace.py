@@ -91,7 +91,8 @@ def test_guarded_bucket_rename_is_reported_and_local_teardown_still_works(tmp_pa
         assert result.recovery_plan["backup_before_apply"] is True
 
         # teardown of the local stack: prevent_destroy in the config, an object in the bucket
-        TerraformDriver(tf, target="local", endpoint=st.endpoint, work_dir=work).destroy()
+        # (the state is the apply's, unchanged: the rename above was only planned)
+        TerraformDriver(tf, target="local", endpoint=st.endpoint, work_dir=work).destroy(refresh=False)
         assert "ingest-raw-orders-qa" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
         glue = localenv.client("glue", st)
         assert "orders_qa" not in [d["Name"] for d in glue.get_databases()["DatabaseList"]]

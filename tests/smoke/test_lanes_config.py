@@ -39,16 +39,23 @@ def test_a_lane_verdict_becomes_the_items_outcome(tmp_path: Path) -> None:
         "                      'test_x.py::test_passes'),)\n")
     (tmp_path / "test_x.py").write_text(
         "import os, pytest\n"
-        "def test_fails():\n"
+        "@pytest.fixture(scope='module')\n"
+        "def built(tmp_path_factory):\n"
+        "    where = 'lane' if os.environ.get('LAKEGATE_TEST_LANE_RESULTS') else 'main'\n"
+        "    with open(os.environ['BUILT_LOG'], 'a') as fh:\n"
+        "        fh.write(where + '\\n')\n"
+        "    return where\n"
+        "def test_fails(built):\n"
         "    print('printed in the lane')\n"
         "    assert os.environ.get('LAKEGATE_TEST_LANE_RESULTS', '') == 'main', 'ran in the lane'\n"
         "def test_skips():\n"
         "    pytest.skip('skipped in the lane')\n"
-        "def test_passes():\n"
-        "    assert os.environ.get('LAKEGATE_TEST_LANE_RESULTS')\n"
+        "def test_passes(built):\n"
+        "    assert os.environ.get('LAKEGATE_TEST_LANE_RESULTS') and built == 'lane'\n"
         "def test_in_the_main_session():\n"
         "    assert not os.environ.get('LAKEGATE_TEST_LANE_RESULTS')\n")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    built_log = tmp_path / "built.log"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), BUILT_LOG=str(built_log))
     for key in ("PYTEST_ADDOPTS", _background.CHILD_ENV, _background.SWITCH_ENV):
         env.pop(key, None)
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA",
@@ -61,3 +68,6 @@ def test_a_lane_verdict_becomes_the_items_outcome(tmp_path: Path) -> None:
     assert "printed in the lane" in out  # the lane's captured output is shown here
     assert "SKIPPED" in out and "skipped in the lane" in out
     assert "PASSED test_x.py::test_passes" in out and "PASSED test_x.py::test_in_the_main_session" in out
+    # the lane tests' module fixture was built once, in the lane; the main session's items for
+    # them requested no fixture
+    assert built_log.read_text().split() == ["lane"], built_log.read_text()

@@ -70,6 +70,13 @@ resource "aws_glue_catalog_database" "orders" {
   name = "orders_${var.env}"
 }
 
+# a script kept outside the Terraform folder (absolute path): not part of the cache key
+resource "aws_s3_object" "job" {
+  bucket  = aws_s3_bucket.landing.id
+  key     = "jobs/clean_orders.py"
+  content = file("@SCRIPT@")
+}
+
 output "bucket" {
   value = aws_s3_bucket.landing.bucket
 }
@@ -80,7 +87,9 @@ output "bucket" {
 def tf_dir(tmp_path: Path) -> Path:
     d = tmp_path / "orders-infra"
     d.mkdir()
-    (d / "main.tf").write_text(MAIN_TF)
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "clean_orders.py").write_text("print('v1')\n")
+    (d / "main.tf").write_text(MAIN_TF.replace("@SCRIPT@", str(tmp_path / "jobs" / "clean_orders.py")))
     return d
 
 
@@ -89,17 +98,34 @@ def _up(tmp_path: Path, name: str) -> tuple[Path, localenv.LocalState]:
     return state, localenv.start(path=state, timeout=60, exit_with_pid=os.getpid())
 
 
+def _script(st: localenv.LocalState, bucket: str = "orders-landing-qa") -> bytes:
+    return localenv.client("s3", st).get_object(Bucket=bucket, Key="jobs/clean_orders.py")["Body"].read()
+
+
 @pytest.mark.slow
 @pytest.mark.terraform
 def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path, tf_dir):
+    """A miss saves an entry; the same configuration into a pristine local AWS is a hit that plans
+    nothing; a local AWS that served requests is skipped; a changed configuration or ``-var`` is
+    another key; ``cache=False`` neither restores nor saves.
+
+    And (formerly test_a_hit_plans_against_the_restored_state_and_applies_what_the_key_does_not_see,
+    merged here in session 5 with every assertion of both tests: the two tests each paid a miss,
+    i.e. a full apply and two more local AWS servers, for the same mechanics) on a hit nothing is
+    refreshed, but the configuration is still planned against the restored state: a change the
+    cache key cannot see (a file outside the Terraform folder) is planned and that plan is
+    applied; an unchanged one plans nothing."""
     cache = tmp_path / "cache"
+    script = tmp_path / "jobs" / "clean_orders.py"
     state, st = _up(tmp_path, "a")
     try:
         first = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
                              work_dir=tmp_path / "w1", cache=cache)
+        body = _script(st)
     finally:
         localenv.stop(path=state)
     assert first.cache == "miss"
+    assert (first.cache, first.cache_plan, body) == ("miss", None, b"print('v1')\n")
     entries = [p for p in cache.iterdir() if p.is_dir()]
     assert len(entries) == 1
     assert (entries[0] / "localaws.snapshot").is_file()
@@ -110,6 +136,7 @@ def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path,
         second = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
                               work_dir=tmp_path / "w2", cache=cache)
         assert (second.cache, second.cache_plan) == ("hit", "empty")
+        assert (second.cache, second.cache_plan, _script(st)) == ("hit", "empty", b"print('v1')\n")
         assert second.outputs == first.outputs == {"bucket": "orders-landing-qa"}
         s3, iam, glue = (localenv.client(s, st) for s in ("s3", "iam", "glue"))
         assert s3.get_object(Bucket="orders-landing-qa", Key="scripts/load_orders.py")["Body"].read() \
@@ -130,10 +157,27 @@ def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path,
     finally:
         localenv.stop(path=state)
 
+    # a change the key does not see (the script outside the folder): still a hit, and the plan
+    # against the restored state has that change, which is applied
+    script.write_text("print('v2')\n")
+    state, st = _up(tmp_path, "e")
+    try:
+        changed_script = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                                      work_dir=tmp_path / "w5", cache=cache)
+        body = _script(st)
+    finally:
+        localenv.stop(path=state)
+    assert (changed_script.cache, changed_script.cache_plan, body) == ("hit", "applied", b"print('v2')\n")
+    saved = json.loads((changed_script.driver.copy_dir / "terraform.tfstate").read_text())
+    obj = next(r for r in saved["resources"] if r["type"] == "aws_s3_object" and r["name"] == "job")
+    assert obj["instances"][0]["attributes"]["content"] == "print('v2')\n"
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 1   # a hit saves nothing
+
     # a changed configuration is another key: a full apply, saved next to the first entry
     changed = tmp_path / "orders-infra-v2"
     shutil.copytree(tf_dir, changed)
-    (changed / "main.tf").write_text(MAIN_TF.replace('Team = "analytics"', 'Team = "data-platform"'))
+    (changed / "main.tf").write_text((tf_dir / "main.tf").read_text().replace(
+        'Team = "analytics"', 'Team = "data-platform"'))
     state, st = _up(tmp_path, "c")
     try:
         fourth = deploy_local(changed, rows=0, seed=0, upload=False, state_path=state,
@@ -155,61 +199,3 @@ def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path,
     finally:
         localenv.stop(path=state)
     assert len([p for p in cache.iterdir() if p.is_dir()]) == 2
-
-
-OUTSIDE_TF = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws", version = ">= 5.0" }
-  }
-}
-
-resource "aws_s3_bucket" "scripts" {
-  bucket = "shared-glue-scripts"
-}
-
-# a script kept outside the Terraform folder (absolute path): not part of the cache key
-resource "aws_s3_object" "job" {
-  bucket  = aws_s3_bucket.scripts.id
-  key     = "jobs/clean_orders.py"
-  content = file("@SCRIPT@")
-}
-"""
-
-
-@pytest.mark.slow
-@pytest.mark.terraform
-def test_a_hit_plans_against_the_restored_state_and_applies_what_the_key_does_not_see(tmp_path):
-    """On a hit nothing is refreshed, but the configuration is still planned against the restored
-    state: a change the cache key cannot see (a file outside the Terraform folder) is planned and
-    that plan is applied; an unchanged one plans nothing."""
-    tf_dir = tmp_path / "infra"
-    tf_dir.mkdir()
-    (tmp_path / "jobs").mkdir()
-    script = tmp_path / "jobs" / "clean_orders.py"
-    (tf_dir / "main.tf").write_text(OUTSIDE_TF.replace("@SCRIPT@", str(script)))
-    script.write_text("print('v1')\n")
-    cache = tmp_path / "cache"
-
-    def deploy(name: str):
-        state, st = _up(tmp_path, name)
-        try:
-            res = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
-                               work_dir=tmp_path / "w", cache=cache)
-            body = localenv.client("s3", st).get_object(
-                Bucket="shared-glue-scripts", Key="jobs/clean_orders.py")["Body"].read()
-            return res, body
-        finally:
-            localenv.stop(path=state)
-
-    first, body = deploy("a")
-    assert (first.cache, first.cache_plan, body) == ("miss", None, b"print('v1')\n")
-    same, body = deploy("b")
-    assert (same.cache, same.cache_plan, body) == ("hit", "empty", b"print('v1')\n")
-    assert same.outputs == first.outputs
-    script.write_text("print('v2')\n")
-    changed, body = deploy("c")
-    assert (changed.cache, changed.cache_plan, body) == ("hit", "applied", b"print('v2')\n")
-    saved = json.loads((changed.driver.copy_dir / "terraform.tfstate").read_text())
-    obj = next(r for r in saved["resources"] if r["type"] == "aws_s3_object")
-    assert obj["instances"][0]["attributes"]["content"] == "print('v2')\n"

@@ -331,6 +331,7 @@ case "$1" in
   version) echo '{"terraform_version": "1.11.4"}'; exit 0 ;;
   "$FAKE_TF_FAIL") echo "Error: $1 went wrong" >&2; echo "" >&2; echo "  on main.tf line 7:" >&2; exit 1 ;;
   show) echo '{"format_version": "1.2", "resource_changes": []}'; exit 0 ;;
+  plan) for a in "$@"; do case "$a" in -out=*) : > "${a#-out=}" ;; esac; done; exit 0 ;;
   output) echo '{"bucket": {"value": "b", "type": "string", "sensitive": false}}'; exit 0 ;;
 esac
 exit 0
@@ -398,6 +399,45 @@ def test_commands_and_their_failures(tmp_path: Path, monkeypatch) -> None:
         assert f"terraform {stage} failed (offline target)" in info.value.what
         assert f"Error: {stage} went wrong" in info.value.what
         assert info.value.where == f"{src / 'main.tf'}:7" and info.value.fix
+
+
+def test_kept_plan_is_applied_as_is_and_destroy_can_skip_the_refresh(tmp_path: Path, monkeypatch) -> None:
+    log = recording_terraform(tmp_path, monkeypatch)
+    src = small_config(tmp_path / "tf")
+    drv = TerraformDriver(src, work_dir=tmp_path / "w", variables={"project": "p"})
+    with pytest.raises(LakegateError, match="no kept plan") as info:   # nothing kept yet
+        drv.apply_plan()
+    assert "plan(keep_plan_file=True)" in info.value.fix
+    drv.plan()                                  # the default keeps nothing
+    assert not (drv.copy_dir / "lakegate.tfplan").exists()
+    with pytest.raises(LakegateError, match="no kept plan"):
+        drv.apply_plan()
+    drv.plan(keep_plan_file=True)
+    plan_calls = calls(log, "plan")
+    assert plan_calls[0] == plan_calls[1] == "plan -no-color -input=false -var project=p -out=lakegate.tfplan"
+    kept = drv.copy_dir / "lakegate-kept.tfplan"
+    assert kept.is_file() and not (drv.copy_dir / "lakegate.tfplan").exists()
+    drv._sync()                                 # a re-sync of the copy keeps it
+    assert kept.is_file()
+    TerraformDriver(src, work_dir=tmp_path / "w").apply_plan()   # another instance, same copy
+    # exactly the kept plan file: no -var (terraform refuses variables with a saved plan), no
+    # -auto-approve and no second plan
+    assert calls(log, "apply") == ["apply -no-color -input=false lakegate-kept.tfplan"]
+    assert len(calls(log, "plan")) == 2 and not kept.exists()   # used up
+    with pytest.raises(LakegateError, match="no kept plan"):
+        drv.apply_plan()
+    # a failing apply uses the plan file up too; the error is terraform's
+    drv.plan(keep_plan_file=True)
+    monkeypatch.setenv("FAKE_TF_FAIL", "apply")
+    with pytest.raises(LakegateError, match="terraform apply failed"):
+        drv.apply_plan()
+    assert not kept.exists()
+    monkeypatch.delenv("FAKE_TF_FAIL")
+    drv.destroy(refresh=False)
+    drv.destroy()
+    destroys = calls(log, "destroy")
+    assert destroys[0] == "destroy -auto-approve -no-color -input=false -refresh=false -var project=p"
+    assert destroys[1] == "destroy -auto-approve -no-color -input=false -var project=p"
 
 
 def test_too_old_terraform_is_refused(tmp_path: Path, monkeypatch) -> None:
@@ -483,32 +523,6 @@ def test_plan_help_is_accurate(capsys) -> None:
 # --------------------------------------------------------------------------- real terraform
 @pytest.mark.slow
 @needs_terraform
-def test_real_offline_plan_through_the_cli(tmp_path: Path, capsys, caplog) -> None:
-    src = small_config(tmp_path / "tf")
-    before = tree_digest(src)
-    out = tmp_path / "out" / "plan.json"
-    code, stdout, err = run_cli(["plan", str(src), "--out", str(out), "--var", "project=lgcli"], capsys)
-    assert code == 0, err
-    assert "2 to add, 0 to change, 0 to destroy" in stdout and str(out) in stdout
-    plan = json.loads(out.read_text())
-    assert plan["format_version"]
-    changes = {rc["address"]: rc for rc in plan["resource_changes"]}
-    assert set(changes) == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
-    assert changes["aws_s3_bucket.bronze"]["change"]["after"]["bucket"] == "lgcli-bronze-dev"
-    md5 = hashlib.md5(b"print('job')\n").hexdigest()  # ${path.module} resolved in the copy
-    assert changes["aws_s3_bucket.bronze"]["change"]["after"]["tags"]["script_md5"] == md5
-    assert tree_digest(src) == before
-    # init is cached: a new driver on the unchanged config does not run init again
-    stamp = tmp_path / ".lakegate" / "terraform" / "tf" / "offline" / ".terraform" / "lakegate-init.sha256"
-    mtime = stamp.stat().st_mtime_ns
-    with caplog.at_level("DEBUG", logger="lakegate.terraform"):
-        TerraformDriver(src).init()
-    assert "init skipped" in caplog.text and stamp.stat().st_mtime_ns == mtime
-    assert tree_digest(src) == before
-
-
-@pytest.mark.slow
-@needs_terraform
 def test_real_failing_plans_give_clear_errors(tmp_path: Path, capsys) -> None:
     src = small_config(tmp_path / "tf")
     out = tmp_path / "plan.json"
@@ -532,8 +546,13 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 @needs_terraform
-def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path) -> None:
-    """apply -> outputs -> show_state -> destroy against a moto server, across driver instances."""
+def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path, capsys, caplog) -> None:
+    """apply -> outputs -> show_state -> destroy against a moto server, across driver instances,
+    while ``lakegate plan`` makes an offline plan of the same directory at the same time.
+
+    (Session 5: test_real_offline_plan_through_the_cli merged here with every assertion of both
+    tests; the concurrent offline plan this test needed is now that CLI plan instead of a second
+    init + plan + show of the same configuration.)"""
     port = _free_port()
     moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -546,35 +565,58 @@ def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path) -> 
             except OSError:
                 time.sleep(0.2)
         src = small_config(tmp_path / "tf")
+        before = tree_digest(src)
         endpoint = f"http://127.0.0.1:{port}"
 
-        def drv() -> TerraformDriver:
-            return TerraformDriver(src, target="local", endpoint=endpoint, work_dir=tmp_path / "w")
+        def drv() -> TerraformDriver:   # the default working copy: tmp_path/.lakegate/terraform/tf
+            return TerraformDriver(src, target="local", endpoint=endpoint)
 
-        # a local apply and an offline plan of the same directory at the same time
-        offline_result: dict = {}
+        # a local apply and an offline plan (`lakegate plan`) of the same directory at the same time
+        out = tmp_path / "out" / "plan.json"
+        cli_result: dict = {}
 
         def offline_plan() -> None:
             try:
-                offline_result["plan"] = TerraformDriver(src, work_dir=tmp_path / "w").plan()
-            except LakegateError as err:  # pragma: no cover - reported by the assert below
-                offline_result["error"] = err.render()
+                cli_result["code"] = main(["plan", str(src), "--out", str(out), "--var", "project=lgcli"])
+            except BaseException as err:  # noqa: BLE001 - reported by the assert below
+                cli_result["error"] = repr(err)
 
         worker = threading.Thread(target=offline_plan)
         worker.start()
         drv().apply()
         worker.join(timeout=300)
-        assert "error" not in offline_result, offline_result.get("error")
-        assert len(offline_result["plan"]["resource_changes"]) == 2
+        cap = capsys.readouterr()
+        code, stdout, err = cli_result.get("code"), cap.out, cap.err
+        assert "error" not in cli_result, cli_result.get("error")
+        assert code == 0, err
+        assert "2 to add, 0 to change, 0 to destroy" in stdout and str(out) in stdout
+        plan = json.loads(out.read_text())
+        assert plan["format_version"]
+        assert len(plan["resource_changes"]) == 2
+        changes = {rc["address"]: rc for rc in plan["resource_changes"]}
+        assert set(changes) == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
+        assert changes["aws_s3_bucket.bronze"]["change"]["after"]["bucket"] == "lgcli-bronze-dev"
+        md5 = hashlib.md5(b"print('job')\n").hexdigest()  # ${path.module} resolved in the copy
+        assert changes["aws_s3_bucket.bronze"]["change"]["after"]["tags"]["script_md5"] == md5
+        assert tree_digest(src) == before
+        # init is cached: a new driver on the unchanged config does not run init again
+        stamp = tmp_path / ".lakegate" / "terraform" / "tf" / "offline" / ".terraform" / "lakegate-init.sha256"
+        mtime = stamp.stat().st_mtime_ns
+        with caplog.at_level("DEBUG", logger="lakegate.terraform"):
+            TerraformDriver(src).init()
+        assert "init skipped" in caplog.text and stamp.stat().st_mtime_ns == mtime
+        assert tree_digest(src) == before
+
         assert drv().outputs() == {"bucket": "lgtest-bronze-dev", "database": "lgtest-catalog-dev"}
         state = drv().show_state()
         addresses = {r["address"] for r in state["values"]["root_module"]["resources"]}
         assert addresses == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
         # the offline target has its own (empty) state
-        assert TerraformDriver(src, work_dir=tmp_path / "w").outputs() == {}
+        assert TerraformDriver(src).outputs() == {}
         drv().destroy()
         assert drv().outputs() == {}
         assert not (src / "terraform.tfstate").exists()
+        assert tree_digest(src) == before
     finally:
         moto.terminate()
         moto.wait(timeout=10)
