@@ -6,7 +6,7 @@ resolves ``aws`` on PATH to the Python script it runs and that script's own inte
 that interpreter once with the imports done (``tests/_awscli_zygote.py``), and forks it per call:
 the child gets the call's argv, environment, working directory and stdin/stdout/stderr and runs
 the aws script itself as ``__main__`` — the same code as the ``aws`` program from the script's
-first line on, minus the start-up. ~0.2 CPU-s per call instead of ~1 (bench/RESULTS.md, "Session 5,
+first line on, minus the start-up. ~0.25 CPU-s per call instead of ~1.1 (bench/RESULTS.md, "Session 5,
 cli"). ``tests/localaws_core/test_awscli_helper.py`` proves the outputs equal those of exec'ing
 ``aws`` (stdout, stderr, exit code, an error included) and keeps the real binary in the suite.
 
@@ -58,6 +58,10 @@ REPORTING_CALLS = 3
 
 
 class AwsCliMissing(RuntimeError):
+    pass
+
+
+class ZygoteFailed(RuntimeError):
     pass
 
 
@@ -192,14 +196,18 @@ class AwsCli:
         env = dict(os.environ if env is None else env)
         cwd = os.path.abspath(cwd or os.getcwd())
         res = self.resolve(env, cwd)
-        if not (self.preload and res.python):
+        proc = None
+        if self.preload and res.python:
+            try:
+                proc = self._forked(res, list(args), env, cwd, timeout)
+            except ZygoteFailed as err:  # e.g. an interpreter without socket.recv_fds (< 3.9)
+                res = self._exec_only(env, cwd, str(err))
+        if proc is None:
             if self.preload and not self._warned:
                 self._warned = True
                 warnings.warn(f"aws CLI calls are exec'd, not preloaded: {res.why_exec}", stacklevel=2)
             proc = subprocess.run([res.exe, *args], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True, timeout=timeout)
-        else:
-            proc = self._forked(res, list(args), env, cwd, timeout)
         if check and proc.returncode != 0:
             raise subprocess.CalledProcessError(proc.returncode, proc.args, proc.stdout, proc.stderr)
         return proc
@@ -209,6 +217,13 @@ class AwsCli:
         with self._lock:
             if key not in self._resolved:
                 self._resolved[key] = resolve(env, cwd)
+            return self._resolved[key]
+
+    def _exec_only(self, env: dict[str, str], cwd: str, why: str) -> Resolved:
+        key = (env.get("PATH"), env.get("PYENV_VERSION"), env.get("PYENV_ROOT"), cwd)
+        with self._lock:
+            res = self._resolved[key]
+            self._resolved[key] = Resolved(res.exe, None, None, why_exec=why)
             return self._resolved[key]
 
     def zygote_pids(self) -> list[int]:
@@ -260,7 +275,7 @@ class AwsCli:
         except ValueError:
             z.stop()
             detail = Path(work, "zygote.log").read_text(errors="replace") if Path(work).exists() else ""
-            raise RuntimeError(f"the preloaded aws CLI did not start ({res.python} {res.script}): "
+            raise ZygoteFailed(f"the preloaded aws CLI did not start ({res.python} {res.script}): "
                                f"{detail[-2000:]}") from None
         z.reads = set(hello["reads"])
         return z

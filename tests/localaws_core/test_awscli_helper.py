@@ -70,6 +70,8 @@ def test_preloaded_cli_equals_the_aws_program(local_aws: localenv.LocalState, aw
         fork = runner.run(args, env=e, cwd=str(tmp_path))
         assert (fork.returncode, fork.stdout, fork.stderr) == (real.returncode, real.stdout, real.stderr), args
         got.append(real)
+    # the comparison was against the preloaded path, not the exec fallback
+    assert runner.zygote_pids(), "no preloaded aws CLI ran: the helper fell back to exec'ing aws"
     version, db_json, db_text, missing, usage, s3_ls, from_file = got
     # the outputs are the CLI's, not empty: what each case is meant to exercise happened
     assert version.returncode == 0 and "aws-cli/" in version.stdout + version.stderr

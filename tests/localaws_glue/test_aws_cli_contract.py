@@ -161,9 +161,9 @@ def test_start_crawler_states_over_time_twice_running_and_metrics(env: CliEnv) -
                 seen_cli[n].append(sample)
             if sample == ("READY", True):
                 return
-            # a call costs ~0.3 s here (the preloaded CLI, tests/_awscli.py) against ~4.8 s of
-            # RUNNING and 0.8 s of STOPPING: sample every ~0.6 s, not back to back
-            pollers_stop.wait(0.3)
+            # a call takes ~0.3 s here (the preloaded CLI, tests/_awscli.py) against ~4.8 s of
+            # RUNNING: sample every ~0.9 s (5+ samples of RUNNING per poller), not back to back
+            pollers_stop.wait(0.6)
 
     pollers = [threading.Thread(target=cli_poll, args=(n,), daemon=True) for n in (0, 1)]
     results: list[subprocess.CompletedProcess] = []
