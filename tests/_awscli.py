@@ -105,7 +105,7 @@ def resolve(env: dict[str, str] | None = None, cwd: str | None = None) -> Resolv
         raise AwsCliMissing("the aws CLI is not installed (no `aws` on PATH)")
     python = _python_of(exe)
     if python:
-        return Resolved(exe, python, os.path.realpath(exe))
+        return Resolved(exe, python, os.path.abspath(exe))  # argv[0] as exec gives it
     text = ""
     try:
         text = Path(exe).read_text(errors="replace")[:4000]
@@ -122,7 +122,7 @@ def resolve(env: dict[str, str] | None = None, cwd: str | None = None) -> Resolv
             overlay = [("PATH", os.path.dirname(script))]
             if root:
                 overlay.append(("PYENV_ROOT", root.group(1)))
-            return Resolved(exe, _python_of(script), os.path.realpath(script), tuple(overlay))
+            return Resolved(exe, _python_of(script), script, tuple(overlay))
         return Resolved(exe, None, None, why_exec=f"pyenv which aws failed: {proc.stderr.strip()}")
     return Resolved(exe, None, None, why_exec=f"{exe} is not a Python script (aws CLI v2?)")
 
@@ -140,6 +140,7 @@ def _decode(data: bytes) -> str:
 
 @dataclass
 class _Zygote:
+    res: Resolved               # the interpreter and aws script it runs
     proc: subprocess.Popen
     sock_path: str
     work_dir: str
@@ -230,6 +231,11 @@ class AwsCli:
         with self._lock:
             return [z.proc.pid for z in self._zygotes if z.alive()]
 
+    def zygote_scripts(self) -> list[str]:
+        """The aws script each live zygote runs."""
+        with self._lock:
+            return [z.res.script for z in self._zygotes if z.alive()]
+
     def close(self) -> None:
         with self._lock:
             zygotes, self._zygotes = self._zygotes, []
@@ -249,7 +255,7 @@ class AwsCli:
                 z.stop()
                 self._zygotes.remove(z)
             for z in self._zygotes:
-                if z is not exclude and z.agrees(env):
+                if z is not exclude and z.res == res and z.agrees(env):
                     return z
             z = self._start(res, env)
             self._zygotes.append(z)
@@ -267,7 +273,7 @@ class AwsCli:
         finally:
             os.close(r_life)
             log.close()
-        z = _Zygote(proc, sock, work, dict(env), w_life)
+        z = _Zygote(res, proc, sock, work, dict(env), w_life)
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         line = proc.stdout.readline() if ready else b""
         try:

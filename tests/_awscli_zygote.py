@@ -36,7 +36,7 @@ import sys
 import traceback
 
 SCRIPT, SOCK_PATH, LIFELINE, WORK_DIR = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-sys.path[0] = os.path.dirname(os.path.abspath(SCRIPT))  # as `python SCRIPT` would have it
+sys.path[0] = os.path.dirname(os.path.realpath(SCRIPT))  # as `python SCRIPT` sets it (symlinks resolved)
 
 READS: set[str] = set()
 WRITES: dict[str, str | None] = {}

@@ -83,7 +83,26 @@ def test_preloaded_cli_equals_the_aws_program(local_aws: localenv.LocalState, aw
     assert json.loads(from_file.stdout)["Database"]["Name"] == db
 
 
+def test_an_aws_script_found_directly_on_path(local_aws: localenv.LocalState, runner, tmp_path) -> None:
+    """``aws`` on PATH being the Python script itself (a virtualenv's bin, awscli is a dev
+    dependency) rather than a pyenv shim: its shebang's interpreter runs the zygote."""
+    bindir = str(Path(sys.executable).parent)
+    if shutil.which("aws", path=bindir) is None:
+        pytest.skip(f"the aws CLI is not installed in {bindir} (pip install -e '.[dev]')")
+    env = dict(localenv.aws_env(local_aws), AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    res = _awscli.resolve(env)
+    assert res.script == os.path.join(bindir, "aws") and res.python and res.env_overlay == ()
+    args = ["--endpoint-url", local_aws.endpoint, "glue", "get-table", "--database-name", "none", "--name", "t"]
+    real = _exec_aws(args, env, str(tmp_path))
+    fork = runner.run(args, env=env, cwd=str(tmp_path))
+    assert (fork.returncode, fork.stdout, fork.stderr) == (real.returncode, real.stdout, real.stderr)
+    assert real.returncode == 255 and "(EntityNotFoundException)" in real.stderr
+    assert res.script in runner.zygote_scripts(), "the call did not run in a zygote of this aws script"
+
+
 def test_one_zygote_per_import_relevant_environment(local_aws: localenv.LocalState, runner) -> None:
+    runner.close()
     env = dict(localenv.aws_env(local_aws), AWS_PAGER="")
     assert runner.run(["--version"], env=env).returncode == 0
     (first,) = runner.zygote_pids()
