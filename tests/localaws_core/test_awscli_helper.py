@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def runner():
+    _awscli.require()  # skips (fails under CI) when the aws CLI is not installed
     cli = _awscli.AwsCli(preload=True)
     yield cli
     cli.close()
@@ -122,6 +123,7 @@ def test_one_zygote_per_import_relevant_environment(local_aws: localenv.LocalSta
 
 def test_zygote_ends_with_the_process_that_started_it(local_aws: localenv.LocalState, tmp_path) -> None:
     """No close(), no atexit (os._exit): the zygote sees its lifeline close and exits."""
+    _awscli.require()
     script = tmp_path / "orphan.py"
     script.write_text(textwrap.dedent(f"""
         import os, sys
