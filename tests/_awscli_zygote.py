@@ -35,6 +35,8 @@ import struct
 import sys
 import traceback
 
+if __name__ != "__main__":
+    raise ImportError("tests/_awscli_zygote.py is a program run by tests/_awscli.py, not a module")
 SCRIPT, SOCK_PATH, LIFELINE, WORK_DIR = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 sys.path[0] = os.path.dirname(os.path.realpath(SCRIPT))  # as `python SCRIPT` sets it (symlinks resolved)
 
