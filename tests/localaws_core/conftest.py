@@ -6,7 +6,6 @@ subprocess) and stopped by PID at the end. Tests use unique resource names so th
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -15,6 +14,7 @@ from typing import Any, Callable
 import pytest
 
 from lakegate import localenv
+from tests import _awscli
 
 
 @pytest.fixture(scope="session")
@@ -69,22 +69,21 @@ def wait_for(fn: Callable[[], Any], timeout: float = 20.0, interval: float = 0.0
 
 @pytest.fixture(scope="session")
 def aws_cli(local_aws: localenv.LocalState) -> Callable[..., subprocess.CompletedProcess]:
-    """Run the ``aws`` CLI against the local endpoint (skips when the CLI is not installed)."""
-    exe = shutil.which("aws")
+    """Run the ``aws`` CLI against the local endpoint, through the preloaded CLI of
+    :mod:`tests._awscli` (same program, no start-up per call; skips — a failure under CI — when the
+    CLI is not installed). ``test_awscli_helper.py`` execs the real ``aws`` for comparison."""
     env = localenv.aws_env(local_aws)
     env["AWS_PAGER"] = ""
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        if exe is None:
-            pytest.skip("the aws CLI is not installed")
-        proc = subprocess.run([exe, "--endpoint-url", local_aws.endpoint, "--region",
-                               localenv.REGION, "--output", "json", *args],
-                              capture_output=True, text=True, env=env, timeout=60)
+        proc = _awscli.run(["--endpoint-url", local_aws.endpoint, "--region", localenv.REGION,
+                            "--output", "json", *args], env=env, timeout=60)
         if check and proc.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed: {proc.stderr}")
         return proc
 
-    return run
+    yield run
+    _awscli.shared().close()  # its CPU shows in this phase of the per-test table (tests/_cpu_profile.py)
 
 
 def put_parquet(s3: Any, bucket: str, key: str, table: Any) -> None:

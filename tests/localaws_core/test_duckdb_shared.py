@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import threading
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -22,6 +21,7 @@ from moto import mock_aws
 from lakegate.sqlrun import register_arrow
 from localaws import tabledata as td
 from localaws.dispatch import Ctx
+from tests import _boto_models
 
 VIEWS = "SELECT view_name FROM duckdb_views() WHERE lower(view_name) IN ('batch', 'extra') ORDER BY 1"
 
@@ -35,8 +35,8 @@ def _parquet(rows: list[dict]) -> bytes:
 @pytest.fixture()
 def ctx():
     with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        glue = boto3.client("glue", region_name="us-east-1")
+        s3 = _boto_models.client("s3", region_name="us-east-1")
+        glue = _boto_models.client("glue", region_name="us-east-1")
         s3.create_bucket(Bucket="lake")
         glue.create_database(DatabaseInput={"Name": "db"})
         for name in ("left", "right"):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -15,13 +14,14 @@ from moto import mock_aws
 
 from localaws import tabledata as td
 from localaws.dispatch import Ctx
+from tests import _boto_models
 
 
 @pytest.fixture()
 def env():
     with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        glue = boto3.client("glue", region_name="us-east-1")
+        s3 = _boto_models.client("s3", region_name="us-east-1")
+        glue = _boto_models.client("glue", region_name="us-east-1")
         s3.create_bucket(Bucket="lake")
         glue.create_database(DatabaseInput={"Name": "db"})
         yield s3, glue, Ctx("glue", "Test")

@@ -7,7 +7,6 @@ import json
 import time
 from typing import Any, Callable
 
-import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -15,6 +14,7 @@ from moto import mock_aws
 
 from localaws.dispatch import Ctx
 from localaws.runtime import Runtime
+from tests import _boto_models
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -53,7 +53,8 @@ def ctx(aws, runtime) -> Ctx:
 
 @pytest.fixture
 def clients(aws) -> dict[str, Any]:
-    return {s: boto3.client(s, region_name=REGION) for s in ("s3", "glue", "iam", "logs")}
+    # a new session per test as boto3.client gives, the parsed models shared (tests/_boto_models.py)
+    return {s: _boto_models.client(s, region_name=REGION) for s in ("s3", "glue", "iam", "logs")}
 
 
 def wait_for(pred: Callable[[], Any], timeout: float = 10.0, step: float = 0.02) -> Any:

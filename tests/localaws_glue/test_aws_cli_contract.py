@@ -10,14 +10,16 @@ The pipeline is built once per module with boto3 (``make_pipeline`` from this fo
 conftest: buckets, lakegate.datagen bronze data, database, roles with inline policies, 4
 crawlers, 3 jobs with the SQL from terraform/glue_jobs/, the workflow and its 5 triggers). The
 server runs the ``fast`` profile scaled x16 so that a crawl lasts long enough (~4.8 s RUNNING) for
-a CLI call (~1 s of interpreter start-up on a quiet machine, 2-4 s while CI's lanes load both
-cores) to observe it RUNNING; x8 failed under that load.
+a CLI call to observe it RUNNING (x8 failed under CI's load when every call exec'd ``aws``: ~1 s of
+interpreter start-up, 2-4 s under load). The calls go through the preloaded CLI of
+``tests/_awscli.py`` (the aws program forked from an interpreter that already imported it: ~0.3 s
+and ~0.25 CPU-s per call); ``tests/localaws_core/test_awscli_helper.py`` proves it prints and exits
+exactly as the ``aws`` binary does.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 import time
@@ -27,6 +29,7 @@ from typing import Any
 import pytest
 
 from lakegate import localenv
+from tests import _awscli
 
 from .conftest import ACCOUNT, CRAWLERS, DB, JOB_NAMES, SCRIPTS, TRUST, WORKFLOW
 from .served_pipeline import start_served_pipeline
@@ -51,15 +54,13 @@ class CliEnv:
 
     def aws(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """``aws --endpoint-url URL --region us-east-1 --output json ARGS`` with the test keys."""
-        exe = shutil.which("aws")
-        if exe is None:
-            pytest.skip("the aws CLI is not installed")
         env = localenv.aws_env(self.state)
         env["AWS_PAGER"] = ""
         env["AWS_MAX_ATTEMPTS"] = "1"  # an unexpected 5xx must show up, not be retried away
-        proc = subprocess.run([exe, "--endpoint-url", self.state.endpoint, "--region", localenv.REGION,
-                               "--output", "json", *args], capture_output=True, text=True, env=env,
-                              timeout=60)
+        # the preloaded CLI (tests/_awscli.py: the aws program minus its start-up; skips, i.e.
+        # fails under CI, when aws is not installed)
+        proc = _awscli.run(["--endpoint-url", self.state.endpoint, "--region", localenv.REGION,
+                            "--output", "json", *args], env=env, timeout=60)
         if check and proc.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
         return proc
@@ -104,6 +105,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> CliEnv:
             DefaultArguments={"--job-bookmark-option": "job-bookmark-enable"})
         yield CliEnv(state=st, clients=clients, rows=served.rows)
     finally:
+        _awscli.shared().close()
         localenv.stop(path=served.state_file)
 
 
@@ -139,15 +141,14 @@ def test_start_crawler_states_over_time_twice_running_and_metrics(env: CliEnv) -
             s = glue.get_crawler(Name=BRONZE_CRAWLER)["Crawler"]["State"]
             if not seen_boto or seen_boto[-1] != s:
                 seen_boto.append(s)
-            time.sleep(0.02)
+            time.sleep(0.05)  # 16 samples in the 0.8 s of STOPPING (0.05 s x 16)
 
     before = _crawler(env)
     assert before["State"] == "READY" and "LastCrawl" not in before
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    # Each CLI call pays ~1 s (more under load) of start-up, about half the crawl's RUNNING time,
-    # so the CLI processes run side by side: two start-crawler calls 0.3 s apart (whichever
-    # lands second finds it running) and two get-crawler pollers, staggered, sampling the states.
+    # The CLI calls run side by side: two start-crawler calls 0.3 s apart (whichever lands second
+    # finds it running) and two get-crawler pollers, staggered, sampling the states.
     seen_cli: dict[int, list[tuple[str, bool]]] = {0: [], 1: []}
     pollers_stop = threading.Event()
 
@@ -160,6 +161,9 @@ def test_start_crawler_states_over_time_twice_running_and_metrics(env: CliEnv) -
                 seen_cli[n].append(sample)
             if sample == ("READY", True):
                 return
+            # a call takes ~0.3 s here (the preloaded CLI, tests/_awscli.py) against ~4.8 s of
+            # RUNNING: sample every ~0.9 s (5+ samples of RUNNING per poller), not back to back
+            pollers_stop.wait(0.6)
 
     pollers = [threading.Thread(target=cli_poll, args=(n,), daemon=True) for n in (0, 1)]
     results: list[subprocess.CompletedProcess] = []
