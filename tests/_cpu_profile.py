@@ -41,7 +41,9 @@ def _cpu(pid: int) -> float:
     except OSError:
         return 0.0
     fields = stat[stat.rindex(")") + 2:].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK
+    # utime + stime, and cutime + cstime: what the process's own children cost once it reaped them
+    # (the aws CLI zygote's forked calls, a server's job-run subprocesses)
+    return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / _TICK
 
 
 def _descendants_cpu() -> dict[int, float]:
