@@ -247,6 +247,113 @@ def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
         raise
 
 
+# --- two worlds: the second core -------------------------------------------------------------------
+
+#: Scenarios a full local rehearsal runs in a second world (its own local AWS, restored from the
+#: deploy-cache entry the first world verified in this run; steps/world.py "two worlds"), side by
+#: side with the others in the first world. Problem 2 is the rehearsal's longest scenario by far
+#: (its runbook fix is a real ``terraform apply`` with a refresh of every resource, then an IAM
+#: wait and a recovery), and like every diagnosis scenario it starts from, and leaves, a healthy
+#: environment after a workflow run, which the second world reproduces (bronze crawl + workflow
+#: run) before it. The scenarios and their steps are lakegate's, not the user's, so the choice
+#: does not depend on the pipeline under test.
+SECOND_WORLD_ITEMS: tuple[str, ...] = ("P2",)
+#: ``1`` runs every scenario in one world, one after the other (as before session 5).
+WORLDS_ENV = "LAKEGATE_SMOKE_WORLDS"
+SECOND_LOG_HEADER = "\n----- the second world's local AWS ({items}) -----\n"
+
+
+def two_worlds(env_is_local: bool, tags: str | None, keep: bool, base_env: dict[str, str],
+               cpus: int | None = None) -> bool:
+    """Whether this run uses a second world: a full run (no ``-m``: with a selection, what a
+    scenario finds depends on what else was selected, so it runs as selected, in one world) of
+    the local environment, without ``--keep`` (one kept local AWS), on more than one CPU, unless
+    ``LAKEGATE_SMOKE_WORLDS=1``. A live environment is one environment: never split."""
+    value = base_env.get(WORLDS_ENV, "").strip()
+    if value and value not in ("1", "2"):
+        raise LakegateError(f"{WORLDS_ENV} must be 1 or 2 (got {value!r})", where=WORLDS_ENV,
+                            fix=f"unset {WORLDS_ENV} or set it to 1 (one world) or 2 (two worlds)")
+    if value == "1" or not env_is_local or tags is not None or keep or not SECOND_WORLD_ITEMS:
+        return False
+    return (cpus if cpus is not None else (os.cpu_count() or 1)) >= 2
+
+
+def split_tags(items: tuple[str, ...] = SECOND_WORLD_ITEMS) -> tuple[str, str]:
+    """``-m`` expressions of the first and the second world's children."""
+    either = " or ".join(items)
+    return f"not ({either})", f"({either})"
+
+
+def combine_exit_codes(first: int, second: int) -> int:
+    """pytest exit code of the run from its two children: the first abnormal one (interrupted,
+    internal or usage error), else failed when either failed. A second world that selected no
+    scenario (5) adds nothing: its items are then missing from the evidence, which is NO-GO."""
+    if second == PYTEST_NO_TESTS:
+        return first
+    for code in (PYTEST_INTERRUPTED, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
+        if code in (first, second):
+            return code
+    return max(first, second)
+
+
+class _QuietChild:
+    """The second world's pytest child: its output (masked) is kept and printed after the first
+    world's, so the two never interleave; ``stop`` ends it on Ctrl-C like the first one."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     errors="replace", bufsize=1)
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, name="lakegate-smoke-second", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        from lakegate.masking import mask_text
+
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(mask_text(line))
+
+    def wait(self, timeout: float | None = None) -> tuple[int, str]:
+        rc = self.proc.wait(timeout=timeout)
+        self._thread.join(timeout=10)
+        return rc, "".join(self.lines)
+
+    def stop(self, grace: float = 60.0) -> None:
+        """After Ctrl-C (the child got the same SIGINT): give it ``grace`` s to tear down, then
+        kill it (its local AWS follows its owner; ``stop_leaked`` makes sure)."""
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._thread.join(timeout=10)
+
+
+class _RunnerChild:
+    """The second world's child through an injected runner (tests), in a thread."""
+
+    def __init__(self, runner: Runner, cmd: list[str], env: dict[str, str]) -> None:
+        self._box: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(runner, cmd, env), daemon=True)
+        self._thread.start()
+
+    def _run(self, runner: Runner, cmd: list[str], env: dict[str, str]) -> None:
+        try:
+            self._box["ok"] = runner(cmd, env)
+        except BaseException as err:  # noqa: BLE001 - re-raised by wait()
+            self._box["err"] = err
+
+    def wait(self, timeout: float | None = None) -> tuple[int, str]:
+        self._thread.join(timeout)
+        if "err" in self._box:
+            raise self._box["err"]
+        return self._box.get("ok", (PYTEST_INTERRUPTED, "the second world did not finish"))
+
+    def stop(self, grace: float = 60.0) -> None:
+        self._thread.join(grace)
+
+
 def check_plan_file(path: Path) -> None:
     """``--plan``: the JSON of the applied plan (``terraform show -json PLANFILE``). It is read by
     the scenarios in place and never copied next to the reports (it may hold sensitive values)."""
@@ -492,30 +599,78 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
         else:           # an isolated one: never touch a local AWS the user is running
             scratch = Path(tempfile.mkdtemp(prefix="lakegate-smoke-"))
             state_file = scratch / "local" / "state.json"
-    cmd = pytest_command(steps, ini, env.name, report_dir, tags, opts.rows, opts.keep,
-                         plan=opts.plan.resolve() if opts.plan is not None else None)
-    child = child_env(dict(os.environ if base_env is None else base_env), state_file)
+    base = dict(os.environ if base_env is None else base_env)
+    plan_arg = opts.plan.resolve() if opts.plan is not None else None
+    split = scratch is not None and two_worlds(env.is_local, tags, opts.keep, base)
+    second_state: Path | None = None
+    second_cmd: list[str] = []
+    second_env: dict[str, str] = {}
+    handoff: Path | None = None
+    if split:
+        from lakegate.scenarios.steps.world import HANDOFF_ENV, SECOND_WORLD_ENV
+
+        first_tags, second_tags = split_tags()
+        assert scratch is not None
+        handoff = scratch / "handoff.json"
+        second_state = scratch / "local-second" / "state.json"
+        cmd = pytest_command(steps, ini, env.name, report_dir, first_tags, opts.rows, opts.keep, plan=plan_arg)
+        child = child_env(base, state_file)
+        child[HANDOFF_ENV] = str(handoff)
+        second_cmd = pytest_command(steps, ini, env.name, report_dir, second_tags, opts.rows, opts.keep, plan=plan_arg)
+        second_env = child_env(base, second_state)
+        second_env[SECOND_WORLD_ENV] = str(handoff)
+    else:
+        cmd = pytest_command(steps, ini, env.name, report_dir, tags, opts.rows, opts.keep, plan=plan_arg)
+        child = child_env(base, state_file)
 
     notes: list[str] = []
     endpoint: str | None = None
     interrupted = False
+    second: _QuietChild | _RunnerChild | None = None
+    waited = False
     try:
+        if split:
+            second = _QuietChild(second_cmd, second_env) if runner is subprocess_runner \
+                else _RunnerChild(runner, second_cmd, second_env)
         if state_file is not None:
             with StateWatcher(state_file) as watch:
                 rc, tail = runner(cmd, child)
             endpoint = watch.endpoint
         else:
             rc, tail = runner(cmd, child)
+        if second is not None:
+            assert handoff is not None
+            if not handoff.exists():   # the first world ended without deploying: do not wait for it
+                from lakegate.scenarios.steps.world import write_handoff
+
+                write_handoff(handoff, why=f"the first world's pytest exited ({rc}) without a handoff")
+            rc2, out2 = second.wait()
+            waited = True
+            if isinstance(second, _QuietChild):
+                sys.stdout.write(f"----- the second world ({', '.join(SECOND_WORLD_ITEMS)}) -----\n{out2}")
+                sys.stdout.flush()
+            tail = tail if rc != PYTEST_OK or rc2 in (PYTEST_OK, PYTEST_NO_TESTS) else out2[-4000:]
+            rc = combine_exit_codes(rc, rc2)
     except KeyboardInterrupt:
         interrupted = True
         raise
     finally:   # also on Ctrl-C: never leave this run's local AWS behind
+        if second is not None and not waited:
+            second.stop(grace=60.0 if interrupted else 0.0)
         if state_file is not None and not opts.keep:
             notes += stop_leaked(state_file)
+        if second_state is not None:
+            notes += stop_leaked(second_state)
         if scratch is not None:
             log = scratch / "local" / "server.log"
             if log.exists():
                 shutil.copyfile(log, report_dir / LOCAL_LOG)
+            log2 = scratch / "local-second" / "server.log"
+            if log2.exists():
+                with open(report_dir / LOCAL_LOG, "a", encoding="utf-8", errors="replace") as out, \
+                        open(log2, encoding="utf-8", errors="replace") as src:
+                    out.write(SECOND_LOG_HEADER.format(items=", ".join(SECOND_WORLD_ITEMS)))
+                    shutil.copyfileobj(src, out)
             shutil.rmtree(scratch, ignore_errors=True)
         # the child does not render (--lakegate-no-render): on Ctrl-C keep the partial reports
         # it used to leave (items not reached are NOT RUN)

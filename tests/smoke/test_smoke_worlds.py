@@ -1,0 +1,262 @@
+"""Two worlds in one local rehearsal (``lakegate smoke``, steps/world.py "two worlds"): when the
+run is split, what each child is given, the handoff between the worlds, and the deploy of the
+second world from the entry the first one verified. No local AWS, no pytest child (a fake runner)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lakegate import checklist, deploy, evidence, smoke
+from lakegate.errors import LakegateError
+from lakegate.scenarios.steps import world
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "lakegate" / "scenarios"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("LAKEGATE_CONFIG", raising=False)
+    monkeypatch.delenv(smoke.WORLDS_ENV, raising=False)
+    monkeypatch.setenv("LAKEGATE_LOCAL_STATE", str(tmp_path / "user-state" / "state.json"))
+    monkeypatch.setattr(smoke.os, "cpu_count", lambda: 2)
+
+
+# --- when ---------------------------------------------------------------------------------------
+
+def test_a_full_local_run_on_two_cpus_uses_two_worlds():
+    assert smoke.two_worlds(True, None, False, {}, cpus=2)
+    assert smoke.two_worlds(True, None, False, {smoke.WORLDS_ENV: "2"}, cpus=8)
+
+
+@pytest.mark.parametrize("is_local, tags, keep, env, cpus", [
+    (False, None, False, {}, 2),                       # a live environment is one environment
+    (True, "FV1 or P2", False, {}, 2),                 # a selection runs as selected
+    (True, None, True, {}, 2),                         # --keep: one kept local AWS
+    (True, None, False, {}, 1),                        # one CPU: no second core to use
+    (True, None, False, {smoke.WORLDS_ENV: "1"}, 2),   # asked for one world
+])
+def test_otherwise_one_world(is_local, tags, keep, env, cpus):
+    assert not smoke.two_worlds(is_local, tags, keep, env, cpus=cpus)
+
+
+def test_a_bad_worlds_value_is_a_clear_error():
+    with pytest.raises(LakegateError) as err:
+        smoke.two_worlds(True, None, False, {smoke.WORLDS_ENV: "3"}, cpus=2)
+    assert smoke.WORLDS_ENV in err.value.what
+
+
+def test_the_split_covers_every_scenario_once():
+    first, second = smoke.split_tags(("P1", "P2"))
+    assert (first, second) == ("not (P1 or P2)", "(P1 or P2)")
+    for expr in smoke.split_tags():
+        assert smoke.validate_tags(expr) == expr
+    assert set(smoke.SECOND_WORLD_ITEMS) <= checklist.REHEARSALS   # diagnosis scenarios only
+
+
+@pytest.mark.parametrize("first, second, rc", [
+    (0, 0, 0), (1, 0, 1), (0, 1, 1), (1, 1, 1), (0, 5, 0), (2, 0, 2), (0, 2, 2), (1, 3, 3), (0, 4, 4)])
+def test_exit_codes_combine_to_the_worst(first, second, rc):
+    assert smoke.combine_exit_codes(first, second) == rc
+
+
+# --- lakegate smoke with two children ------------------------------------------------------------
+
+class FakeChild:
+    """Stands in for the two pytest children: writes each selected item's record, and (first
+    world) the handoff when ``handoff`` is set."""
+
+    def __init__(self, rc=(0, 0), handoff: dict | None = None, second_waits: bool = False):
+        self.rc = rc
+        self.handoff = handoff
+        self.second_waits = second_waits
+        self.calls: list[tuple[list[str], dict[str, str]]] = []
+        self.seen_handoff: dict | None = None
+        self.lock = threading.Lock()
+
+    def __call__(self, cmd, env):
+        with self.lock:
+            self.calls.append((cmd, env))
+        report_dir = Path(cmd[cmd.index("--lakegate-report-dir") + 1])
+        expr = cmd[len(cmd) - 1 - cmd[::-1].index("-m") + 1]   # the last -m (the first is python -m)
+        second = world.SECOND_WORLD_ENV in env
+        chosen = [i.id for i in checklist.ITEMS if (i.id in smoke.SECOND_WORLD_ITEMS) == second]
+        assert expr == smoke.split_tags()[1 if second else 0]
+        if second and self.second_waits:   # like the world: wait for the first world's handoff
+            self.seen_handoff = world.read_handoff(Path(env[world.SECOND_WORLD_ENV]), timeout=10)
+        if not second and self.handoff is not None:
+            Path(env[world.HANDOFF_ENV]).write_text(json.dumps(self.handoff))
+        for item_id in chosen:
+            evidence.append(report_dir, evidence.Record(item_id=item_id, scenario=f"scenario {item_id}",
+                                                        status="PASS", started=1.0, finished=2.0))
+        return self.rc[1 if second else 0], ""
+
+
+def _run(tmp_path, runner, **kw):
+    opts = smoke.SmokeOptions(report_dir=tmp_path / "reports", **kw)
+    return smoke.run_smoke(opts, runner=runner, repo=SCENARIOS, git=lambda repo: "abc123")
+
+
+def test_two_children_each_with_its_world(tmp_path):
+    runner = FakeChild(handoff={"usable": False, "why": "test"})
+    res = _run(tmp_path, runner)
+    assert len(runner.calls) == 2
+    (first, first_env), = [c for c in runner.calls if world.SECOND_WORLD_ENV not in c[1]]
+    (second, second_env), = [c for c in runner.calls if world.SECOND_WORLD_ENV in c[1]]
+    assert world.HANDOFF_ENV not in second_env
+    assert second_env[world.SECOND_WORLD_ENV] == first_env[world.HANDOFF_ENV]   # the same handoff file
+    assert first_env["LAKEGATE_LOCAL_STATE"] != second_env["LAKEGATE_LOCAL_STATE"]   # two local AWSs
+    assert first[first.index("--lakegate-report-dir") + 1] == second[second.index("--lakegate-report-dir") + 1]
+    assert res.decision == "GO" and res.exit_code == 0 and res.counts["PASS"] == len(checklist.ITEMS)
+    assert evidence.read_meta(res.report_dir)["tags"] == "(all)"   # the user selected nothing
+
+
+def test_a_failure_in_either_world_is_no_go(tmp_path):
+    assert _run(tmp_path, FakeChild(rc=(0, 1))).exit_code == 1
+    assert _run(tmp_path, FakeChild(rc=(1, 0))).exit_code == 1
+
+
+def test_the_second_world_is_released_when_the_first_ends_without_a_handoff(tmp_path):
+    """A first world that never deployed (crashed, interrupted) must not leave the second one
+    waiting: smoke writes an unusable handoff when the first child is gone."""
+    runner = FakeChild(second_waits=True)
+    first_done = threading.Event()
+    real = runner.__call__
+
+    def ordered(cmd, env):   # the second child asks only after the first ended
+        if world.SECOND_WORLD_ENV in env:
+            first_done.wait(10)
+            time.sleep(0.3)
+        try:
+            return real(cmd, env)
+        finally:
+            if world.SECOND_WORLD_ENV not in env:
+                first_done.set()
+
+    res = _run(tmp_path, ordered)
+    assert runner.seen_handoff is not None and runner.seen_handoff["usable"] is False
+    assert "without a handoff" in runner.seen_handoff["why"]
+    assert res.decision == "GO"
+
+
+def test_a_selection_runs_in_one_child(tmp_path):
+    calls = []
+
+    def runner(cmd, env):
+        calls.append((cmd, env))
+        return 0, ""
+    _run(tmp_path, runner, tags="FV1 or P2")
+    assert len(calls) == 1 and world.SECOND_WORLD_ENV not in calls[0][1] and world.HANDOFF_ENV not in calls[0][1]
+
+
+# --- the handoff ---------------------------------------------------------------------------------
+
+def _deployed(cache="hit", plan="empty", entry="/cache/abc", digest="d" * 64):
+    return deploy.DeployResult(endpoint="http://127.0.0.1:1", outputs={}, cache=cache, cache_plan=plan,
+                               cache_entry=entry, cache_tfstate_sha256=digest)
+
+
+@pytest.mark.parametrize("cache, plan, usable", [
+    ("hit", "empty", True), ("miss", None, True), ("hit", "applied", False), ("off", None, False),
+    ("skipped: the local AWS already served requests", None, False)])
+def test_only_a_verified_entry_is_handed_over(tmp_path, cache, plan, usable):
+    path = tmp_path / "handoff.json"
+    world.write_handoff(path, _deployed(cache, plan))
+    doc = world.read_handoff(path, timeout=1)
+    assert doc["usable"] is usable
+    if usable:
+        assert doc["entry"] == "/cache/abc" and doc["tfstate_sha256"] == "d" * 64
+    else:
+        assert cache in doc["why"]
+
+
+def test_no_entry_no_handoff(tmp_path):
+    path = tmp_path / "handoff.json"
+    world.write_handoff(path, _deployed(entry=None))
+    assert world.read_handoff(path, timeout=1)["usable"] is False
+
+
+@pytest.mark.parametrize("text", ["not json", "[]", '{"usable": true}', '{"entry": 1, "tfstate_sha256": "x"}'])
+def test_an_unreadable_handoff_is_unusable(tmp_path, text):
+    path = tmp_path / "handoff.json"
+    path.write_text(text)
+    assert world.read_handoff(path, timeout=1)["usable"] is False
+
+
+def test_no_handoff_in_time_is_unusable(tmp_path):
+    t0 = time.monotonic()
+    doc = world.read_handoff(tmp_path / "never.json", timeout=0.3, poll=0.05)
+    assert doc["usable"] is False and "within" in doc["why"] and time.monotonic() - t0 < 5
+
+
+def test_the_handoff_written_later_is_read(tmp_path):
+    path = tmp_path / "handoff.json"
+    threading.Timer(0.3, lambda: world.write_handoff(path, _deployed())).start()
+    assert world.read_handoff(path, timeout=10, poll=0.05)["usable"] is True
+
+
+# --- the second world's deploy -------------------------------------------------------------------
+
+class _Driver:
+    def __init__(self, copy_dir: Path):
+        self.copy_dir = copy_dir
+
+
+def _entry(tmp_path) -> tuple[Path, str]:
+    entry = tmp_path / "cache" / "key"
+    entry.mkdir(parents=True)
+    (entry / deploy.SNAPSHOT_FILE).write_bytes(b"snapshot")
+    (entry / deploy.TFSTATE_FILE).write_text('{"resources": [1]}')
+    return entry, hashlib.sha256((entry / deploy.TFSTATE_FILE).read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def server(monkeypatch):
+    state = {"health": {"requests": 0, "restored_from": None, "code_sha256": "c"}, "restored": []}
+    monkeypatch.setattr(deploy.localenv, "health", lambda endpoint: state["health"])
+    monkeypatch.setattr(deploy.localenv, "restore_snapshot", lambda st, path: state["restored"].append(Path(path)))
+    return state
+
+
+class _St:
+    endpoint = "http://127.0.0.1:1"
+
+
+def test_the_verified_entry_is_restored_without_a_plan(tmp_path, server):
+    entry, digest = _entry(tmp_path)
+    driver = _Driver(tmp_path / "copy")
+    deploy._restore_verified(driver, _St(), entry, digest)
+    assert server["restored"] == [entry / deploy.SNAPSHOT_FILE]
+    assert (driver.copy_dir / deploy.TFSTATE_FILE).read_text() == '{"resources": [1]}'
+
+
+@pytest.mark.parametrize("why", ["served", "restored", "replaced", "gone"])
+def test_the_verified_entry_is_refused_before_anything_is_restored(tmp_path, server, why):
+    entry, digest = _entry(tmp_path)
+    if why == "served":
+        server["health"]["requests"] = 3
+    elif why == "restored":
+        server["health"]["restored_from"] = "/x"
+    elif why == "replaced":
+        (entry / deploy.TFSTATE_FILE).write_text('{"resources": [2]}')
+    else:
+        (entry / deploy.SNAPSHOT_FILE).unlink()
+    with pytest.raises(LakegateError):
+        deploy._restore_verified(_Driver(tmp_path / "copy"), _St(), entry, digest)
+    assert server["restored"] == []
+
+
+def test_verified_entry_of_a_deploy():
+    assert deploy.verified_entry(_deployed()) == ("/cache/abc", "d" * 64)
+    assert deploy.verified_entry(_deployed("hit", "verified")) == ("/cache/abc", "d" * 64)
+    assert deploy.verified_entry(_deployed("hit", "applied")) is None
+    assert deploy.verified_entry(_deployed(digest=None)) is None
