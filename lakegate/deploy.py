@@ -321,6 +321,31 @@ def verified_entry(res: DeployResult) -> tuple[str, str] | None:
     return None
 
 
+def find_entry(tf_dir: Path, state_path: Path | None = None, work_dir: Path | None = None,
+               variables: dict | None = None, cache: bool | str | Path | None = None) -> tuple[str, str] | None:
+    """(entry, sha256 of its Terraform state) of the deploy-cache entry a deploy of ``tf_dir``
+    into the running local AWS would restore now, or None (no cache, no complete entry, a server
+    that is not pristine). Nothing is restored or planned: whether the entry still matches the
+    configuration is what a deploy's verification plan decides (the scenarios' second world
+    restores it early and counts its results only once the first world verified that entry)."""
+    from lakegate.terraform import TerraformDriver
+
+    st = localenv.load_state(state_path)
+    driver = TerraformDriver(tf_dir, target="local", endpoint=st.endpoint, work_dir=work_dir, variables=variables)
+    root = cache_root(driver, cache)
+    if root is None or cache == REFRESH:
+        return None
+    health = localenv.health(st.endpoint) or {}
+    code = str(health.get("code_sha256") or "")
+    if health.get("requests") != 0 or health.get("restored_from") or not code:
+        return None
+    entry = root / cache_key(driver, code)
+    digest = _file_sha256(entry / TFSTATE_FILE)
+    if not (entry / SNAPSHOT_FILE).is_file() or digest is None:
+        return None
+    return str(entry), digest
+
+
 def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                  state_path: Path | None = None, work_dir: Path | None = None,
                  variables: dict | None = None, cache: bool | str | Path | None = None,

@@ -250,14 +250,17 @@ def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 # --- two worlds: the second core -------------------------------------------------------------------
 
 #: Scenarios a full local rehearsal runs in a second world (its own local AWS, restored from the
-#: deploy-cache entry the first world verified in this run; steps/world.py "two worlds"), side by
-#: side with the others in the first world. Problem 2 is the rehearsal's longest scenario by far
-#: (its runbook fix is a real ``terraform apply`` with a refresh of every resource, then an IAM
-#: wait and a recovery), and like every diagnosis scenario it starts from, and leaves, a healthy
-#: environment after a workflow run, which the second world reproduces (bronze crawl + workflow
-#: run) before it. The scenarios and their steps are lakegate's, not the user's, so the choice
-#: does not depend on the pipeline under test.
-SECOND_WORLD_ITEMS: tuple[str, ...] = ("P2",)
+#: deploy-cache entry the first world verifies in this run; steps/world.py "two worlds"), side by
+#: side with the others in the first world, in the order they have there. Problem 2 is the
+#: rehearsal's longest scenario by far (its runbook fix is a real ``terraform apply`` with a
+#: refresh of every resource, then an IAM wait and a recovery); Problem 1 goes with it to even
+#: out the two worlds (first world: the world's deploy and its verification plan, features 01-03,
+#: P3-P5, S1; second: restore, bronze crawl + workflow run, P1, P2). Both start where the first
+#: world leaves them today: after the bronze crawl and the workflow run of features 01-03 (P1
+#: reuses that crawl), P2 after P1's recovery, i.e. healthy again after a workflow run. The
+#: scenarios and their steps are lakegate's, not the user's, so the choice does not depend on
+#: the pipeline under test.
+SECOND_WORLD_ITEMS: tuple[str, ...] = ("P1", "P2")
 #: ``1`` runs every scenario in one world, one after the other (as before session 5).
 WORLDS_ENV = "LAKEGATE_SMOKE_WORLDS"
 SECOND_LOG_HEADER = "\n----- the second world's local AWS ({items}) -----\n"
@@ -605,6 +608,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     second_state: Path | None = None
     second_cmd: list[str] = []
     second_env: dict[str, str] = {}
+    second_dir = Path()
     handoff: Path | None = None
     if split:
         from lakegate.scenarios.steps.world import HANDOFF_ENV, SECOND_WORLD_ENV
@@ -616,7 +620,9 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
         cmd = pytest_command(steps, ini, env.name, report_dir, first_tags, opts.rows, opts.keep, plan=plan_arg)
         child = child_env(base, state_file)
         child[HANDOFF_ENV] = str(handoff)
-        second_cmd = pytest_command(steps, ini, env.name, report_dir, second_tags, opts.rows, opts.keep, plan=plan_arg)
+        # its evidence counts only once it is confirmed (below): written aside, merged then
+        second_dir = scratch / "second-evidence"
+        second_cmd = pytest_command(steps, ini, env.name, second_dir, second_tags, opts.rows, opts.keep, plan=plan_arg)
         second_env = child_env(base, second_state)
         second_env[SECOND_WORLD_ENV] = str(handoff)
     else:
@@ -649,6 +655,28 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             if isinstance(second, _QuietChild):
                 sys.stdout.write(f"----- the second world ({', '.join(SECOND_WORLD_ITEMS)}) -----\n{out2}")
                 sys.stdout.flush()
+            from lakegate.scenarios.steps.world import second_world_confirmed
+
+            confirmed, why = second_world_confirmed(handoff)
+            if confirmed:
+                for record in evidence.load(second_dir):
+                    evidence.append(report_dir, record)
+            else:   # fail closed: its scenarios again, in a world that deploys (and verifies) by itself
+                notes.append(f"{why}; its scenarios ({', '.join(SECOND_WORLD_ITEMS)}) ran again in a world "
+                             "of their own, after the others")
+                again = scratch / "handoff-again.json"
+                from lakegate.scenarios.steps.world import SECOND_WORLD_ENV, write_handoff
+
+                write_handoff(again, why=why)
+                again_state = scratch / "local-again" / "state.json"
+                again_env = child_env(base, again_state)
+                again_env[SECOND_WORLD_ENV] = str(again)
+                again_cmd = pytest_command(steps, ini, env.name, report_dir, split_tags()[1], opts.rows, opts.keep,
+                                           plan=plan_arg)
+                try:
+                    rc2, out2 = runner(again_cmd, again_env)
+                finally:
+                    notes += stop_leaked(again_state)
             tail = tail if rc != PYTEST_OK or rc2 in (PYTEST_OK, PYTEST_NO_TESTS) else out2[-4000:]
             rc = combine_exit_codes(rc, rc2)
     except KeyboardInterrupt:

@@ -75,9 +75,11 @@ class FakeChild:
     """Stands in for the two pytest children: writes each selected item's record, and (first
     world) the handoff when ``handoff`` is set."""
 
-    def __init__(self, rc=(0, 0), handoff: dict | None = None, second_waits: bool = False):
+    def __init__(self, rc=(0, 0), handoff: dict | None = None, second_waits: bool = False,
+                 restored: tuple[str, str] | None = ("/cache/abc", "d" * 64)):
         self.rc = rc
         self.handoff = handoff
+        self.restored = restored
         self.second_waits = second_waits
         self.calls: list[tuple[list[str], dict[str, str]]] = []
         self.seen_handoff: dict | None = None
@@ -95,6 +97,11 @@ class FakeChild:
             self.seen_handoff = world.read_handoff(Path(env[world.SECOND_WORLD_ENV]), timeout=10)
         if not second and self.handoff is not None:
             Path(env[world.HANDOFF_ENV]).write_text(json.dumps(self.handoff))
+        if second:   # like the world: what it restored (a fallback run deploys by itself)
+            peer = Path(env[world.SECOND_WORLD_ENV])
+            with self.lock:
+                again = sum(world.SECOND_WORLD_ENV in e for _, e in self.calls) > 1
+            world.write_restored(peer, None if again else self.restored)
         for item_id in chosen:
             evidence.append(report_dir, evidence.Record(item_id=item_id, scenario=f"scenario {item_id}",
                                                         status="PASS", started=1.0, finished=2.0))
@@ -106,8 +113,15 @@ def _run(tmp_path, runner, **kw):
     return smoke.run_smoke(opts, runner=runner, repo=SCENARIOS, git=lambda repo: "abc123")
 
 
+VERIFIED = {"usable": True, "entry": "/cache/abc", "tfstate_sha256": "d" * 64}
+
+
+def _dir(cmd):
+    return Path(cmd[cmd.index("--lakegate-report-dir") + 1])
+
+
 def test_two_children_each_with_its_world(tmp_path):
-    runner = FakeChild(handoff={"usable": False, "why": "test"})
+    runner = FakeChild(handoff=VERIFIED)
     res = _run(tmp_path, runner)
     assert len(runner.calls) == 2
     (first, first_env), = [c for c in runner.calls if world.SECOND_WORLD_ENV not in c[1]]
@@ -115,9 +129,38 @@ def test_two_children_each_with_its_world(tmp_path):
     assert world.HANDOFF_ENV not in second_env
     assert second_env[world.SECOND_WORLD_ENV] == first_env[world.HANDOFF_ENV]   # the same handoff file
     assert first_env["LAKEGATE_LOCAL_STATE"] != second_env["LAKEGATE_LOCAL_STATE"]   # two local AWSs
-    assert first[first.index("--lakegate-report-dir") + 1] == second[second.index("--lakegate-report-dir") + 1]
+    # the second world's evidence is written aside and merged once confirmed
+    assert _dir(first) == res.report_dir and _dir(second) != res.report_dir
+    assert {r.item_id for r in evidence.load(res.report_dir)} == {i.id for i in checklist.ITEMS}
     assert res.decision == "GO" and res.exit_code == 0 and res.counts["PASS"] == len(checklist.ITEMS)
+    assert res.notes == []
     assert evidence.read_meta(res.report_dir)["tags"] == "(all)"   # the user selected nothing
+
+
+@pytest.mark.parametrize("handoff, restored, why", [
+    ({"usable": False, "why": "the first world's deploy was cache 'hit' (plan applied)"}, ("/cache/abc", "d" * 64),
+     "verified no deploy-cache entry"),
+    (VERIFIED, ("/cache/other", "e" * 64), "another deploy-cache entry"),
+    (None, ("/cache/abc", "d" * 64), "without a handoff"),
+])
+def test_an_unconfirmed_second_world_counts_nothing_and_runs_again(tmp_path, handoff, restored, why):
+    """Fail closed: the second world restored an entry the first world did not verify (its plan
+    was not empty, another entry, no verification at all): its records are dropped and its
+    scenarios run again in a world that deploys and verifies by itself, into the reports."""
+    runner = FakeChild(handoff=handoff, restored=restored)
+    res = _run(tmp_path, runner)
+    assert len(runner.calls) == 3
+    again, again_env = runner.calls[2]
+    assert world.SECOND_WORLD_ENV in again_env and _dir(again) == res.report_dir
+    assert world.read_handoff(Path(again_env[world.SECOND_WORLD_ENV]), timeout=0)["usable"] is False
+    assert again_env["LAKEGATE_LOCAL_STATE"] not in {env["LAKEGATE_LOCAL_STATE"] for _, env in runner.calls[:2]}
+    assert len(res.notes) == 1 and why in res.notes[0] and "ran again" in res.notes[0]
+    assert res.decision == "GO" and res.counts["PASS"] == len(checklist.ITEMS)
+
+
+def test_an_unconfirmed_second_world_that_fails_again_is_no_go(tmp_path):
+    runner = FakeChild(handoff={"usable": False, "why": "x"}, rc=(0, 1))
+    assert _run(tmp_path, runner).exit_code == 1
 
 
 def test_a_failure_in_either_world_is_no_go(tmp_path):
@@ -128,7 +171,7 @@ def test_a_failure_in_either_world_is_no_go(tmp_path):
 def test_the_second_world_is_released_when_the_first_ends_without_a_handoff(tmp_path):
     """A first world that never deployed (crashed, interrupted) must not leave the second one
     waiting: smoke writes an unusable handoff when the first child is gone."""
-    runner = FakeChild(second_waits=True)
+    runner = FakeChild(second_waits=True, restored=None)
     first_done = threading.Event()
     real = runner.__call__
 
@@ -260,3 +303,29 @@ def test_verified_entry_of_a_deploy():
     assert deploy.verified_entry(_deployed("hit", "verified")) == ("/cache/abc", "d" * 64)
     assert deploy.verified_entry(_deployed("hit", "applied")) is None
     assert deploy.verified_entry(_deployed(digest=None)) is None
+
+
+# --- confirming the second world -----------------------------------------------------------------
+
+@pytest.mark.parametrize("handoff, restored, ok", [
+    (VERIFIED, ("/cache/abc", "d" * 64), True),
+    (VERIFIED, ("/cache/abc", "e" * 64), False),            # same entry path, another state
+    ({"usable": False, "why": "plan applied"}, ("/cache/abc", "d" * 64), False),
+    (None, ("/cache/abc", "d" * 64), False),                 # the first world never handed over
+    ({"usable": False, "why": "x"}, None, True),             # deployed and verified by itself
+])
+def test_second_world_confirmed(tmp_path, handoff, restored, ok):
+    path = tmp_path / "handoff.json"
+    if handoff is not None:
+        path.write_text(json.dumps(handoff))
+    world.write_restored(path, restored)
+    assert world.second_world_confirmed(path)[0] is ok
+
+
+def test_a_second_world_that_did_not_deploy_is_not_confirmed(tmp_path):
+    path = tmp_path / "handoff.json"
+    path.write_text(json.dumps(VERIFIED))
+    assert world.second_world_confirmed(path)[0] is False            # no record at all
+    world.write_restored(path, None, why="the second world's deploy failed")
+    ok, why = world.second_world_confirmed(path)
+    assert ok is False and "deploy failed" in why

@@ -283,6 +283,68 @@ def read_handoff(path: Path, timeout: float, poll: float = 0.1) -> dict[str, Any
         time.sleep(poll)
 
 
+def restored_path(handoff: Path) -> Path:
+    """Where the second world says which entry it restored (next to the handoff)."""
+    return handoff.with_name(handoff.name + ".second.json")
+
+
+def write_restored(handoff: Path, verified: tuple[str, str] | None, why: str = "") -> None:
+    """The second world's record of its deploy: the entry it restored, or that it deployed (and
+    verified) by itself (``verified`` None, no ``why``), or why it did not deploy."""
+    import json
+
+    if verified is not None:
+        doc: dict[str, Any] = {"entry": verified[0], "tfstate_sha256": verified[1]}
+    else:
+        doc = {"self_verified": not why, **({"why": why} if why else {})}
+    path = restored_path(handoff)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.replace(path)
+
+
+def second_world_confirmed(handoff: Path) -> tuple[bool, str]:
+    """Whether the second world's results count: it restored exactly the entry the first world
+    verified in this run (same entry, same Terraform state), or deployed and verified by itself."""
+    import json
+
+    try:
+        restored = json.loads(restored_path(handoff).read_text())
+    except (OSError, ValueError):
+        return False, "the second world did not say what it deployed"
+    if not isinstance(restored, dict):
+        return False, "the second world's record is not one it writes"
+    if restored.get("self_verified") is True:
+        return True, "the second world deployed and verified by itself"
+    if "entry" not in restored:
+        return False, str(restored.get("why") or "the second world did not deploy")
+    doc = read_handoff(handoff, timeout=0)
+    if not doc.get("usable"):
+        return False, f"the first world verified no deploy-cache entry: {doc.get('why')}"
+    if (doc.get("entry"), doc.get("tfstate_sha256")) != (restored.get("entry"), restored.get("tfstate_sha256")):
+        return False, "the second world restored another deploy-cache entry than the one the first world verified"
+    return True, "the second world restored the entry the first world verified"
+
+
+def _second_world_entry(env: Environment, handoff: Path, work_dir: Path) -> tuple[str, str] | None:
+    """The entry the second world restores: the first world's, when its handoff is already
+    there; else the entry a deploy would restore now, without waiting for the first world's
+    verification plan (its results count only once that plan verified the same entry:
+    :func:`second_world_confirmed`, checked by ``lakegate smoke``); else, with no entry yet,
+    the first world's once it is deployed. None: deploy by itself, verification plan included."""
+    from lakegate.deploy import find_entry
+
+    if not handoff.exists():
+        try:
+            found = find_entry(env.terraform_dir(), work_dir=work_dir)
+        except Exception:  # noqa: BLE001 - no early entry: wait for the first world's
+            found = None
+        if found is not None:
+            return found
+    doc = read_handoff(handoff, float(os.environ.get(HANDOFF_TIMEOUT_ENV) or 3600))
+    return (doc["entry"], doc["tfstate_sha256"]) if doc.get("usable") else None
+
+
 def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment | None = None) -> World:
     env = env if env is not None else get_environment("local")
     plan_file = _plan_option(config)
@@ -332,12 +394,18 @@ def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest,
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
     verified = None
-    if peer is not None:   # the second world: the first world's verified entry, if it has one
-        doc = read_handoff(peer, float(os.environ.get(HANDOFF_TIMEOUT_ENV) or 3600))
-        verified = (doc["entry"], doc["tfstate_sha256"]) if doc.get("usable") else None
-    res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
-                       work_dir=state_dir / "terraform", show_state=peer is None, verified=verified,
-                       **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
+    if peer is not None:   # the second world
+        verified = _second_world_entry(env, peer, state_dir / "terraform")
+    try:
+        res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
+                           work_dir=state_dir / "terraform", show_state=peer is None, verified=verified,
+                           **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
+    except BaseException:
+        if peer is not None:
+            write_restored(peer, None, why="the second world's deploy failed")
+        raise
+    if peer is not None:
+        write_restored(peer, verified)
     clients = Clients(env, endpoint=state.endpoint)
     names = names_for(res.outputs, clients, workflow=env.workflow)
     return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=plan_file,
