@@ -14,7 +14,9 @@ Flow of :func:`run_smoke`:
    readable ``--plan``, pytest/pytest-bdd and the shipped scenarios present) — bad input is a
    :class:`LakegateError` (exit 2) before anything runs;
 2. clear the previous run's evidence in the report directory, write the run metadata;
-3. run pytest through an injectable *runner* (tests use a fake one);
+3. run pytest through an injectable *runner* (tests use a fake one); a full local run uses two
+   children side by side, each with its own local AWS (:func:`two_worlds`, "two worlds" below and
+   in lakegate/scenarios/steps/world.py), the second one's evidence merged only once confirmed;
 4. for the local environment: check that no local AWS server started for this run is still alive
    (the world stops what it starts; if it did not, we stop it by PID and say so);
 5. render the reports (:func:`lakegate.reports.write_all`, idempotent with the plugin's own

@@ -329,3 +329,34 @@ def test_a_second_world_that_did_not_deploy_is_not_confirmed(tmp_path):
     world.write_restored(path, None, why="the second world's deploy failed")
     ok, why = world.second_world_confirmed(path)
     assert ok is False and "deploy failed" in why
+
+
+# --- the entry the second world restores early ---------------------------------------------------
+
+def test_find_entry_names_the_entry_a_deploy_would_restore(tmp_path, monkeypatch, server):
+    """The very key ``_apply_with_cache`` uses (same driver, same server code), and only a complete
+    entry of a pristine server."""
+    from lakegate.terraform import TerraformDriver
+
+    monkeypatch.setenv(deploy.CACHE_ENV, str(tmp_path / "cache"))
+    st = type("St", (), {"endpoint": "http://127.0.0.1:1"})()
+    monkeypatch.setattr(deploy.localenv, "load_state", lambda path=None: st)
+    tf_dir = REPO / "terraform"
+    work = tmp_path / "copy"
+    assert deploy.find_entry(tf_dir, work_dir=work) is None           # no entry yet
+    driver = TerraformDriver(tf_dir, target="local", endpoint=st.endpoint, work_dir=work)
+    entry = tmp_path / "cache" / deploy.cache_key(driver, "c")
+    entry.mkdir(parents=True)
+    (entry / deploy.SNAPSHOT_FILE).write_bytes(b"s")
+    assert deploy.find_entry(tf_dir, work_dir=work) is None           # incomplete: no Terraform state
+    (entry / deploy.TFSTATE_FILE).write_text("{}")
+    assert deploy.find_entry(tf_dir, work_dir=work) == (str(entry), hashlib.sha256(b"{}").hexdigest())
+    server["health"]["code_sha256"] = "other server code"
+    assert deploy.find_entry(tf_dir, work_dir=work) is None           # another key
+    server["health"]["code_sha256"] = "c"
+    server["health"]["requests"] = 1
+    assert deploy.find_entry(tf_dir, work_dir=work) is None           # not pristine
+    server["health"]["requests"] = 0
+    monkeypatch.setenv(deploy.CACHE_ENV, "off")
+    assert deploy.find_entry(tf_dir, work_dir=work) is None           # cache off
+    assert server["restored"] == []                                   # nothing restored, ever
