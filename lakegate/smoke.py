@@ -263,6 +263,21 @@ def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 #: scenarios and their steps are lakegate's, not the user's, so the choice does not depend on
 #: the pipeline under test.
 SECOND_WORLD_ITEMS: tuple[str, ...] = ("P1", "P2")
+#: Niceness of the second world's child (and of what it starts: its local AWS, its terraform):
+#: the first world's deploy and verification plan are the run's critical path, so when both
+#: worlds want a CPU the first one gets it (bench/RESULTS.md, "Session 5, rehearsal").
+SECOND_WORLD_NICE = 5
+NICE_ENV = "LAKEGATE_SECOND_WORLD_NICE"   # another niceness (0-19) for the second world's child
+
+
+def second_world_nice(base_env: dict[str, str]) -> int:
+    value = base_env.get(NICE_ENV, "").strip()
+    if not value:
+        return SECOND_WORLD_NICE
+    if not value.isdigit() or int(value) > 19:
+        raise LakegateError(f"{NICE_ENV} must be a niceness from 0 to 19 (got {value!r})", where=NICE_ENV,
+                            fix=f"unset {NICE_ENV} (default {SECOND_WORLD_NICE}) or set e.g. {NICE_ENV}=0")
+    return int(value)
 #: ``1`` runs every scenario in one world, one after the other (as before session 5).
 WORLDS_ENV = "LAKEGATE_SMOKE_WORLDS"
 SECOND_LOG_HEADER = "\n----- the second world's local AWS ({items}) -----\n"
@@ -305,9 +320,10 @@ class _QuietChild:
     """The second world's pytest child: its output (masked) is kept and printed after the first
     world's, so the two never interleave; ``stop`` ends it on Ctrl-C like the first one."""
 
-    def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+    def __init__(self, cmd: list[str], env: dict[str, str], nice: int = 0) -> None:
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     errors="replace", bufsize=1)
+                                     errors="replace", bufsize=1,
+                                     preexec_fn=(lambda: os.nice(nice)) if nice else None)
         self.lines: list[str] = []
         self._thread = threading.Thread(target=self._read, name="lakegate-smoke-second", daemon=True)
         self._thread.start()
@@ -607,6 +623,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     base = dict(os.environ if base_env is None else base_env)
     plan_arg = opts.plan.resolve() if opts.plan is not None else None
     split = scratch is not None and two_worlds(env.is_local, tags, opts.keep, base)
+    nice = second_world_nice(base) if split else 0
     second_state: Path | None = None
     second_cmd: list[str] = []
     second_env: dict[str, str] = {}
@@ -638,7 +655,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     waited = False
     try:
         if split:
-            second = _QuietChild(second_cmd, second_env) if runner is subprocess_runner \
+            second = _QuietChild(second_cmd, second_env, nice=nice) if runner is subprocess_runner \
                 else _RunnerChild(runner, second_cmd, second_env)
         if state_file is not None:
             with StateWatcher(state_file) as watch:

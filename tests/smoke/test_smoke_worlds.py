@@ -360,3 +360,36 @@ def test_find_entry_names_the_entry_a_deploy_would_restore(tmp_path, monkeypatch
     monkeypatch.setenv(deploy.CACHE_ENV, "off")
     assert deploy.find_entry(tf_dir, work_dir=work) is None           # cache off
     assert server["restored"] == []                                   # nothing restored, ever
+
+
+# --- the second world's child --------------------------------------------------------------------
+
+def test_the_second_child_runs_niced_and_its_output_is_kept(tmp_path):
+    import os
+    import sys
+
+    child = smoke._QuietChild([sys.executable, "-c", "import os; print('nice', os.nice(0))"], dict(os.environ), nice=5)
+    rc, out = child.wait(timeout=60)
+    assert rc == 0 and out.strip() == f"nice {os.nice(0) + 5}"
+
+
+def test_a_second_child_that_does_not_end_is_killed(tmp_path):
+    import os
+    import sys
+
+    child = smoke._QuietChild([sys.executable, "-c", "import time; time.sleep(60)"], dict(os.environ))
+    t0 = time.monotonic()
+    child.stop(grace=0.2)
+    assert child.proc.returncode is not None and time.monotonic() - t0 < 20
+
+
+@pytest.mark.parametrize("value, nice", [("", smoke.SECOND_WORLD_NICE), ("0", 0), ("19", 19)])
+def test_second_world_nice(value, nice):
+    assert smoke.second_world_nice({smoke.NICE_ENV: value}) == nice
+
+
+@pytest.mark.parametrize("value", ["-1", "20", "x", "5.5"])
+def test_a_bad_niceness_is_a_clear_error(value):
+    with pytest.raises(LakegateError) as err:
+        smoke.second_world_nice({smoke.NICE_ENV: value})
+    assert smoke.NICE_ENV in err.value.what
