@@ -11,6 +11,10 @@ Nothing the world writes for a live environment goes to the report directory: pl
 hold sensitive values in clear) live in a temporary folder removed at the end of the session, and
 backups of bookmarks and catalog tables go to the backup folder (``LAKEGATE_BACKUP_DIR``, default
 ``.lakegate/backups/<env>`` under the current directory), where they outlive the run.
+
+A full local ``lakegate smoke`` runs two worlds side by side, each in its own pytest child and
+local AWS ("two worlds" below, lakegate/smoke.py): the second one restores the deploy-cache entry
+the first one verifies, replays the bronze crawl and the workflow run, and runs P1 and P2.
 """
 
 from __future__ import annotations
