@@ -393,3 +393,119 @@ def test_a_bad_niceness_is_a_clear_error(value):
     with pytest.raises(LakegateError) as err:
         smoke.second_world_nice({smoke.NICE_ENV: value})
     assert smoke.NICE_ENV in err.value.what
+
+
+# --- the world fixture in each role (no local AWS, no terraform: fakes) --------------------------
+
+class _Config:
+    def getoption(self, name):
+        return {"--lakegate-plan": None, "--lakegate-keep": False, "--lakegate-rows": 10}[name]
+
+
+class _Request:
+    def __init__(self):
+        self.finalizers = []
+
+    def addfinalizer(self, fn):
+        self.finalizers.append(fn)
+
+
+class _LocalEnv:
+    name, kind, is_local, seed, workflow, region = "local", "local", True, None, None, None
+
+    def terraform_dir(self):
+        return REPO / "terraform"
+
+    def resolved_region(self):
+        return "us-east-1"
+
+
+@pytest.fixture
+def fake_world(tmp_path, monkeypatch):
+    """The world's collaborators replaced: what it deployed, started and replayed is recorded."""
+    from lakegate import localenv
+
+    seen = {"deploy": [], "offline": 0, "replayed": 0, "fail": None}
+    monkeypatch.setenv("LAKEGATE_LOCAL_STATE", str(tmp_path / "state.json"))
+    monkeypatch.delenv(world.HANDOFF_ENV, raising=False)
+    monkeypatch.delenv(world.SECOND_WORLD_ENV, raising=False)
+    monkeypatch.setattr(localenv, "read_state", lambda path: None)
+    monkeypatch.setattr(localenv, "start", lambda **kw: type("St", (), {"endpoint": "http://127.0.0.1:1"})())
+    monkeypatch.setattr(localenv, "stop", lambda *a, **k: "stopped")
+
+    def deploy_local(tf_dir, **kw):
+        seen["deploy"].append(kw)
+        if seen["fail"]:
+            raise LakegateError(seen["fail"], where="x", fix="y")
+        return _deployed() if kw.get("verified") is None else _deployed("hit", "verified")
+    monkeypatch.setattr(deploy, "deploy_local", deploy_local)
+    monkeypatch.setattr(deploy, "find_entry", lambda *a, **k: seen.get("entry"))
+    monkeypatch.setattr(world, "names_for", lambda outputs, clients, workflow=None: "names")
+    monkeypatch.setattr(world, "Clients", lambda env, endpoint=None: "clients")
+
+    def offline(*a):
+        seen["offline"] += 1
+    monkeypatch.setattr(world, "_start_offline_plan", offline)
+    monkeypatch.setattr(world.World, "workflow_run", lambda self: seen.__setitem__("replayed", seen["replayed"] + 1))
+    return seen
+
+
+def test_the_first_world_hands_over_its_verified_entry(tmp_path, monkeypatch, fake_world):
+    handoff = tmp_path / "handoff.json"
+    monkeypatch.setenv(world.HANDOFF_ENV, str(handoff))
+    w = world._local_world(_Config(), _Request(), _LocalEnv())
+    (kw,) = fake_world["deploy"]
+    assert kw["verified"] is None and kw["show_state"] is True
+    assert fake_world["offline"] == 1 and fake_world["replayed"] == 0
+    assert world.read_handoff(handoff, timeout=0) == {"usable": True, "entry": "/cache/abc", "tfstate_sha256": "d" * 64}
+    w.close()
+
+
+def test_a_first_world_that_fails_to_deploy_says_so(tmp_path, monkeypatch, fake_world):
+    handoff = tmp_path / "handoff.json"
+    monkeypatch.setenv(world.HANDOFF_ENV, str(handoff))
+    fake_world["fail"] = "terraform plan failed"
+    with pytest.raises(LakegateError):
+        world._local_world(_Config(), _Request(), _LocalEnv())
+    doc = world.read_handoff(handoff, timeout=0)
+    assert doc["usable"] is False and "deploy failed" in doc["why"]
+
+
+def test_the_second_world_restores_the_entry_early_and_replays_the_runs(tmp_path, monkeypatch, fake_world):
+    handoff = tmp_path / "handoff.json"
+    monkeypatch.setenv(world.SECOND_WORLD_ENV, str(handoff))
+    fake_world["entry"] = ("/cache/abc", "d" * 64)
+    w = world._local_world(_Config(), _Request(), _LocalEnv())
+    (kw,) = fake_world["deploy"]
+    assert kw["verified"] == ("/cache/abc", "d" * 64) and kw["show_state"] is False
+    assert fake_world["offline"] == 0          # no BA2/BA3 here: no gate plan
+    assert fake_world["replayed"] == 1         # the bronze crawl and workflow run of features 01-03
+    assert json.loads(world.restored_path(handoff).read_text()) == {"entry": "/cache/abc", "tfstate_sha256": "d" * 64}
+    handoff.write_text(json.dumps(VERIFIED))
+    assert world.second_world_confirmed(handoff)[0] is True
+    w.close()
+
+
+def test_a_second_world_without_an_entry_uses_the_handoff_or_deploys_itself(tmp_path, monkeypatch, fake_world):
+    handoff = tmp_path / "handoff.json"
+    monkeypatch.setenv(world.SECOND_WORLD_ENV, str(handoff))
+    fake_world["entry"] = ("/cache/early", "e" * 64)   # ignored: a handoff is already there
+    handoff.write_text(json.dumps({"usable": False, "why": "plan applied"}))
+    world._local_world(_Config(), _Request(), _LocalEnv()).close()
+    assert fake_world["deploy"][-1]["verified"] is None          # deploys (and verifies) by itself
+    assert json.loads(world.restored_path(handoff).read_text()) == {"self_verified": True}
+    handoff.write_text(json.dumps(VERIFIED))
+    world._local_world(_Config(), _Request(), _LocalEnv()).close()
+    assert fake_world["deploy"][-1]["verified"] == ("/cache/abc", "d" * 64)
+
+
+def test_a_second_world_that_fails_to_deploy_is_not_confirmed(tmp_path, monkeypatch, fake_world):
+    handoff = tmp_path / "handoff.json"
+    monkeypatch.setenv(world.SECOND_WORLD_ENV, str(handoff))
+    fake_world["entry"] = ("/cache/abc", "d" * 64)
+    fake_world["fail"] = "the deploy-cache entry verified in this run is gone"
+    with pytest.raises(LakegateError):
+        world._local_world(_Config(), _Request(), _LocalEnv())
+    handoff.write_text(json.dumps(VERIFIED))
+    ok, why = world.second_world_confirmed(handoff)
+    assert ok is False and "deploy failed" in why
