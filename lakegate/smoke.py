@@ -712,12 +712,14 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             log = scratch / "local" / "server.log"
             if log.exists():
                 shutil.copyfile(log, report_dir / LOCAL_LOG)
-            log2 = scratch / "local-second" / "server.log"
-            if log2.exists():
-                with open(report_dir / LOCAL_LOG, "a", encoding="utf-8", errors="replace") as out, \
-                        open(log2, encoding="utf-8", errors="replace") as src:
-                    out.write(SECOND_LOG_HEADER.format(items=", ".join(SECOND_WORLD_ITEMS)))
-                    shutil.copyfileobj(src, out)
+            for folder, what in (("local-second", ", ".join(SECOND_WORLD_ITEMS)),
+                                 ("local-again", ", ".join(SECOND_WORLD_ITEMS) + ", run again")):
+                log2 = scratch / folder / "server.log"
+                if log2.exists():
+                    with open(report_dir / LOCAL_LOG, "a", encoding="utf-8", errors="replace") as out, \
+                            open(log2, encoding="utf-8", errors="replace") as src:
+                        out.write(SECOND_LOG_HEADER.format(items=what))
+                        shutil.copyfileobj(src, out)
             shutil.rmtree(scratch, ignore_errors=True)
         # the child does not render (--lakegate-no-render): on Ctrl-C keep the partial reports
         # it used to leave (items not reached are NOT RUN)

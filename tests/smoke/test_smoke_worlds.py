@@ -509,3 +509,17 @@ def test_a_second_world_that_fails_to_deploy_is_not_confirmed(tmp_path, monkeypa
     handoff.write_text(json.dumps(VERIFIED))
     ok, why = world.second_world_confirmed(handoff)
     assert ok is False and "deploy failed" in why
+
+
+def test_both_local_aws_logs_end_up_in_the_report(tmp_path):
+    class Logging(FakeChild):
+        def __call__(self, cmd, env):
+            log = Path(env["LAKEGATE_LOCAL_STATE"]).parent / "server.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("second world log\n" if world.SECOND_WORLD_ENV in env else "first world log\n")
+            return super().__call__(cmd, env)
+
+    res = _run(tmp_path, Logging(handoff=VERIFIED))
+    text = (res.report_dir / smoke.LOCAL_LOG).read_text()
+    assert text.index("first world log") < text.index("the second world's local AWS (P1, P2)") \
+        < text.index("second world log")
