@@ -548,6 +548,54 @@ def stop_leaked(state_file: Path, grace: float = 5.0) -> list[str]:
     return notes
 
 
+def stop_strays(state_files: list[Path], grace: float = 5.0, proc: Path = Path("/proc")) -> list[str]:
+    """Stop what the scenarios started and left behind besides the local AWS (after a Ctrl-C: a
+    terraform provider plugin whose terraform was killed mid-command is re-parented and keeps
+    running). Found by the isolated state file every process of this run inherits in its
+    environment (``LAKEGATE_LOCAL_STATE=<state file>``, set by :func:`child_env`); only ever
+    called for this run's own temporary state files, after its children ended. One note per
+    process stopped; an empty list is the expected outcome."""
+    wanted = {f"LAKEGATE_LOCAL_STATE={f}".encode() for f in state_files}
+    me = os.getpid()
+    found: dict[int, str] = {}
+    for entry in proc.glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == me:
+            continue
+        try:
+            if (entry / "stat").read_text().split(")")[-1].split()[0] == "Z":
+                continue
+            if not wanted & set((entry / "environ").read_bytes().split(b"\0")):
+                continue
+            found[pid] = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+    notes = []
+    for pid, name in sorted(found.items()):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        notes.append(f"stopped {Path(name).name} (pid {pid}), left running by the scenarios")
+    deadline = time.monotonic() + grace
+    for pid in found:
+        while time.monotonic() < deadline and _alive(pid, proc):
+            time.sleep(0.05)
+        if _alive(pid, proc):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return notes
+
+
+def _alive(pid: int, proc: Path) -> bool:
+    try:
+        return (proc / str(pid) / "stat").read_text().split(")")[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 # --- decision -----------------------------------------------------------------------------------
 
 def exit_code_for(decision: str, pytest_rc: int) -> int:
@@ -708,6 +756,9 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             notes += stop_leaked(state_file)
         if second_state is not None:
             notes += stop_leaked(second_state)
+        if scratch is not None and state_file is not None:   # this run's own temporary state files only
+            notes += stop_strays([state_file.resolve()] + [p.resolve() for p in (second_state,) if p is not None]
+                                 + [scratch.resolve() / "local-again" / "state.json"])
         if scratch is not None:
             log = scratch / "local" / "server.log"
             if log.exists():

@@ -523,3 +523,29 @@ def test_both_local_aws_logs_end_up_in_the_report(tmp_path):
     text = (res.report_dir / smoke.LOCAL_LOG).read_text()
     assert text.index("first world log") < text.index("the second world's local AWS (P1, P2)") \
         < text.index("second world log")
+
+
+def test_strays_of_this_run_are_stopped_and_nothing_else(tmp_path):
+    """A process that inherited this run's state file (a provider plugin left by a killed
+    terraform) is stopped; one with another state file is not touched."""
+    import os
+    import subprocess
+    import sys
+
+    ours, other = tmp_path / "run" / "local" / "state.json", tmp_path / "user" / "state.json"
+    procs = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                              env=dict(os.environ, LAKEGATE_LOCAL_STATE=str(path))) for path in (ours, other)]
+    try:
+        deadline = time.monotonic() + 20   # the environment is readable once the child has exec'd
+        while time.monotonic() < deadline and b"LAKEGATE_LOCAL_STATE" not in Path(
+                f"/proc/{procs[0].pid}/environ").read_bytes():
+            time.sleep(0.05)
+        notes = smoke.stop_strays([ours], grace=5)
+        assert procs[0].wait(timeout=10) is not None
+        assert len(notes) == 1 and f"pid {procs[0].pid}" in notes[0]
+        assert procs[1].poll() is None                        # not ours: still running
+        assert smoke.stop_strays([ours], grace=1) == []       # nothing left
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
