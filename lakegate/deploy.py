@@ -63,12 +63,17 @@ class DeployResult:
     apply_seconds: float = 0.0
     upload_seconds: float = 0.0
     cache: str = "off"          # "off" | "miss" (full apply, saved) | "hit" (restored, then planned) | "skipped: why"
-    cache_plan: str | None = None  # on a hit: "empty" (nothing to apply) or "applied" (that plan was applied)
+    cache_plan: str | None = None  # on a hit: "empty" (nothing to apply), "applied" (that plan was applied) or
+    #                                "verified" (restored without a plan: verified earlier in this run)
     tf_state: str | None = None  # the local target's Terraform state file (lakegate local snapshot keeps it)
     driver: Any = field(default=None, repr=False, compare=False)  # the TerraformDriver (not saved)
     # with show_state=True on a cache hit: (sha256 of the state file it shows, `terraform show -json`
     # of it), made while the plan ran; use it only while the state file still has that digest
     state_document: tuple[str, dict] | None = field(default=None, repr=False, compare=False)
+    # the deploy-cache entry this deploy restored ("hit") or saved ("miss"), and the sha256 of its
+    # Terraform state: what a second world of the same run may restore (:func:`verified_entry`)
+    cache_entry: str | None = None
+    cache_tfstate_sha256: str | None = None
 
     def shown_state(self) -> dict | None:
         """``terraform show -json`` of the current state when it was already made for exactly
@@ -216,12 +221,15 @@ def _prune(root: Path, keep: int = CACHE_KEEP) -> None:
 
 def _apply_with_cache(driver: Any, st: localenv.LocalState,
                       cache: bool | str | Path | None,
-                      shown: dict[str, Any] | None = None) -> tuple[str, str | None]:
+                      shown: dict[str, Any] | None = None,
+                      info: dict[str, Any] | None = None) -> tuple[str, str | None]:
     """``driver.apply()``, restoring / saving the deploy cache around it (module doc).
 
     ``shown``: on a hit, ``terraform show -json`` of the restored state is made while the plan
     runs, into ``shown['doc']`` (see :func:`_show_state_meanwhile`).
-    Returns (what the cache did, on a hit whether the plan was "empty" or "applied")."""
+    Returns (what the cache did, on a hit whether the plan was "empty" or "applied");
+    ``info['entry']``: the entry restored or saved."""
+    info = {} if info is None else info
     root = cache_root(driver, cache)
     if root is None:
         driver.apply()
@@ -241,6 +249,7 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
         driver.copy_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(entry / TFSTATE_FILE, tfstate)
         os.utime(entry)
+        info["entry"] = entry
         # The restored local AWS is, object for object, the one the saved apply left, and the
         # Terraform state is the one that apply wrote while reading those objects back: a refresh
         # would read the same answers again (module doc). So plan against the recorded state
@@ -271,15 +280,78 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
                 tmp.rename(entry)   # atomic: readers see a complete entry or none
             except OSError:         # another run saved the same key first: keep theirs
                 shutil.rmtree(tmp, ignore_errors=True)
+        if _file_sha256(entry / TFSTATE_FILE) == _file_sha256(tfstate):
+            info["entry"] = entry   # the entry holds exactly what this apply made
         _prune(root)
     return "miss", None
+
+
+def _restore_verified(driver: Any, st: localenv.LocalState, entry: Path, tfstate_sha256: str) -> None:
+    """Restore the deploy-cache ``entry`` into the pristine local AWS ``st`` without a plan: the
+    caller knows that, in this same run, the entry was verified against this configuration (its
+    verification plan was empty) or saved right after a full apply of it (:func:`verified_entry`).
+    Fails closed: a server that already served requests or was restored, a missing entry, or an
+    entry whose Terraform state is not the one verified (replaced or pruned meanwhile) is an error
+    before anything is restored."""
+    health = localenv.health(st.endpoint) or {}
+    if health.get("requests") != 0 or health.get("restored_from"):
+        raise LakegateError("the local AWS is not pristine (it served requests or was restored), so the "
+                            "verified deploy-cache entry cannot be restored into it", where=st.endpoint,
+                            fix="restore into a freshly started local AWS")
+    if not (entry / SNAPSHOT_FILE).is_file() or _file_sha256(entry / TFSTATE_FILE) != tfstate_sha256:
+        raise LakegateError("the deploy-cache entry verified in this run is gone or was replaced",
+                            where=str(entry), fix="run again (a new deploy verifies the entry again)")
+    localenv.restore_snapshot(st, entry / SNAPSHOT_FILE)
+    tfstate = driver.copy_dir / TFSTATE_FILE
+    driver.copy_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(entry / TFSTATE_FILE, tfstate)
+    if _file_sha256(tfstate) != tfstate_sha256:
+        raise LakegateError("the Terraform state restored from the deploy cache changed while it was copied",
+                            where=str(entry), fix="run again")
+
+
+def verified_entry(res: DeployResult) -> tuple[str, str] | None:
+    """(entry, sha256 of its Terraform state) when the local AWS ``res`` deployed is, object for
+    object, that deploy-cache entry: a hit whose verification plan was empty, or a miss whose full
+    apply was saved as the entry. None otherwise (a plan was applied on top, no cache, ...)."""
+    if not res.cache_entry or not res.cache_tfstate_sha256:
+        return None
+    if res.cache == "miss" or (res.cache == "hit" and res.cache_plan in ("empty", "verified")):
+        return res.cache_entry, res.cache_tfstate_sha256
+    return None
+
+
+def find_entry(tf_dir: Path, state_path: Path | None = None, work_dir: Path | None = None,
+               variables: dict | None = None, cache: bool | str | Path | None = None) -> tuple[str, str] | None:
+    """(entry, sha256 of its Terraform state) of the deploy-cache entry a deploy of ``tf_dir``
+    into the running local AWS would restore now, or None (no cache, no complete entry, a server
+    that is not pristine). Nothing is restored or planned: whether the entry still matches the
+    configuration is what a deploy's verification plan decides (the scenarios' second world
+    restores it early and counts its results only once the first world verified that entry)."""
+    from lakegate.terraform import TerraformDriver
+
+    st = localenv.load_state(state_path)
+    driver = TerraformDriver(tf_dir, target="local", endpoint=st.endpoint, work_dir=work_dir, variables=variables)
+    root = cache_root(driver, cache)
+    if root is None or cache == REFRESH:
+        return None
+    health = localenv.health(st.endpoint) or {}
+    code = str(health.get("code_sha256") or "")
+    if health.get("requests") != 0 or health.get("restored_from") or not code:
+        return None
+    entry = root / cache_key(driver, code)
+    digest = _file_sha256(entry / TFSTATE_FILE)
+    if not (entry / SNAPSHOT_FILE).is_file() or digest is None:
+        return None
+    return str(entry), digest
 
 
 def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                  state_path: Path | None = None, work_dir: Path | None = None,
                  variables: dict | None = None, cache: bool | str | Path | None = None,
                  seed_dir: Path | None = None, workflow: str | None = None,
-                 region: str | None = None, show_state: bool = False) -> DeployResult:
+                 region: str | None = None, show_state: bool = False,
+                 verified: tuple[str | Path, str] | None = None) -> DeployResult:
     """Apply ``tf_dir`` into the running local AWS and upload bronze data; see the module doc.
 
     ``seed_dir`` (a user's pipeline, ``[environments.NAME] seed``): upload those files below the
@@ -294,7 +366,12 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
     the verification plan runs (two terraform processes side by side instead of one after the
     other) and keep it in the cache entry, or take the one an earlier hit kept there
     (:func:`_saved_show`); :meth:`DeployResult.shown_state` returns it while the state file is
-    unchanged."""
+    unchanged.
+
+    ``verified``: (entry, sha256 of its Terraform state) from :func:`verified_entry` of another
+    deploy of the same configuration in the same run (the scenarios' second world): that entry is
+    restored into this pristine local AWS without a verification plan of its own
+    (:func:`_restore_verified`; ``cache`` is then not used)."""
     from lakegate.terraform import TerraformDriver
 
     st = localenv.load_state(state_path)
@@ -302,7 +379,13 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                              variables=variables)
     t0 = time.perf_counter()
     shown: dict[str, Any] | None = {} if show_state else None
-    cache_state, cache_plan = _apply_with_cache(driver, st, cache, shown)
+    info: dict[str, Any] = {}
+    if verified is not None:
+        _restore_verified(driver, st, Path(verified[0]), verified[1])
+        cache_state, cache_plan = "hit", "verified"
+        info["entry"] = Path(verified[0])
+    else:
+        cache_state, cache_plan = _apply_with_cache(driver, st, cache, shown, info)
     # what `terraform output -json` prints, read from the local state file the apply just wrote
     # (one terraform start-up less); `terraform output` when there is no such file
     outputs = driver.state_outputs()
@@ -312,6 +395,9 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                        apply_seconds=round(time.perf_counter() - t0, 2), cache=cache_state,
                        cache_plan=cache_plan,
                        tf_state=str(driver.copy_dir / TFSTATE_FILE))
+    if info.get("entry") is not None:
+        res.cache_entry = str(info["entry"])
+        res.cache_tfstate_sha256 = _file_sha256(Path(info["entry"]) / TFSTATE_FILE)
     res.driver = driver
     res.state_document = (shown or {}).get("doc")
     folder = localenv.state_path(state_path).parent

@@ -14,7 +14,9 @@ Flow of :func:`run_smoke`:
    readable ``--plan``, pytest/pytest-bdd and the shipped scenarios present) — bad input is a
    :class:`LakegateError` (exit 2) before anything runs;
 2. clear the previous run's evidence in the report directory, write the run metadata;
-3. run pytest through an injectable *runner* (tests use a fake one);
+3. run pytest through an injectable *runner* (tests use a fake one); a full local run uses two
+   children side by side, each with its own local AWS (:func:`two_worlds`, "two worlds" below and
+   in lakegate/scenarios/steps/world.py), the second one's evidence merged only once confirmed;
 4. for the local environment: check that no local AWS server started for this run is still alive
    (the world stops what it starts; if it did not, we stop it by PID and say so);
 5. render the reports (:func:`lakegate.reports.write_all`, idempotent with the plugin's own
@@ -247,6 +249,132 @@ def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
         raise
 
 
+# --- two worlds: the second core -------------------------------------------------------------------
+
+#: Scenarios a full local rehearsal runs in a second world (its own local AWS, restored from the
+#: deploy-cache entry the first world verifies in this run; steps/world.py "two worlds"), side by
+#: side with the others in the first world, in the order they have there. Problem 2 is the
+#: rehearsal's longest scenario by far (its runbook fix is a real ``terraform apply`` with a
+#: refresh of every resource, then an IAM wait and a recovery); Problem 1 goes with it to even
+#: out the two worlds (first world: the world's deploy and its verification plan, features 01-03,
+#: P3-P5, S1; second: restore, bronze crawl + workflow run, P1, P2). Both start where the first
+#: world leaves them today: after the bronze crawl and the workflow run of features 01-03 (P1
+#: reuses that crawl), P2 after P1's recovery, i.e. healthy again after a workflow run. The
+#: scenarios and their steps are lakegate's, not the user's, so the choice does not depend on
+#: the pipeline under test.
+SECOND_WORLD_ITEMS: tuple[str, ...] = ("P1", "P2")
+#: Niceness of the second world's child (and of what it starts: its local AWS, its terraform):
+#: the first world's deploy and verification plan are the run's critical path, so when both
+#: worlds want a CPU the first one gets it (bench/RESULTS.md, "Session 5, rehearsal").
+SECOND_WORLD_NICE = 5
+NICE_ENV = "LAKEGATE_SECOND_WORLD_NICE"   # another niceness (0-19) for the second world's child
+
+
+def second_world_nice(base_env: dict[str, str]) -> int:
+    value = base_env.get(NICE_ENV, "").strip()
+    if not value:
+        return SECOND_WORLD_NICE
+    if not value.isdigit() or int(value) > 19:
+        raise LakegateError(f"{NICE_ENV} must be a niceness from 0 to 19 (got {value!r})", where=NICE_ENV,
+                            fix=f"unset {NICE_ENV} (default {SECOND_WORLD_NICE}) or set e.g. {NICE_ENV}=0")
+    return int(value)
+#: ``1`` runs every scenario in one world, one after the other (as before session 5).
+WORLDS_ENV = "LAKEGATE_SMOKE_WORLDS"
+SECOND_LOG_HEADER = "\n----- the second world's local AWS ({items}) -----\n"
+
+
+def two_worlds(env_is_local: bool, tags: str | None, keep: bool, base_env: dict[str, str],
+               cpus: int | None = None) -> bool:
+    """Whether this run uses a second world: a full run (no ``-m``: with a selection, what a
+    scenario finds depends on what else was selected, so it runs as selected, in one world) of
+    the local environment, without ``--keep`` (one kept local AWS), on more than one CPU, unless
+    ``LAKEGATE_SMOKE_WORLDS=1``. A live environment is one environment: never split."""
+    value = base_env.get(WORLDS_ENV, "").strip()
+    if value and value not in ("1", "2"):
+        raise LakegateError(f"{WORLDS_ENV} must be 1 or 2 (got {value!r})", where=WORLDS_ENV,
+                            fix=f"unset {WORLDS_ENV} or set it to 1 (one world) or 2 (two worlds)")
+    if value == "1" or not env_is_local or tags is not None or keep or not SECOND_WORLD_ITEMS:
+        return False
+    return (cpus if cpus is not None else (os.cpu_count() or 1)) >= 2
+
+
+def split_tags(items: tuple[str, ...] = SECOND_WORLD_ITEMS) -> tuple[str, str]:
+    """``-m`` expressions of the first and the second world's children."""
+    either = " or ".join(items)
+    return f"not ({either})", f"({either})"
+
+
+def combine_exit_codes(first: int, second: int) -> int:
+    """pytest exit code of the run from its two children: the first abnormal one (interrupted,
+    internal or usage error), else failed when either failed. A second world that selected no
+    scenario (5) adds nothing: its items are then missing from the evidence, which is NO-GO."""
+    if second == PYTEST_NO_TESTS:
+        return first
+    for code in (PYTEST_INTERRUPTED, PYTEST_INTERNAL_ERROR, PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
+        if code in (first, second):
+            return code
+    return max(first, second)
+
+
+class _QuietChild:
+    """The second world's pytest child: its output (masked) is kept and printed after the first
+    world's, so the two never interleave; ``stop`` ends it on Ctrl-C like the first one."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str], nice: int = 0) -> None:
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     errors="replace", bufsize=1,
+                                     preexec_fn=(lambda: os.nice(nice)) if nice else None)
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, name="lakegate-smoke-second", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        from lakegate.masking import mask_text
+
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(mask_text(line))
+
+    def wait(self, timeout: float | None = None) -> tuple[int, str]:
+        rc = self.proc.wait(timeout=timeout)
+        self._thread.join(timeout=10)
+        return rc, "".join(self.lines)
+
+    def stop(self, grace: float = 60.0) -> None:
+        """After Ctrl-C (the child got the same SIGINT): give it ``grace`` s to tear down, then
+        kill it (its local AWS follows its owner; ``stop_leaked`` makes sure)."""
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._thread.join(timeout=10)
+
+
+class _RunnerChild:
+    """The second world's child through an injected runner (tests), in a thread."""
+
+    def __init__(self, runner: Runner, cmd: list[str], env: dict[str, str]) -> None:
+        self._box: dict[str, Any] = {}
+        self._thread = threading.Thread(target=self._run, args=(runner, cmd, env), daemon=True)
+        self._thread.start()
+
+    def _run(self, runner: Runner, cmd: list[str], env: dict[str, str]) -> None:
+        try:
+            self._box["ok"] = runner(cmd, env)
+        except BaseException as err:  # noqa: BLE001 - re-raised by wait()
+            self._box["err"] = err
+
+    def wait(self, timeout: float | None = None) -> tuple[int, str]:
+        self._thread.join(timeout)
+        if "err" in self._box:
+            raise self._box["err"]
+        return self._box.get("ok", (PYTEST_INTERRUPTED, "the second world did not finish"))
+
+    def stop(self, grace: float = 60.0) -> None:
+        self._thread.join(grace)
+
+
 def check_plan_file(path: Path) -> None:
     """``--plan``: the JSON of the applied plan (``terraform show -json PLANFILE``). It is read by
     the scenarios in place and never copied next to the reports (it may hold sensitive values)."""
@@ -420,6 +548,54 @@ def stop_leaked(state_file: Path, grace: float = 5.0) -> list[str]:
     return notes
 
 
+def stop_strays(state_files: list[Path], grace: float = 5.0, proc: Path = Path("/proc")) -> list[str]:
+    """Stop what the scenarios started and left behind besides the local AWS (after a Ctrl-C: a
+    terraform provider plugin whose terraform was killed mid-command is re-parented and keeps
+    running). Found by the isolated state file every process of this run inherits in its
+    environment (``LAKEGATE_LOCAL_STATE=<state file>``, set by :func:`child_env`); only ever
+    called for this run's own temporary state files, after its children ended. One note per
+    process stopped; an empty list is the expected outcome."""
+    wanted = {f"LAKEGATE_LOCAL_STATE={f}".encode() for f in state_files}
+    me = os.getpid()
+    found: dict[int, str] = {}
+    for entry in proc.glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == me:
+            continue
+        try:
+            if (entry / "stat").read_text().split(")")[-1].split()[0] == "Z":
+                continue
+            if not wanted & set((entry / "environ").read_bytes().split(b"\0")):
+                continue
+            found[pid] = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+    notes = []
+    for pid, name in sorted(found.items()):
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        notes.append(f"stopped {Path(name).name} (pid {pid}), left running by the scenarios")
+    deadline = time.monotonic() + grace
+    for pid in found:
+        while time.monotonic() < deadline and _alive(pid, proc):
+            time.sleep(0.05)
+        if _alive(pid, proc):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return notes
+
+
+def _alive(pid: int, proc: Path) -> bool:
+    try:
+        return (proc / str(pid) / "stat").read_text().split(")")[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 # --- decision -----------------------------------------------------------------------------------
 
 def exit_code_for(decision: str, pytest_rc: int) -> int:
@@ -492,30 +668,109 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
         else:           # an isolated one: never touch a local AWS the user is running
             scratch = Path(tempfile.mkdtemp(prefix="lakegate-smoke-"))
             state_file = scratch / "local" / "state.json"
-    cmd = pytest_command(steps, ini, env.name, report_dir, tags, opts.rows, opts.keep,
-                         plan=opts.plan.resolve() if opts.plan is not None else None)
-    child = child_env(dict(os.environ if base_env is None else base_env), state_file)
+    base = dict(os.environ if base_env is None else base_env)
+    plan_arg = opts.plan.resolve() if opts.plan is not None else None
+    split = scratch is not None and two_worlds(env.is_local, tags, opts.keep, base)
+    nice = second_world_nice(base) if split else 0
+    second_state: Path | None = None
+    second_cmd: list[str] = []
+    second_env: dict[str, str] = {}
+    second_dir = Path()
+    handoff: Path | None = None
+    if split:
+        from lakegate.scenarios.steps.world import HANDOFF_ENV, SECOND_WORLD_ENV
+
+        first_tags, second_tags = split_tags()
+        assert scratch is not None
+        handoff = scratch / "handoff.json"
+        second_state = scratch / "local-second" / "state.json"
+        cmd = pytest_command(steps, ini, env.name, report_dir, first_tags, opts.rows, opts.keep, plan=plan_arg)
+        child = child_env(base, state_file)
+        child[HANDOFF_ENV] = str(handoff)
+        # its evidence counts only once it is confirmed (below): written aside, merged then
+        second_dir = scratch / "second-evidence"
+        second_cmd = pytest_command(steps, ini, env.name, second_dir, second_tags, opts.rows, opts.keep, plan=plan_arg)
+        second_env = child_env(base, second_state)
+        second_env[SECOND_WORLD_ENV] = str(handoff)
+    else:
+        cmd = pytest_command(steps, ini, env.name, report_dir, tags, opts.rows, opts.keep, plan=plan_arg)
+        child = child_env(base, state_file)
 
     notes: list[str] = []
     endpoint: str | None = None
     interrupted = False
+    second: _QuietChild | _RunnerChild | None = None
+    waited = False
     try:
+        if split:
+            second = _QuietChild(second_cmd, second_env, nice=nice) if runner is subprocess_runner \
+                else _RunnerChild(runner, second_cmd, second_env)
         if state_file is not None:
             with StateWatcher(state_file) as watch:
                 rc, tail = runner(cmd, child)
             endpoint = watch.endpoint
         else:
             rc, tail = runner(cmd, child)
+        if second is not None:
+            assert handoff is not None
+            if not handoff.exists():   # the first world ended without deploying: do not wait for it
+                from lakegate.scenarios.steps.world import write_handoff
+
+                write_handoff(handoff, why=f"the first world's pytest exited ({rc}) without a handoff")
+            rc2, out2 = second.wait()
+            waited = True
+            if isinstance(second, _QuietChild):
+                sys.stdout.write(f"----- the second world ({', '.join(SECOND_WORLD_ITEMS)}) -----\n{out2}")
+                sys.stdout.flush()
+            from lakegate.scenarios.steps.world import second_world_confirmed
+
+            confirmed, why = second_world_confirmed(handoff)
+            if confirmed:
+                for record in evidence.load(second_dir):
+                    evidence.append(report_dir, record)
+            else:   # fail closed: its scenarios again, in a world that deploys (and verifies) by itself
+                notes.append(f"{why}; its scenarios ({', '.join(SECOND_WORLD_ITEMS)}) ran again in a world "
+                             "of their own, after the others")
+                again = scratch / "handoff-again.json"
+                from lakegate.scenarios.steps.world import SECOND_WORLD_ENV, write_handoff
+
+                write_handoff(again, why=why)
+                again_state = scratch / "local-again" / "state.json"
+                again_env = child_env(base, again_state)
+                again_env[SECOND_WORLD_ENV] = str(again)
+                again_cmd = pytest_command(steps, ini, env.name, report_dir, split_tags()[1], opts.rows, opts.keep,
+                                           plan=plan_arg)
+                try:
+                    rc2, out2 = runner(again_cmd, again_env)
+                finally:
+                    notes += stop_leaked(again_state)
+            tail = tail if rc != PYTEST_OK or rc2 in (PYTEST_OK, PYTEST_NO_TESTS) else out2[-4000:]
+            rc = combine_exit_codes(rc, rc2)
     except KeyboardInterrupt:
         interrupted = True
         raise
     finally:   # also on Ctrl-C: never leave this run's local AWS behind
+        if second is not None and not waited:
+            second.stop(grace=60.0 if interrupted else 0.0)
         if state_file is not None and not opts.keep:
             notes += stop_leaked(state_file)
+        if second_state is not None:
+            notes += stop_leaked(second_state)
+        if scratch is not None and state_file is not None:   # this run's own temporary state files only
+            notes += stop_strays([state_file.resolve()] + [p.resolve() for p in (second_state,) if p is not None]
+                                 + [scratch.resolve() / "local-again" / "state.json"])
         if scratch is not None:
             log = scratch / "local" / "server.log"
             if log.exists():
                 shutil.copyfile(log, report_dir / LOCAL_LOG)
+            for folder, what in (("local-second", ", ".join(SECOND_WORLD_ITEMS)),
+                                 ("local-again", ", ".join(SECOND_WORLD_ITEMS) + ", run again")):
+                log2 = scratch / folder / "server.log"
+                if log2.exists():
+                    with open(report_dir / LOCAL_LOG, "a", encoding="utf-8", errors="replace") as out, \
+                            open(log2, encoding="utf-8", errors="replace") as src:
+                        out.write(SECOND_LOG_HEADER.format(items=what))
+                        shutil.copyfileobj(src, out)
             shutil.rmtree(scratch, ignore_errors=True)
         # the child does not render (--lakegate-no-render): on Ctrl-C keep the partial reports
         # it used to leave (items not reached are NOT RUN)

@@ -39,6 +39,8 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.chdir(work)
     monkeypatch.delenv("LAKEGATE_CONFIG", raising=False)
     monkeypatch.setenv("LAKEGATE_LOCAL_STATE", str(tmp_path / "user-state" / "state.json"))
+    # one pytest child per run here; the two-world split is tested in test_smoke_worlds.py
+    monkeypatch.setenv(smoke.WORLDS_ENV, "1")
     return work
 
 

@@ -11,6 +11,10 @@ Nothing the world writes for a live environment goes to the report directory: pl
 hold sensitive values in clear) live in a temporary folder removed at the end of the session, and
 backups of bookmarks and catalog tables go to the backup folder (``LAKEGATE_BACKUP_DIR``, default
 ``.lakegate/backups/<env>`` under the current directory), where they outlive the run.
+
+A full local ``lakegate smoke`` runs two worlds side by side, each in its own pytest child and
+local AWS ("two worlds" below, lakegate/smoke.py): the second one restores the deploy-cache entry
+the first one verifies, replays the bronze crawl and the workflow run, and runs P1 and P2.
 """
 
 from __future__ import annotations
@@ -227,23 +231,156 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
     return _Background(plan_and_review)
 
 
+# --- two worlds in one run (``lakegate smoke --env local``, lakegate/smoke.py) -------------------
+# The first world (the usual one) writes, once its deploy is done, which deploy-cache entry its
+# local AWS is (``HANDOFF_ENV``: a JSON file). A second world (``SECOND_WORLD_ENV``: the path of
+# that file) runs the scenarios ``lakegate smoke`` gave it in its own local AWS: it waits for the
+# handoff, restores exactly that entry (verified in this run, so no verification plan of its own;
+# lakegate.deploy.verified_entry) and seeds the same data, then runs the world's shared actions
+# the first world's features 01-03 run before the diagnosis scenarios (the bronze crawl and the
+# workflow run), so its scenarios find the environment as they would after them. When there is no
+# usable handoff (the first world's deploy failed, applied a plan on top of the entry, had no
+# cache, or its process ended without one) it deploys by itself, verification plan included.
+HANDOFF_ENV = "LAKEGATE_WORLD_HANDOFF"
+SECOND_WORLD_ENV = "LAKEGATE_SECOND_WORLD"
+HANDOFF_TIMEOUT_ENV = "LAKEGATE_WORLD_HANDOFF_TIMEOUT"
+
+
+def write_handoff(path: Path, deployed: Any = None, why: str = "") -> None:
+    """The first world's handoff: the verified deploy-cache entry, or why there is none."""
+    import json
+
+    from lakegate.deploy import verified_entry
+
+    found = verified_entry(deployed) if deployed is not None else None
+    doc: dict[str, Any] = {"usable": found is not None}
+    if found is not None:
+        doc["entry"], doc["tfstate_sha256"] = found
+    else:
+        doc["why"] = why or (f"the first world's deploy was cache {deployed.cache!r}"
+                             f"{' (plan ' + str(deployed.cache_plan) + ')' if deployed.cache_plan else ''}"
+                             if deployed is not None else "the first world did not deploy")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.replace(path)   # atomic: the second world reads all of it or nothing
+
+
+def read_handoff(path: Path, timeout: float, poll: float = 0.1) -> dict[str, Any]:
+    """Wait for the first world's handoff (at most ``timeout`` s); unusable when it never comes
+    or cannot be read."""
+    import json
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if path.exists():
+            try:
+                doc = json.loads(path.read_text())
+            except (OSError, ValueError) as err:
+                return {"usable": False, "why": f"the handoff {path} cannot be read: {err}"}
+            if isinstance(doc, dict) and (doc.get("usable") is False or (
+                    isinstance(doc.get("entry"), str) and isinstance(doc.get("tfstate_sha256"), str))):
+                return doc
+            return {"usable": False, "why": f"the handoff {path} is not one the first world writes"}
+        if time.monotonic() >= deadline:
+            return {"usable": False, "why": f"no handoff from the first world within {timeout:.0f} s"}
+        time.sleep(poll)
+
+
+def restored_path(handoff: Path) -> Path:
+    """Where the second world says which entry it restored (next to the handoff)."""
+    return handoff.with_name(handoff.name + ".second.json")
+
+
+def write_restored(handoff: Path, verified: tuple[str, str] | None, why: str = "") -> None:
+    """The second world's record of its deploy: the entry it restored, or that it deployed (and
+    verified) by itself (``verified`` None, no ``why``), or why it did not deploy."""
+    import json
+
+    if verified is not None:
+        doc: dict[str, Any] = {"entry": verified[0], "tfstate_sha256": verified[1]}
+    else:
+        doc = {"self_verified": not why, **({"why": why} if why else {})}
+    path = restored_path(handoff)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.replace(path)
+
+
+def second_world_confirmed(handoff: Path) -> tuple[bool, str]:
+    """Whether the second world's results count: it restored exactly the entry the first world
+    verified in this run (same entry, same Terraform state), or deployed and verified by itself."""
+    import json
+
+    try:
+        restored = json.loads(restored_path(handoff).read_text())
+    except (OSError, ValueError):
+        return False, "the second world did not say what it deployed"
+    if not isinstance(restored, dict):
+        return False, "the second world's record is not one it writes"
+    if restored.get("self_verified") is True:
+        return True, "the second world deployed and verified by itself"
+    if "entry" not in restored:
+        return False, str(restored.get("why") or "the second world did not deploy")
+    doc = read_handoff(handoff, timeout=0)
+    if not doc.get("usable"):
+        return False, f"the first world verified no deploy-cache entry: {doc.get('why')}"
+    if (doc.get("entry"), doc.get("tfstate_sha256")) != (restored.get("entry"), restored.get("tfstate_sha256")):
+        return False, "the second world restored another deploy-cache entry than the one the first world verified"
+    return True, "the second world restored the entry the first world verified"
+
+
+def _second_world_entry(env: Environment, handoff: Path, work_dir: Path) -> tuple[str, str] | None:
+    """The entry the second world restores: the first world's, when its handoff is already
+    there; else the entry a deploy would restore now, without waiting for the first world's
+    verification plan (its results count only once that plan verified the same entry:
+    :func:`second_world_confirmed`, checked by ``lakegate smoke``); else, with no entry yet,
+    the first world's once it is deployed. None: deploy by itself, verification plan included."""
+    from lakegate.deploy import find_entry
+
+    if not handoff.exists():
+        try:
+            found = find_entry(env.terraform_dir(), work_dir=work_dir)
+        except Exception:  # noqa: BLE001 - no early entry: wait for the first world's
+            found = None
+        if found is not None:
+            return found
+    doc = read_handoff(handoff, float(os.environ.get(HANDOFF_TIMEOUT_ENV) or 3600))
+    return (doc["entry"], doc["tfstate_sha256"]) if doc.get("usable") else None
+
+
 def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment | None = None) -> World:
     env = env if env is not None else get_environment("local")
     plan_file = _plan_option(config)
     scratch = Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
-    offline_plan = _start_offline_plan(env, plan_file, scratch)
+    second = os.environ.get(SECOND_WORLD_ENV)
+    handoff = os.environ.get(HANDOFF_ENV)
+    # the second world runs no BA2/BA3: the gate's plan is made only if a step asks (gate_result)
+    offline_plan = None if second else _start_offline_plan(env, plan_file, scratch)
     try:
-        return _deployed_local_world(config, request, env, plan_file, scratch, offline_plan)
-    except BaseException:
+        world = _deployed_local_world(config, request, env, plan_file, scratch, offline_plan,
+                                      peer=Path(second) if second else None)
+    except BaseException as err:
+        if handoff:
+            write_handoff(Path(handoff), why=f"the first world's deploy failed: {type(err).__name__}")
         if offline_plan is not None:
             offline_plan.wait()
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+    if handoff:
+        write_handoff(Path(handoff), world._deployed)
+    if second:
+        try:
+            world.workflow_run()   # what features 01-03 leave: bronze crawled, one workflow run
+        except BaseException:
+            world.close()
+            raise
+    return world
 
 
 def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment,
                           plan_file: Path | None, scratch: Path,
-                          offline_plan: _Background | None) -> World:
+                          offline_plan: _Background | None, peer: Path | None = None) -> World:
     from lakegate import localenv
     from lakegate.deploy import deploy_local
 
@@ -260,9 +397,19 @@ def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest,
         state = localenv.start(exit_with_pid=os.getpid())  # never outlive a killed test run
         if not config.getoption("--lakegate-keep"):
             request.addfinalizer(lambda: localenv.stop())
-    res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
-                       work_dir=state_dir / "terraform", show_state=True,
-                       **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
+    verified = None
+    if peer is not None:   # the second world
+        verified = _second_world_entry(env, peer, state_dir / "terraform")
+    try:
+        res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
+                           work_dir=state_dir / "terraform", show_state=peer is None, verified=verified,
+                           **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
+    except BaseException:
+        if peer is not None:
+            write_restored(peer, None, why="the second world's deploy failed")
+        raise
+    if peer is not None:
+        write_restored(peer, verified)
     clients = Clients(env, endpoint=state.endpoint)
     names = names_for(res.outputs, clients, workflow=env.workflow)
     return World(env, clients, names, driver=res.driver, state_dir=state_dir, plan_file=plan_file,
