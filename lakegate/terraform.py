@@ -28,7 +28,8 @@ Why a working copy
 Why tftest, and why not for everything
     Command-line arguments (``-var k=v`` with JSON-encoded lists/maps, ``-no-color``,
     ``-input=false``, ``-auto-approve``) are built by the maintained ``tftest`` wrapper
-    (:func:`tftest.parse_args`). The binary itself is run here with :func:`subprocess.run`:
+    (:func:`tftest.parse_args`). The binary itself is run here (:func:`_run_group`: its own
+    process group, an interrupt passed on as SIGINT so its provider plugins never outlive it):
     ``tftest.TerraformTest.execute_command`` reads stderr only after stdout closes (a run with
     more than a pipe buffer of diagnostics would hang), has no timeout, and logs the full raw
     error at CRITICAL level, which would print terraform's output a second time. Its
@@ -51,6 +52,7 @@ Targets
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import json
@@ -58,6 +60,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -427,6 +430,76 @@ def _prune_parse_cache(folder: Path, keep: int = PARSE_CACHE_KEEP) -> None:
             pass
 
 
+#: seconds terraform gets to stop after an interrupt (it saves its state and stops its provider
+#: plugins) before it and everything in its process group are killed
+STOP_GRACE_ENV = "LAKEGATE_TF_STOP_GRACE"
+DEFAULT_STOP_GRACE_S = 20.0
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def _run_group(cmd: list[str], *, cwd: Path, env: dict[str, str],
+               timeout: float) -> subprocess.CompletedProcess:
+    """Run terraform in a process group of its own, so that nothing it starts outlives it.
+
+    Terraform starts its provider plugins as child processes, and go-plugin providers ignore
+    SIGINT: they stop when terraform tells them to. ``subprocess.run`` answers a Ctrl-C or a
+    timeout by SIGKILLing terraform alone, which left its ``terraform-provider-aws`` running
+    (found in session 5: still there 16 minutes later). Here an interrupt or a timeout is passed
+    on to terraform as SIGINT (what a terminal's Ctrl-C would give it: it stops its plugins and
+    saves its state), and whatever of its group is still there after the grace period
+    (``LAKEGATE_TF_STOP_GRACE``), or at a second interrupt, is SIGKILLed. A terraform started by a
+    background thread is stopped the same way when the process exits (``atexit``).
+    """
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            encoding="utf-8", errors="replace", start_new_session=True)
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:           # TimeoutExpired, KeyboardInterrupt, SystemExit, ...
+        _stop_group(proc)
+        raise
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            grace = float(os.environ.get(STOP_GRACE_ENV) or DEFAULT_STOP_GRACE_S)
+        except ValueError:
+            grace = DEFAULT_STOP_GRACE_S
+        _signal_group(proc.pid, signal.SIGINT)
+        try:
+            proc.communicate(timeout=max(grace, 0.0))
+        except BaseException:       # the grace ran out, or a second interrupt: no more waiting
+            pass
+    _signal_group(proc.pid, signal.SIGKILL)
+    try:
+        proc.communicate(timeout=10)
+    except BaseException:
+        pass
+
+
+@atexit.register
+def _stop_all() -> None:
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        _stop_group(proc)
+
+
 class TerraformDriver:
     """init / plan / apply / outputs / show_state / destroy of one Terraform dir for one target."""
 
@@ -603,8 +676,7 @@ class TerraformDriver:
         cmd = [str(self.binary), command, *args]
         log.debug("running %s in %s", cmd, self.copy_dir)
         try:
-            proc = subprocess.run(cmd, cwd=self.copy_dir, env=env, capture_output=True, text=True,
-                                  encoding="utf-8", errors="replace", timeout=timeout, check=False)
+            proc = _run_group(cmd, cwd=self.copy_dir, env=env, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise LakegateError(f"terraform {command} did not finish within {timeout:.0f} s",
                                 where=str(self.tf_dir),

@@ -639,3 +639,88 @@ def test_reference_pipeline_plans_offline(tmp_path: Path, capsys) -> None:
     assert {"aws_s3_bucket", "aws_glue_catalog_database", "aws_glue_job", "aws_glue_crawler"} <= types
     assert not (tf_dir / OVERRIDE_FILE).exists()
     assert {p: p.read_bytes() for p in tf_files} == tf_files  # nothing in terraform/ was rewritten
+
+
+# --------------------------------------------------------------------------- interrupts
+# A fake terraform that starts a "provider plugin" child which, like a go-plugin provider, ignores
+# SIGINT; on SIGINT terraform itself records it and exits (it would stop its plugins; this one
+# deliberately does not, so only the driver's group kill can end the child).
+INTERRUPTIBLE_TF = """#!/bin/sh
+case "$1" in
+  version) echo '{"terraform_version": "1.11.4"}'; exit 0 ;;
+  init) exit 0 ;;
+esac
+sh -c 'trap "" INT; echo $$ > "%(marks)s/plugin.pid"; exec sleep 300' &
+trap 'echo interrupted > "%(marks)s/terraform.int"; exit 130' INT
+echo started > "%(marks)s/terraform.started"
+while :; do sleep 0.1; done
+"""
+
+_INTERRUPT_DRIVER = """
+import sys
+from pathlib import Path
+from lakegate.errors import LakegateError
+from lakegate.terraform import TerraformDriver
+drv = TerraformDriver(Path(sys.argv[1]), work_dir=Path(sys.argv[2]))
+try:
+    drv.init()
+    drv._run("plan", stage="plan", fix="-")
+except LakegateError as err:
+    print(err.what, file=sys.stderr)
+    sys.exit(2)
+"""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.parametrize("how", ["interrupt", "timeout"])
+def test_an_interrupted_or_timed_out_terraform_leaves_no_plugin_running(tmp_path: Path, how: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir()
+    fake.write_text(INTERRUPTIBLE_TF % {"marks": marks})
+    fake.chmod(0o755)
+    env = dict(os.environ, **{TERRAFORM_ENV: str(fake), "LAKEGATE_TF_STOP_GRACE": "5"})
+    if how == "timeout":
+        env["LAKEGATE_TF_TIMEOUT"] = "3"
+    src = small_config(tmp_path / "tf")
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPT_DRIVER, str(src), str(tmp_path / "w")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (marks / "plugin.pid").exists() or not (marks / "terraform.started").exists():
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        plugin = int((marks / "plugin.pid").read_text())
+        assert _pid_alive(plugin)
+        if how == "interrupt":
+            proc.send_signal(signal.SIGINT)      # to lakegate's process only, as a supervisor would
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode != 0
+        # terraform was told (SIGINT, its graceful stop), not just killed ...
+        assert (marks / "terraform.int").read_text().strip() == "interrupted"
+        # ... and the plugin that ignored the interrupt did not outlive it
+        deadline = time.monotonic() + 10
+        while _pid_alive(plugin) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _pid_alive(plugin), f"provider plugin {plugin} still runs"
+        if how == "timeout":
+            assert "did not finish within 3 s" in err and "Traceback" not in err
+        else:
+            assert "KeyboardInterrupt" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
