@@ -36,6 +36,7 @@ import logging
 import os
 import re
 import secrets
+import sys
 import threading
 import time
 import traceback
@@ -542,6 +543,11 @@ def serve(port: int = 0, timing: str = "fast", time_scale: float = 1.0,
         server.serve_forever(poll_interval=0.2)
     finally:
         runtime.shutdown()
+        script_runtime = sys.modules.get("localaws.glue.script_runtime")   # loaded by a script run
+        if script_runtime is not None:
+            stopped = script_runtime.stop_all()
+            if stopped:
+                print(f"localaws: stopped {stopped} script run(s) in flight", flush=True)
         if state_file is not None:
             try:
                 current = json.loads(state_file.read_text())

@@ -219,6 +219,19 @@ def execute(ctx: Any, run: Any, kind: str, failed: type[Exception]) -> list[str]
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def stop_all() -> int:
+    """Stop every script run in flight (the server is shutting down); return how many.
+
+    Without this a stopping server waited for each run's driver to end (a Python-shell script
+    sleeping 40 s held ``SIGTERM`` for 42 s), and a server killed meanwhile left the driver and its
+    JVM running with nobody to read their result. Each run's poll loop then sees its process gone
+    and fails the run, as for a driver that died."""
+    procs = list(_PROCS.values())
+    for proc in procs:
+        _kill(proc)
+    return len(procs)
+
+
 def _kill(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGTERM)
