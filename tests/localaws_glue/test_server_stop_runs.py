@@ -22,13 +22,6 @@ time.sleep(600)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"
-
 
 def test_local_down_stops_a_script_run_in_flight(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
@@ -49,19 +42,19 @@ def test_local_down_stops_a_script_run_in_flight(tmp_path: Path) -> None:
                 script_pid = int(s3.get_object(Bucket="ops", Key="pid.txt")["Body"].read())
             except s3.exceptions.NoSuchKey:
                 time.sleep(0.2)
-        assert script_pid and _alive(script_pid), "the script never started"
+        assert script_pid and localenv.pid_alive(script_pid), "the script never started"
         assert glue.get_job_run(JobName="slow", RunId=run_id)["JobRun"]["JobRunState"] == "RUNNING"
 
         said = localenv.stop(state_file)
         assert said.startswith("stopped the local AWS"), said
-        assert not _alive(st.pid), "the server is still running"
+        assert not localenv.pid_alive(st.pid), "the server is still running"
         end = time.monotonic() + 10
-        while _alive(script_pid) and time.monotonic() < end:
+        while localenv.pid_alive(script_pid) and time.monotonic() < end:
             time.sleep(0.05)
-        assert not _alive(script_pid), f"the script run's process {script_pid} outlived the server"
+        assert not localenv.pid_alive(script_pid), f"the script run's process {script_pid} outlived the server"
         assert "stopped 1 script run(s) in flight" in (tmp_path / "server.log").read_text()
     finally:
         if localenv.read_state(state_file) is not None:
             localenv.stop(state_file)
-        if script_pid and _alive(script_pid):
+        if script_pid and localenv.pid_alive(script_pid):
             os.kill(script_pid, 9)

@@ -671,13 +671,6 @@ except LakegateError as err:
 """
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"
-
 
 @pytest.mark.parametrize("how", ["interrupt", "timeout"])
 def test_an_interrupted_or_timed_out_terraform_leaves_no_plugin_running(tmp_path: Path, how: str) -> None:
@@ -685,6 +678,8 @@ def test_an_interrupted_or_timed_out_terraform_leaves_no_plugin_running(tmp_path
     import subprocess
     import sys
     import time
+
+    from lakegate.localenv import pid_alive
 
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -704,7 +699,7 @@ def test_an_interrupted_or_timed_out_terraform_leaves_no_plugin_running(tmp_path
             assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
             time.sleep(0.05)
         plugin = int((marks / "plugin.pid").read_text())
-        assert _pid_alive(plugin)
+        assert pid_alive(plugin)
         if how == "interrupt":
             proc.send_signal(signal.SIGINT)      # to lakegate's process only, as a supervisor would
         out, err = proc.communicate(timeout=60)
@@ -713,9 +708,9 @@ def test_an_interrupted_or_timed_out_terraform_leaves_no_plugin_running(tmp_path
         assert (marks / "terraform.int").read_text().strip() == "interrupted"
         # ... and the plugin that ignored the interrupt did not outlive it
         deadline = time.monotonic() + 10
-        while _pid_alive(plugin) and time.monotonic() < deadline:
+        while pid_alive(plugin) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _pid_alive(plugin), f"provider plugin {plugin} still runs"
+        assert not pid_alive(plugin), f"provider plugin {plugin} still runs"
         if how == "timeout":
             assert "did not finish within 3 s" in err and "Traceback" not in err
         else:
