@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -130,6 +131,26 @@ def _processes_with(needle: str) -> list[str]:
     return found
 
 
+def _run_like_a_terminal(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """``subprocess.run`` in a process group of its own; when this test is interrupted (the lane's
+    SIGINT, a timeout) the group gets SIGINT, as from a terminal's Ctrl-C (smoke then stops both
+    worlds), instead of ``subprocess.run``'s SIGKILL of smoke alone, which would leave its worlds'
+    pytest children and local AWS servers running."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
 @pytest.mark.slow
 def test_full_smoke_in_two_worlds_is_go(tmp_path):
     """The rehearsal as a user runs it: ``lakegate smoke --env local``, no ``-m``, so two worlds
@@ -146,8 +167,8 @@ def test_full_smoke_in_two_worlds_is_go(tmp_path):
                TMPDIR=str(scratch), LAKEGATE_E2E_MARK=mark)
     for key in ("LAKEGATE_CONFIG", "PYTEST_ADDOPTS", "LAKEGATE_SMOKE_WORLDS", _background.CHILD_ENV):
         env.pop(key, None)
-    out = subprocess.run([sys.executable, "-m", "lakegate", "smoke", "--env", "local", "--report-dir", "reports"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
+    out = _run_like_a_terminal([sys.executable, "-m", "lakegate", "smoke", "--env", "local", "--report-dir", "reports"],
+                               cwd=tmp_path, env=env, timeout=1800)
     report_dir = tmp_path / "reports"
     detail = f"exit {out.returncode}\nstdout tail:\n{out.stdout[-6000:]}\nstderr tail:\n{out.stderr[-4000:]}"
     if (report_dir / "evidence.json").is_file():
