@@ -34,6 +34,7 @@ What is and is not changed:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -184,13 +185,18 @@ def _append(rec: dict[str, Any]) -> None:
 def scenario_ids(item: pytest.Item) -> list[str]:
     """The checklist ids of a runbook scenario item (a test under the ``lakegate.scenarios``
     package with checklist markers); [] for any other item."""
-    import lakegate.scenarios
     from lakegate import checklist
 
-    root = Path(lakegate.scenarios.__file__).resolve().parent
-    if not Path(str(item.path)).resolve().is_relative_to(root):
+    if not Path(str(item.path)).resolve().is_relative_to(_scenarios_root()):
         return []
     return sorted({m.name for m in item.iter_markers() if m.name in checklist.BY_ID})
+
+
+@functools.cache
+def _scenarios_root() -> Path:
+    import lakegate.scenarios
+
+    return Path(lakegate.scenarios.__file__).resolve().parent
 
 
 def scenario_key(ids: list[str] | set[str]) -> str:
@@ -314,7 +320,7 @@ class LaneRunner:
         deadline = time.monotonic() + timeout
         where = f"(ran in background lane {lane.index}, pid {lane.proc.pid}; log: {lane.log})"
         if until != item.nodeid:
-            where = f"(the verdict recorded by the `lakegate smoke` run of {until} {where[1:]}"
+            where = f"(from the `lakegate smoke` run of {until}, which {where[1:]}"
         while True:
             lane.poll()
             if lane.finished(until):
@@ -333,7 +339,8 @@ class LaneRunner:
         if not reports:  # a scenario missing from the run (not reached, or the run died)
             died = "".join(f"\n{r['when']} of {until} {r['outcome']}:\n{r['longrepr']}"
                            for r in lane.reports.get(until, []) if r["outcome"] != "passed")
-            pytest.fail(f"the run recorded no verdict for this scenario {where}{died}", pytrace=False)
+            pytest.fail(f"the run recorded no verdict for this scenario (it did not reach it, or died) "
+                        f"{where}{died}", pytrace=False)
         seen: set[tuple[str, str]] = set()
         for rec in reports:  # a later phase's report repeats the earlier phases' sections
             for title, body in rec["sections"]:
