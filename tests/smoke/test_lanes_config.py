@@ -21,7 +21,8 @@ def test_every_lane_node_id_names_an_existing_test_function_once() -> None:
 
 
 def test_scenarios_never_run_in_a_lane() -> None:
-    # pytest-bdd's Cucumber output and the session world stay in the main session
+    # a scenario is never a lane test itself: with SCENARIO_RUN in a lane, the main session's
+    # scenario items report that run's verdicts (tests below); otherwise they run in the session
     assert not [n for n in _background.wanted() if n.startswith(("steps/", "lakegate/scenarios/"))]
 
 
