@@ -19,8 +19,14 @@ What is and is not changed:
   also means ``monkeypatch``-ed environment variables of other tests cannot leak into them).
   Their fixtures are set up in the lane only: the main session's item for a lane test requests
   none (:func:`without_fixtures`), so a module- or session-scoped fixture is not built twice.
-* Not pytest-xdist: the runbook scenarios (pytest-bdd, Cucumber output) always stay in the main
-  session, and a lane is one sequential process.
+* Not pytest-xdist: a lane is one sequential process, and the runbook scenarios are never lane
+  tests. But when :data:`SCENARIO_RUN` (the full ``lakegate smoke --env local``, two worlds, as a
+  user runs it) is in a lane, the main session's runbook scenario items report the verdict that
+  run recorded for their scenario (its evidence.json: pass, skip with the reason, or fail with the
+  failure text, the steps and the scenario's part of the run's output) instead of running all 27
+  scenarios a second time in this process; a scenario the run did not record fails. Without that
+  lane (lanes off, inside a lane, ``--collect-only``, or a session that did not select
+  SCENARIO_RUN, e.g. ``pytest lakegate/scenarios``) they run in-process as before.
 * Off when it cannot help or would surprise: when the session selected only lane tests (running
   one of them by hand gives the usual in-process run), with ``--collect-only``, inside a lane, or
   with ``LAKEGATE_TEST_LANES=0``.
@@ -28,6 +34,7 @@ What is and is not changed:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -40,6 +47,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+#: the lane test that runs the full ``lakegate smoke --env local`` (two worlds) and records, per
+#: runbook scenario, the verdict that run's evidence.json holds (:func:`record_scenarios`); while it
+#: runs in a lane, the main session's scenario items report those verdicts (:func:`scenario_key`)
+SCENARIO_RUN = "tests/smoke/test_smoke_e2e.py::test_full_smoke_in_two_worlds_is_go"
 
 #: node ids per lane, each lane one sequential pytest process (2 cores; the lanes mostly wait on
 #: terraform/provider and server start-up, so the lanes + the session overlap well)
@@ -76,7 +88,11 @@ LANES: tuple[tuple[str, ...], ...] = (
      # session, which was the critical path in ci7 (its own tests 683 s of wall, these 180 s of it,
      # mostly waiting on simulated crawler/job/workflow time) while the lanes took 421-633 s; this
      # lane was the shortest (421 s), and gave the real checkov run (50 s) to lane 1.
-     # Last in the lane: by then most other lanes are done (less load for their timing contracts)
+     # session 5, e2e (bench/RESULTS.md "Session 5, e2e"): the full rehearsal, two worlds, whose
+    # run also answers for the main session's 27 runbook scenario items (SCENARIO_RUN below);
+    # this lane was the shortest in ci9 (497 s against 596-640 s); before the aws CLI tests:
+    SCENARIO_RUN,
+    # Last in the lane: by then most other lanes are done (less load for their timing contracts)
      "tests/localaws_glue/test_aws_cli_contract.py::test_start_crawler_states_over_time_twice_running_and_metrics",
      "tests/localaws_glue/test_aws_cli_contract.py::test_job_bookmark_of_a_never_run_job_is_entity_not_found",
      "tests/localaws_glue/test_aws_cli_contract.py::test_job_run_lifecycle_bookmark_batch_stop_and_reset",
@@ -150,16 +166,101 @@ def without_fixtures(item: pytest.Item) -> None:
 
 def record(report: pytest.TestReport) -> None:
     """Inside a lane: append one report (setup/call/teardown) for the main session to read."""
-    path = os.environ[CHILD_ENV]
     if report.skipped and isinstance(report.longrepr, tuple):
         text = str(report.longrepr[2])
     else:
         text = report.longreprtext
-    rec = {"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome, "at": time.time(),
-           "duration": report.duration, "longrepr": text,
-           "sections": [[title, body] for title, body in report.sections]}
-    with open(path, "a", encoding="utf-8") as handle:
+    _append({"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome, "at": time.time(),
+             "duration": report.duration, "longrepr": text,
+             "sections": [[title, body] for title, body in report.sections]})
+
+
+def _append(rec: dict[str, Any]) -> None:
+    with open(os.environ[CHILD_ENV], "a", encoding="utf-8") as handle:
         handle.write(json.dumps(rec) + "\n")
+
+
+# --- the runbook scenarios answered by the SCENARIO_RUN lane test ---------------------------------
+
+def scenario_ids(item: pytest.Item) -> list[str]:
+    """The checklist ids of a runbook scenario item (a test under the ``lakegate.scenarios``
+    package with checklist markers); [] for any other item."""
+    from lakegate import checklist
+
+    if not Path(str(item.path)).resolve().is_relative_to(_scenarios_root()):
+        return []
+    return sorted({m.name for m in item.iter_markers() if m.name in checklist.BY_ID})
+
+
+@functools.cache
+def _scenarios_root() -> Path:
+    import lakegate.scenarios
+
+    return Path(lakegate.scenarios.__file__).resolve().parent
+
+
+def scenario_key(ids: list[str] | set[str]) -> str:
+    """Where a scenario's verdict is recorded in the lane's reports (the lane's test names differ
+    from the main session's node ids: the checklist ids are what both sides know)."""
+    return "runbook scenario " + " ".join(sorted(ids))
+
+
+def record_scenarios(report_dir: Path, output: str) -> int:
+    """Inside a lane, in :data:`SCENARIO_RUN`: one "call" report per scenario of the run's
+    ``evidence.json`` (its verdict: PASS passed, SKIP skipped with its reason, anything else failed
+    with the failure text and steps, and the scenario's part of ``output``, the run's pytest output,
+    as captured output). Scenarios the run did not record get nothing: their items then fail.
+    Returns how many were recorded (0 outside a lane)."""
+    if not in_lane():
+        return 0
+    doc = json.loads((report_dir / "evidence.json").read_text(encoding="utf-8"))
+    scenarios: dict[tuple[str, str], tuple[set[str], list[dict[str, Any]]]] = {}
+    for entry in doc["items"]:
+        for rec in entry["records"]:
+            ids, recs = scenarios.setdefault((rec["feature"], rec["scenario"]), (set(), []))
+            ids.add(entry["id"])
+            recs.append(dict(rec, id=entry["id"]))
+    for (feature, scenario), (ids, recs) in scenarios.items():
+        statuses = {r["status"] for r in recs}
+        outcome = ("failed" if statuses - {"PASS", "SKIP"} else "skipped" if "SKIP" in statuses
+                   else "passed")
+        text, sections = "", []
+        if outcome != "passed":
+            text = "\n".join(f"{r['id']} {r['status']} in the `lakegate smoke` run ({report_dir}): "
+                             f"{r['failure']}" for r in recs)
+            steps = "\n".join(f"  {s['status']} {s['keyword']} {s['text']}" for s in recs[0]["steps"])
+            text += f"\n{feature}: {scenario}\n{steps}"
+            sections = [["lakegate smoke output", _output_of(output, scenario)]]
+        _append({"nodeid": scenario_key(ids), "when": "call", "outcome": outcome, "at": time.time(),
+                 "duration": max(r["finished"] for r in recs) - min(r["started"] for r in recs),
+                 "longrepr": text, "sections": sections})
+    return len(scenarios)
+
+
+def _output_of(output: str, scenario: str) -> str:
+    """The blocks of pytest's report (FAILURES/ERRORS) about ``scenario``'s test, else the tail."""
+    from pytest_bdd.scenario import make_python_name  # the name pytest-bdd gives its test
+
+    name = re.escape("test_" + make_python_name(scenario))
+    blocks = re.split(r"(?m)^(?=_{3,} .* _{3,}$|={3,} )", output)
+    hits = [b for b in blocks if re.match(rf"_+ {name}(_\d+)?(\[\S*\])? _+$", b.split("\n", 1)[0])]
+    return "".join(hits) or output[-8000:]
+
+
+class Answers:
+    """Plugin registered by a session that started lanes: an item a lane answers for reports the
+    lane's verdict. A plugin rather than a hook of tests/conftest.py, whose per-item hooks do not
+    reach the runbook scenario items (lakegate/scenarios is outside tests/)."""
+
+    def __init__(self, runner: "LaneRunner") -> None:
+        self.runner = runner
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        if pyfuncitem.nodeid not in self.runner.by_nodeid:
+            return None
+        self.runner.answer(pyfuncitem)
+        return True
 
 
 class LaneRunner:
@@ -170,6 +271,8 @@ class LaneRunner:
         self.base = base
         self.lanes: list[Lane] = []
         self.by_nodeid: dict[str, Lane] = {}
+        #: main-session node id -> (key of its reports in the lane, node id whose end means they are in)
+        self.keys: dict[str, tuple[str, str]] = {}
 
     def start(self, selected: set[str]) -> None:
         root = Path(str(self.config.rootpath))
@@ -196,19 +299,35 @@ class LaneRunner:
             for n in nodeids:
                 self.by_nodeid[n] = lane
 
+    def adopt_scenarios(self, items: list[pytest.Item]) -> list[pytest.Item]:
+        """When :data:`SCENARIO_RUN` runs in a lane, the runbook scenario items among ``items``
+        report what its run recorded for their scenario instead of running again here."""
+        lane = self.by_nodeid.get(SCENARIO_RUN)
+        adopted = []
+        for item in items if lane is not None else []:
+            ids = scenario_ids(item)
+            if ids and item.nodeid not in self.by_nodeid:
+                self.by_nodeid[item.nodeid] = lane
+                self.keys[item.nodeid] = (scenario_key(ids), SCENARIO_RUN)
+                adopted.append(item)
+        return adopted
+
     def answer(self, item: pytest.Item) -> None:
         """Wait for the lane's verdict on ``item`` and make it this item's outcome."""
         lane = self.by_nodeid[item.nodeid]
+        key, until = self.keys.get(item.nodeid, (item.nodeid, item.nodeid))
         timeout = float(os.environ.get(TIMEOUT_ENV) or 1800)
         deadline = time.monotonic() + timeout
         where = f"(ran in background lane {lane.index}, pid {lane.proc.pid}; log: {lane.log})"
+        if until != item.nodeid:
+            where = f"(from the `lakegate smoke` run of {until}, which {where[1:]}"
         while True:
             lane.poll()
-            if lane.finished(item.nodeid):
+            if lane.finished(until):
                 break
             if lane.proc.poll() is not None:
                 lane.poll()
-                if lane.finished(item.nodeid):
+                if lane.finished(until):
                     break
                 pytest.fail(f"the background lane exited (code {lane.proc.returncode}) without "
                             f"finishing this test {where}\n{_tail(lane.log)}", pytrace=False)
@@ -216,7 +335,12 @@ class LaneRunner:
                 pytest.fail(f"no result from the background lane within {timeout:.0f} s {where} "
                             f"(raise {TIMEOUT_ENV})\n{_tail(lane.log)}", pytrace=False)
             time.sleep(0.2)
-        reports = lane.reports[item.nodeid]
+        reports = lane.reports.get(key, [])
+        if not reports:  # a scenario missing from the run (not reached, or the run died)
+            died = "".join(f"\n{r['when']} of {until} {r['outcome']}:\n{r['longrepr']}"
+                           for r in lane.reports.get(until, []) if r["outcome"] != "passed")
+            pytest.fail(f"the run recorded no verdict for this scenario (it did not reach it, or died) "
+                        f"{where}{died}", pytrace=False)
         seen: set[tuple[str, str]] = set()
         for rec in reports:  # a later phase's report repeats the earlier phases' sections
             for title, body in rec["sections"]:

@@ -4,7 +4,8 @@
   is started 1-3 times per terraform command). Measured: plan + show -json of terraform/ 10.4 s
   CPU with Go's default GOGC=100, 8.0 s with 400 (peak RSS +~40 MB). A value set by the caller
   wins.
-* Background lanes for a few long end-to-end tests: see :mod:`tests._background`.
+* Background lanes for a few long end-to-end tests, and the runbook scenario items reporting the
+  verdicts of the lane's full ``lakegate smoke`` run: see :mod:`tests._background`.
 * One deploy cache for the whole run (``LAKEGATE_DEPLOY_CACHE``, lakegate.deploy), in
   ``.lakegate/test-deploy-cache`` of the checkout, inherited by the lanes and the scenarios' pytest
   child: the end-to-end test applies ``terraform/`` from nothing (``cache="refresh"``) and saves
@@ -70,7 +71,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     wanted = set(_background.wanted())
     lane_items = [i for i in items if i.nodeid in wanted]
     if lane_items and len(lane_items) < len(items):
-        items[:] = [i for i in items if i.nodeid not in wanted] + lane_items
+        # the runbook scenario items that will report SCENARIO_RUN's verdicts go last of all
+        scenario_items = [i for i in items if i.nodeid not in wanted and _background.scenario_ids(i)] \
+            if any(i.nodeid == _background.SCENARIO_RUN for i in lane_items) else []
+        moved = {id(i) for i in lane_items + scenario_items}
+        items[:] = [i for i in items if id(i) not in moved] + lane_items + scenario_items
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -91,18 +96,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     runner = _background.LaneRunner(config, base)
     config.stash[_RUNNER] = runner
     runner.start(selected)
+    runner.adopt_scenarios(session.items)
     for item in session.items:
         if item.nodeid in runner.by_nodeid:
             _background.without_fixtures(item)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    runner = pyfuncitem.config.stash.get(_RUNNER, None)
-    if runner is None or pyfuncitem.nodeid not in runner.by_nodeid:
-        return None
-    runner.answer(pyfuncitem)
-    return True
+    config.pluginmanager.register(_background.Answers(runner), "lakegate-lane-answers")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

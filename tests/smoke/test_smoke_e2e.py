@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from lakegate import checklist, localenv, smoke
+from tests import _background
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -109,3 +112,114 @@ def test_smoke_against_the_local_aws(tmp_path):
     assert "performance_alerts_log" in fv5["evidence"]
     scenarios = [el["name"] for feat in cucumber for el in feat["elements"]]
     assert sorted(scenarios) == ["Test data is ready", "performance_alerts_log is present"]
+
+
+def _processes_with(needle: str) -> list[str]:
+    """Processes (pid and command line) whose environment or command line contains ``needle``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:   # gone meanwhile, or not ours
+            continue
+        if needle.encode() in environ or needle.encode() in cmdline:
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace")[:200]
+            found.append(f"{entry.name}: {command}")
+    return found
+
+
+def _run_like_a_terminal(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    """``subprocess.run`` in a process group of its own; when this test is interrupted (the lane's
+    SIGINT, a timeout) the group gets SIGINT, as from a terminal's Ctrl-C (smoke then stops both
+    worlds), instead of ``subprocess.run``'s SIGKILL of smoke alone, which would leave its worlds'
+    pytest children and local AWS servers running."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+@pytest.mark.slow
+def test_full_smoke_in_two_worlds_is_go(tmp_path):
+    """The rehearsal as a user runs it: ``lakegate smoke --env local``, no ``-m``, so two worlds
+    (P1, P2 in a second local AWS restored from the verified deploy-cache entry, the rest in the
+    first), real servers, real terraform. In a background lane (tests/_background.py
+    ``SCENARIO_RUN``) this run's verdict per scenario is also what the main session's 27 runbook
+    scenario items report (recorded before any assertion here, so a failure below still leaves
+    them the run's own verdicts)."""
+    mark = f"lakegate-e2e-{os.getpid()}-{time.time_ns()}"
+    user_state = tmp_path / "user-local" / "state.json"
+    scratch = tmp_path / "tmpdir"   # the run's temporary files (its state files, handoff) go here
+    scratch.mkdir()
+    env = dict(os.environ, LAKEGATE_LOCAL_STATE=str(user_state), CHECKPOINT_DISABLE="1",
+               TMPDIR=str(scratch), LAKEGATE_E2E_MARK=mark)
+    for key in ("LAKEGATE_CONFIG", "PYTEST_ADDOPTS", "LAKEGATE_SMOKE_WORLDS", _background.CHILD_ENV):
+        env.pop(key, None)
+    out = _run_like_a_terminal([sys.executable, "-m", "lakegate", "smoke", "--env", "local", "--report-dir", "reports"],
+                               cwd=tmp_path, env=env, timeout=1800)
+    report_dir = tmp_path / "reports"
+    detail = f"exit {out.returncode}\nstdout tail:\n{out.stdout[-6000:]}\nstderr tail:\n{out.stderr[-4000:]}"
+    if (report_dir / "evidence.json").is_file():
+        _background.record_scenarios(report_dir, out.stdout)
+
+    # nothing of the run is left: no local AWS of either world, no terraform provider, no child
+    log = (report_dir / "local-aws.log").read_text() if (report_dir / "local-aws.log").exists() else ""
+    servers = re.findall(r"localaws listening on (\S+) \(pid (\d+)", log)
+    assert len(servers) == 2, f"expected the two worlds' servers in local-aws.log: {servers}\n{detail}"
+    header = smoke.SECOND_LOG_HEADER.format(items=", ".join(smoke.SECOND_WORLD_ITEMS))
+    assert log.count(header) == 1 and "run again" not in log, detail
+    assert log.index(f"(pid {servers[0][1]}") < log.index(header) < log.index(f"(pid {servers[1][1]}")
+    for endpoint, pid in servers:
+        assert localenv.health(endpoint, timeout=1.0) is None, f"a local AWS still answers at {endpoint}"
+        assert not (localenv.pid_alive(int(pid)) and localenv.pid_is_localaws(int(pid))), f"local AWS pid {pid} still runs"
+    assert not _processes_with(mark), f"processes of the run still running: {_processes_with(mark)}"
+    assert not _processes_with(str(scratch)), f"processes of the run still running: {_processes_with(str(scratch))}"
+    assert not user_state.exists(), "smoke touched the user's local AWS state file"
+    assert not list(scratch.glob("lakegate-smoke-*")), "the run left its scratch folder"
+
+    # GO, every item PASS, nothing NOT RUN
+    assert out.returncode == 0, detail
+    first = out.stdout[out.stdout.index("lakegate smoke: "):].splitlines()[0]
+    assert first.startswith("lakegate smoke: GO (") and f"PASS {len(checklist.ITEMS)}," in first, detail
+    assert "NOT RUN 0" in first and "FAIL 0" in first, first
+    for name in smoke.REPORT_FILES:
+        assert (report_dir / name).is_file() and (report_dir / name).stat().st_size > 0, name
+        assert str(report_dir / name) in out.stdout
+    meta = json.loads((report_dir / "meta.json").read_text())
+    assert meta["env"] == "local" and meta["tags"] == "(all)" and meta["pytest_exit"] == 0
+    assert meta["endpoint"] == servers[0][0]   # the first world's, as the run recorded it
+    consolidated = json.loads((report_dir / "evidence.json").read_text())
+    assert consolidated["decision"] == "GO" and consolidated["reasons"] == []
+    assert {it["id"]: it["status"] for it in consolidated["items"]} == {i.id: "PASS" for i in checklist.ITEMS}
+    records = {it["id"]: it["records"] for it in consolidated["items"]}
+    assert all(len(r) == 1 and r[0]["status"] == "PASS" for r in records.values()), records
+    page = _Table()
+    page.feed((report_dir / "signoff.html").read_text())
+    page.close()
+    rows = [row for row in page.rows if row and row[0] in checklist.BY_ID]
+    assert len(rows) == len(checklist.ITEMS) and {row[2] for row in rows} == {"PASS"}
+    cucumber = json.loads((report_dir / "cucumber.json").read_text())
+    assert sorted(el["name"] for feat in cucumber for el in feat["elements"]) == \
+        sorted(r[0]["scenario"] for r in records.values())
+
+    # P1, P2 ran in the second world and its evidence was merged (confirmed: not run again)
+    assert "ran again in a world of their own" not in out.stdout, detail
+    before, marker, after = out.stdout.partition(f"----- the second world ({', '.join(smoke.SECOND_WORLD_ITEMS)}) -----")
+    assert marker, detail
+    n_second = len(smoke.SECOND_WORLD_ITEMS)
+    assert re.search(rf"\b{len(checklist.ITEMS) - n_second} passed, {n_second} deselected\b", before), detail
+    assert re.search(rf"\b{n_second} passed, {len(checklist.ITEMS) - n_second} deselected\b", after), detail
+    for item_id in smoke.SECOND_WORLD_ITEMS:
+        assert records[item_id][0]["status"] == "PASS"
