@@ -288,14 +288,16 @@ def two_worlds(env_is_local: bool, tags: str | None, keep: bool, base_env: dict[
     """Whether this run uses a second world: a full run (no ``-m``: with a selection, what a
     scenario finds depends on what else was selected, so it runs as selected, in one world) of
     the local environment, without ``--keep`` (one kept local AWS), on more than one CPU, unless
-    ``LAKEGATE_SMOKE_WORLDS=1``. A live environment is one environment: never split."""
+    ``LAKEGATE_SMOKE_WORLDS=1``; ``LAKEGATE_SMOKE_WORLDS=2`` splits a full local run even on one
+    CPU (slower there, but the same path, e.g. for a test). A live environment is one
+    environment: never split."""
     value = base_env.get(WORLDS_ENV, "").strip()
     if value and value not in ("1", "2"):
         raise LakegateError(f"{WORLDS_ENV} must be 1 or 2 (got {value!r})", where=WORLDS_ENV,
                             fix=f"unset {WORLDS_ENV} or set it to 1 (one world) or 2 (two worlds)")
     if value == "1" or not env_is_local or tags is not None or keep or not SECOND_WORLD_ITEMS:
         return False
-    return (cpus if cpus is not None else (os.cpu_count() or 1)) >= 2
+    return value == "2" or (cpus if cpus is not None else (os.cpu_count() or 1)) >= 2
 
 
 def split_tags(items: tuple[str, ...] = SECOND_WORLD_ITEMS) -> tuple[str, str]:

@@ -36,6 +36,10 @@ def _isolated(tmp_path, monkeypatch):
 def test_a_full_local_run_on_two_cpus_uses_two_worlds():
     assert smoke.two_worlds(True, None, False, {}, cpus=2)
     assert smoke.two_worlds(True, None, False, {smoke.WORLDS_ENV: "2"}, cpus=8)
+    assert smoke.two_worlds(True, None, False, {smoke.WORLDS_ENV: "2"}, cpus=1)    # forced
+    assert not smoke.two_worlds(True, None, False, {}, cpus=1)
+    assert not smoke.two_worlds(True, "BA4", False, {smoke.WORLDS_ENV: "2"}, cpus=1)
+    assert not smoke.two_worlds(False, None, False, {smoke.WORLDS_ENV: "2"}, cpus=8)
 
 
 @pytest.mark.parametrize("is_local, tags, keep, env, cpus", [
