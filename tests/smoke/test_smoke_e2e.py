@@ -56,8 +56,8 @@ def test_smoke_against_the_local_aws(tmp_path):
     env = dict(os.environ, LAKEGATE_LOCAL_STATE=str(user_state), CHECKPOINT_DISABLE="1")
     env.pop("LAKEGATE_CONFIG", None)
     env.pop("PYTEST_ADDOPTS", None)
-    out = subprocess.run([sys.executable, "-m", "lakegate", "smoke", "-m", "BA4 or FV5", "--report-dir", "tmp"],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1200)
+    out = _run_like_a_terminal([sys.executable, "-m", "lakegate", "smoke", "-m", "BA4 or FV5", "--report-dir", "tmp"],
+                               cwd=tmp_path, env=env, timeout=1200)
     report_dir = tmp_path / "tmp"
     detail = f"exit {out.returncode}\nstdout tail:\n{out.stdout[-4000:]}\nstderr tail:\n{out.stderr[-4000:]}"
 
