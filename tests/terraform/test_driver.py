@@ -657,7 +657,11 @@ while :; do sleep 0.1; done
 """
 
 _INTERRUPT_DRIVER = """
-import sys
+import signal, sys
+# a test run started in the background (`cmd &` in a script) inherits SIGINT ignored; a terminal's
+# lakegate has Python's default handler, and terraform (Go) handles SIGINT even when it starts
+# ignored, while the fake terraform (sh) cannot trap a signal ignored at entry: restore the default
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from pathlib import Path
 from lakegate.errors import LakegateError
 from lakegate.terraform import TerraformDriver
