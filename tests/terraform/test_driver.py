@@ -652,7 +652,7 @@ case "$1" in
 esac
 sh -c 'trap "" INT; echo $$ > "%(marks)s/plugin.pid"; exec sleep 300' &
 trap 'echo interrupted > "%(marks)s/terraform.int"; exit 130' INT
-echo started > "%(marks)s/terraform.started"
+echo $$ > "%(marks)s/terraform.started"
 while :; do sleep 0.1; done
 """
 
@@ -723,3 +723,9 @@ def test_an_interrupted_or_timed_out_terraform_leaves_no_plugin_running(tmp_path
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        # whatever a failure left: the fake terraform's group (its own session) and the plugin
+        for name, kill in (("terraform.started", os.killpg), ("plugin.pid", os.kill)):
+            try:
+                kill(int((marks / name).read_text()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
