@@ -15,6 +15,7 @@ import pytest
 from lakegate import checklist, evidence, smoke
 from lakegate.cli import main
 from lakegate.errors import LakegateError
+from tests.smoke._isolation import isolate
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "lakegate" / "scenarios"
@@ -34,11 +35,7 @@ OUTPUTS = {
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     """No lakegate.toml from the checkout, no user local-AWS state, no PYTEST_ADDOPTS leaking in."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.delenv("LAKEGATE_CONFIG", raising=False)
-    monkeypatch.setenv("LAKEGATE_LOCAL_STATE", str(tmp_path / "user-state" / "state.json"))
+    work = isolate(tmp_path, monkeypatch)
     # one pytest child per run here; the two-world split is tested in test_smoke_worlds.py
     monkeypatch.setenv(smoke.WORLDS_ENV, "1")
     return work

@@ -14,6 +14,7 @@ import pytest
 
 from lakegate import checklist, deploy, evidence, smoke
 from lakegate.errors import LakegateError
+from tests.smoke._isolation import isolate
 from lakegate.scenarios.steps import world
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,12 +23,8 @@ SCENARIOS = REPO / "lakegate" / "scenarios"
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    monkeypatch.delenv("LAKEGATE_CONFIG", raising=False)
+    isolate(tmp_path, monkeypatch)
     monkeypatch.delenv(smoke.WORLDS_ENV, raising=False)
-    monkeypatch.setenv("LAKEGATE_LOCAL_STATE", str(tmp_path / "user-state" / "state.json"))
     monkeypatch.setattr(smoke.os, "cpu_count", lambda: 2)
 
 
