@@ -481,13 +481,15 @@ def _stop_group(proc: subprocess.Popen) -> None:
         except ValueError:
             grace = DEFAULT_STOP_GRACE_S
         _signal_group(proc.pid, signal.SIGINT)
+        # wait(), not communicate(): at exit a daemon thread may still be reading this process's
+        # pipes; what terraform prints while it stops fits in the pipe buffer
         try:
-            proc.communicate(timeout=max(grace, 0.0))
+            proc.wait(timeout=max(grace, 0.0))
         except BaseException:       # the grace ran out, or a second interrupt: no more waiting
             pass
     _signal_group(proc.pid, signal.SIGKILL)
     try:
-        proc.communicate(timeout=10)
+        proc.wait(timeout=10)
     except BaseException:
         pass
 
