@@ -29,6 +29,7 @@ import gc
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -226,6 +227,9 @@ def main() -> None:
     while True:
         ready, _, _ = select.select([listener, LIFELINE], [], [])
         if LIFELINE in ready:
+            # the process that started this zygote is gone (it may have ended without close(),
+            # e.g. os._exit): nobody else will remove the socket's folder
+            shutil.rmtree(WORK_DIR, ignore_errors=True)
             return
         conn, _ = listener.accept()
         try:

@@ -129,14 +129,16 @@ def test_zygote_ends_with_the_process_that_started_it(local_aws: localenv.LocalS
         from tests import _awscli
         cli = _awscli.AwsCli(preload=True)
         assert cli.run(["--version"]).returncode == 0
-        print(cli.zygote_pids()[0], flush=True)
+        print(cli.zygote_pids()[0], cli._zygotes[0].work_dir, flush=True)
         os._exit(0)
     """))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
                           env=dict(localenv.aws_env(local_aws), AWS_PAGER=""))
     assert proc.returncode == 0, proc.stderr
-    pid = int(proc.stdout.strip())
+    pid_text, work_dir = proc.stdout.split()
+    pid = int(pid_text)
     deadline = time.monotonic() + 10
     while localenv.pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not localenv.pid_alive(pid), "the preloaded aws CLI outlived the test process"
+    assert not Path(work_dir).exists(), "the zygote left its socket folder behind"
