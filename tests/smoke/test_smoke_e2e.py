@@ -154,7 +154,7 @@ def _run_like_a_terminal(cmd: list[str], cwd: Path, env: dict[str, str], timeout
 @pytest.mark.slow
 def test_full_smoke_in_two_worlds_is_go(tmp_path):
     """The rehearsal as a user runs it: ``lakegate smoke --env local``, no ``-m``, so two worlds
-    (P1, P2 in a second local AWS restored from the verified deploy-cache entry, the rest in the
+    (P1, P2, P4 in a second local AWS restored from the verified deploy-cache entry, the rest in the
     first), real servers, real terraform. In a background lane (tests/_background.py
     ``SCENARIO_RUN``) this run's verdict per scenario is also what the main session's 27 runbook
     scenario items report (recorded before any assertion here, so a failure below still leaves
@@ -215,7 +215,7 @@ def test_full_smoke_in_two_worlds_is_go(tmp_path):
     assert sorted(el["name"] for feat in cucumber for el in feat["elements"]) == \
         sorted(r[0]["scenario"] for r in records.values())
 
-    # P1, P2 ran in the second world and its evidence was merged (confirmed: not run again)
+    # SECOND_WORLD_ITEMS (P1, P2, P4) ran in the second world and its evidence was merged (confirmed: not run again)
     assert "ran again in a world of their own" not in out.stdout, detail
     before, marker, after = out.stdout.partition(f"----- the second world ({', '.join(smoke.SECOND_WORLD_ITEMS)}) -----")
     assert marker, detail

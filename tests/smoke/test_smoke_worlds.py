@@ -522,7 +522,7 @@ def test_both_local_aws_logs_end_up_in_the_report(tmp_path):
 
     res = _run(tmp_path, Logging(handoff=VERIFIED))
     text = (res.report_dir / smoke.LOCAL_LOG).read_text()
-    assert text.index("first world log") < text.index("the second world's local AWS (P1, P2)") \
+    assert text.index("first world log") < text.index(f"the second world's local AWS ({', '.join(smoke.SECOND_WORLD_ITEMS)})") \
         < text.index("second world log")
 
 

@@ -14,7 +14,8 @@ backups of bookmarks and catalog tables go to the backup folder (``LAKEGATE_BACK
 
 A full local ``lakegate smoke`` runs two worlds side by side, each in its own pytest child and
 local AWS ("two worlds" below, lakegate/smoke.py): the second one restores the deploy-cache entry
-the first one verifies, replays the bronze crawl and the workflow run, and runs P1 and P2.
+the first one verifies, replays the bronze crawl and the workflow run, and runs
+``lakegate.smoke.SECOND_WORLD_ITEMS`` (P1, P2, P4).
 """
 
 from __future__ import annotations
