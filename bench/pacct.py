@@ -65,6 +65,8 @@ def kind(cmd: str, comm: str) -> str:
     if exe == "terraform":
         sub = next((x for x in a[1:] if not x.startswith("-")), "?")
         return f"terraform {sub}"
+    if "spark-class" in cmd or "spark-submit" in cmd:
+        return "java (spark)"    # spark-submit / spark-class are bash scripts that exec java
     if exe == "java":
         return "java (spark)" if "spark" in cmd else "java"
     if exe.startswith("python") or exe in ("aws", "lakegate", "pytest", "pip"):
