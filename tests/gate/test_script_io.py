@@ -181,3 +181,41 @@ def test_glue_libraries_per_version():
     assert additional_modules({"--additional-python-modules": "openpyxl==3.1.2, scikit-learn>=1, "
                                "s3://b/wheels/great_expectations-0.18.0-py3-none-any.whl"}) == \
         ["openpyxl", "sklearn", "great_expectations"]
+
+
+def test_io_inside_class_methods_of_the_script_and_of_a_shipped_module_is_seen():
+    """A method reached only through an attribute call (``loader.load()``, ``Sink().save()``) is
+    code that runs: its reads and writes count, whether the class is in the script or in a
+    shipped module, and a method name shared by two classes brings in both bodies."""
+    got = ops(GLUE_HEAD + """
+from helpers import Sink
+
+RAW = "s3://raw/orders/"
+
+
+class Loader:
+    def load(self):
+        return spark.read.parquet(RAW)
+
+    def save(self, df):
+        df.write.mode("append").parquet("s3://cur/orders-copy/")
+
+
+class Other:
+    def save(self, df):
+        df.write.mode("append").json("s3://cur/other/")
+
+
+loader = Loader()
+df = loader.load()
+Sink().publish(df)
+loader.save(df)
+""", modules={"helpers": """
+class Sink:
+    def publish(self, df):
+        df.write.mode("overwrite").parquet("s3://cur/orders/")
+"""})
+    assert ("read", "s3://raw/orders/") in got
+    assert ("write", "s3://cur/orders/") in got and ("delete", "s3://cur/orders/") in got
+    assert ("write", "s3://cur/orders-copy/") in got
+    assert ("write", "s3://cur/other/") in got   # `.save` may be Other.save: both bodies count
