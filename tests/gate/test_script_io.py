@@ -219,3 +219,25 @@ class Sink:
     assert ("write", "s3://cur/orders/") in got and ("delete", "s3://cur/orders/") in got
     assert ("write", "s3://cur/orders-copy/") in got
     assert ("write", "s3://cur/other/") in got   # `.save` may be Other.save: both bodies count
+
+
+@pytest.mark.parametrize("body, target", [
+    # a module-level lambda has no name of its own: it was never followed (session 6)
+    ('save = lambda df: df.write.mode("append").parquet("s3://cur/lam/")\nsave(df)\n', "s3://cur/lam/"),
+    ('if True:\n    def save(df):\n        df.write.mode("append").parquet("s3://cur/ifdef/")\nsave(df)\n',
+     "s3://cur/ifdef/"),
+    ('import functools\ndef logged(fn):\n    @functools.wraps(fn)\n    def inner(*a, **k):\n'
+     '        return fn(*a, **k)\n    return inner\n@logged\ndef save(df):\n'
+     '    df.write.mode("append").parquet("s3://cur/deco/")\nsave(df)\n', "s3://cur/deco/"),
+    ('def to_parquet(df):\n    df.write.mode("append").parquet("s3://cur/disp/")\n'
+     'WRITERS = {"parquet": to_parquet}\nWRITERS["parquet"](df)\n', "s3://cur/disp/"),
+    ('class Base:\n    def save(self, df):\n        df.write.mode("append").parquet("s3://cur/base/")\n'
+     'class Child(Base):\n    def save(self, df):\n        super().save(df)\nChild().save(df)\n', "s3://cur/base/"),
+    ('def main(df):\n    df.write.mode("append").parquet("s3://cur/main/")\n'
+     'if __name__ == "__main__":\n    main(df)\n', "s3://cur/main/"),
+], ids=["module-lambda", "def-in-if", "decorated", "dispatch-dict", "super", "main-guard"])
+def test_code_reached_in_the_ways_glue_scripts_call_it(body, target):
+    """Writes in code the script reaches through a lambda, a conditional def, a decorator, a
+    dispatch table, ``super()`` or a ``__main__`` guard are the job's writes too."""
+    got = ops(GLUE_HEAD + 'df = spark.read.parquet("s3://raw/in/")\n' + body)
+    assert ("write", target) in got, got

@@ -1272,9 +1272,11 @@ class Program:
             seen.add(id(scope))
             out.append((mod, scope))
             for node in _walk_scope(scope):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and \
-                        not isinstance(scope, ast.Module):
-                    todo.append((mod, node))  # nested helpers run when their parent does
+                if isinstance(node, ast.Lambda) or (
+                        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not isinstance(scope, ast.Module)):
+                    # nested helpers run when their parent does; a lambda has no name to be
+                    # reached by (``save = lambda df: df.write...``), so any lambda counts
+                    todo.append((mod, node))
                 if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                     tgt = self._function_named(mod, node.id)
                     if tgt is not None:
