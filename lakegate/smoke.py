@@ -260,9 +260,8 @@ def subprocess_runner(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 #: 01-03, P3, P5, S1; second: restore, bronze crawl + workflow run, P1, P2, P4). Both start where
 #: the first world leaves them: after the bronze crawl and the workflow run of features 01-03 (P1
 #: reuses that crawl), P2 after P1's recovery and P4 after P2's, i.e. healthy again after a
-#: workflow run. With P1, P2 only, the second world ended ~4 s before the first one (session 6,
-#: alternated runs: 32.7-37.7 s with P1, P2; 32.5-33.3 s with P4 added; S1 instead: 33.5-37.1 s;
-#: bench/RESULTS.md "Session 6"). The
+#: workflow run. With P1, P2 only, the second world ended ~4 s before the first one
+#: (bench/RESULTS.md, "Session 6, rehearsal"). The
 #: scenarios and their steps are lakegate's, not the user's, so the choice does not depend on
 #: the pipeline under test.
 SECOND_WORLD_ITEMS: tuple[str, ...] = ("P1", "P2", "P4")
