@@ -40,9 +40,10 @@ Why tftest, and why not for everything
 
 Targets
     ``offline``: fake credentials, no network, ``skip_requesting_account_id`` (plans only; a data
-    source that calls AWS fails with terraform's own error). ``local``: every service endpoint of
-    :data:`LOCAL_SERVICES` points at ``endpoint`` (like tflocal), fake credentials ``test/test``,
-    path-style S3; the account id *is* looked up (at the endpoint). ``aws``: no override of
+    source that calls AWS fails with terraform's own error). ``local``: every AWS service is sent
+    to ``endpoint`` through the SDK's ``AWS_ENDPOINT_URL`` in terraform's environment (not an
+    ``endpoints`` block: see :data:`LOCAL_SERVICES`), fake credentials ``test/test``, path-style
+    S3; the account id *is* looked up (at the endpoint). ``aws``: no override of
     the provider; the user's credentials/profile and backend. The configuration's own ``region``
     is never overridden (it often comes from ``var.region``, which also builds names and ARNs);
     the driver's ``region`` is the ``AWS_REGION`` fallback for a provider block without one.
@@ -87,9 +88,17 @@ INIT_STAMP = "lakegate-init.sha256"  # inside the copy's .terraform/
 LOCK_FILE = ".terraform.lock.hcl"
 INIT_TEMPLATES_ENV = "LAKEGATE_INIT_TEMPLATES"   # "off": every fresh working copy runs terraform init
 
-# Provider ``endpoints`` keys (hashicorp/aws 5.x canonical names) pointed at the local endpoint.
-# The first ten are what the reference pipeline uses; the rest are pointed there too so that a
-# resource of another common service never sends the fake credentials to real AWS.
+# How the local target reaches the local AWS: ``AWS_ENDPOINT_URL`` (the AWS SDKs' global endpoint
+# setting, read by hashicorp/aws 5.x through aws-sdk-go-v2) in terraform's environment sends
+# *every* service there, and the provider block gets no ``endpoints`` block. Why not the block
+# (what tflocal writes): with an ``endpoints`` block the provider's plugin-framework half spends
+# ~2.5-3 s of CPU validating the provider configuration, in every provider start that configures
+# it, whatever the number of entries -- a one-bucket `terraform plan` took 9.3-10.3 CPU-s with the
+# block and 3.5 without it (bench/bench_endpoints.py, bench/RESULTS.md "Session 7").
+# The block is still written, with these keys (hashicorp/aws 5.x canonical names), when the
+# user's own provider block has an ``endpoints`` block (e.g. one written for LocalStack): an
+# override file replaces a nested block only by one of the same type, and the user's
+# service-specific endpoints would otherwise win over ``AWS_ENDPOINT_URL``.
 LOCAL_SERVICES: tuple[str, ...] = (
     "s3", "glue", "iam", "sts", "athena", "logs", "cloudwatch", "kms", "lambda", "events",
     "sqs", "sns", "dynamodb", "secretsmanager", "ssm", "ec2", "sfn", "firehose", "kinesis",
@@ -181,14 +190,17 @@ def _unquote(value: object) -> str:
     return str(value).strip().strip('"')
 
 
-def _provider_aliases(tf_files: list[Path]) -> list[str]:
-    """Aliases of ``provider "aws"`` blocks, so the override covers every aws configuration.
+def _provider_facts(tf_files: list[Path]) -> dict[str, Any]:
+    """What the override needs from the ``provider "aws"`` blocks: their aliases (so the override
+    covers every aws configuration) and whether any has its own ``endpoints`` block, static or
+    ``dynamic`` (then the local override must replace it: :data:`LOCAL_SERVICES`).
 
     A file python-hcl2 cannot parse is skipped: terraform reports the syntax error itself.
     """
     import hcl2
 
     aliases: list[str] = []
+    endpoints = False
     for path in tf_files:
         try:
             doc = hcl2.loads(path.read_text(encoding="utf-8"))
@@ -196,11 +208,16 @@ def _provider_aliases(tf_files: list[Path]) -> list[str]:
             continue
         for block in doc.get("provider", []):
             for name, body in block.items():
-                if _unquote(name) == "aws" and isinstance(body, dict) and "alias" in body:
+                if _unquote(name) != "aws" or not isinstance(body, dict):
+                    continue
+                if "alias" in body:
                     alias = _unquote(body["alias"])
                     if alias not in aliases:
                         aliases.append(alias)
-    return aliases
+                dynamic = [_unquote(label) for item in body.get("dynamic") or []
+                           if isinstance(item, dict) for label in item]
+                endpoints = endpoints or "endpoints" in body or "endpoints" in dynamic
+    return {"aliases": aliases, "endpoints": endpoints}
 
 
 _BACKEND_RE = re.compile(r"^\s*(backend\s+\"[^\"]+\"|cloud)\s*\{", re.MULTILINE)
@@ -212,10 +229,14 @@ def declares_backend(tf_files: list[Path]) -> bool:
 
 
 def override_text(target: str, *, endpoint: str | None = None,
-                  aliases: tuple[str, ...] | list[str] = (), state_path: str | None = None) -> str:
+                  aliases: tuple[str, ...] | list[str] = (), state_path: str | None = None,
+                  endpoints_block: bool = False) -> str:
     """The ``lakegate_override.tf`` for ``target`` ('' when nothing is overridden).
 
     ``state_path``: when given, a ``backend "local"`` with that path replaces the config's backend.
+    ``endpoints_block`` (local target): also write an ``endpoints`` block pointing
+    :data:`LOCAL_SERVICES` at ``endpoint``, to replace the configuration's own; without it the
+    endpoint reaches terraform as ``AWS_ENDPOINT_URL`` (:func:`local_endpoint_env`).
     The region is deliberately *not* overridden: the configuration's own ``region`` (often
     ``var.region``, which also feeds names and ARNs) must stay consistent with the provider; the
     driver's ``region`` is only the ``AWS_REGION`` fallback for configurations that set none.
@@ -242,16 +263,35 @@ def override_text(target: str, *, endpoint: str | None = None,
         ]
         if target == "offline":
             lines.append("  skip_requesting_account_id  = true")
-        else:  # local: like tflocal; the account id is looked up through the local STS
+        else:  # local: the account id is looked up through the local STS
             lines.append("  s3_use_path_style           = true")
-            lines.append("  endpoints {")
-            width = max(len(s) for s in LOCAL_SERVICES)
-            lines += [f"    {svc.ljust(width)} = {_quote(endpoint or '')}" for svc in LOCAL_SERVICES]
-            lines.append("  }")
+            if endpoints_block:
+                lines.append("  endpoints {")
+                width = max(len(s) for s in LOCAL_SERVICES)
+                lines += [f"    {svc.ljust(width)} = {_quote(endpoint or '')}" for svc in LOCAL_SERVICES]
+                lines.append("  }")
         lines.append("}")
         parts.append("\n".join(lines) + "\n")
     return "# Written by lakegate for the '%s' target; lives only in lakegate's working copy.\n" % target + \
         "\n".join(parts)
+
+
+def local_endpoint_env(endpoint: str | None, env: dict[str, str]) -> dict[str, str]:
+    """Changes to ``env`` (in place, and returned) so that terraform's AWS provider sends every
+    request to ``endpoint`` (the local target) or, with ``endpoint=None`` (offline), nowhere the
+    user's machine configures: ``AWS_ENDPOINT_URL`` is the endpoint (or removed); the
+    service-specific ``AWS_ENDPOINT_URL_<SERVICE>`` and ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``
+    are removed (they would win over, or switch off, the global one); and the shared config and
+    credentials files are empty (``os.devnull``), since a profile's ``endpoint_url`` or
+    ``services`` section would win over the environment too. Why the environment and not an
+    ``endpoints`` block: :data:`LOCAL_SERVICES`."""
+    for key in [k for k in env if k.startswith("AWS_ENDPOINT_URL")]:
+        del env[key]
+    env.pop("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", None)
+    env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
 
 
 # Data sources that call AWS at plan time and that no offline provider setting can answer
@@ -565,9 +605,9 @@ class TerraformDriver:
             state = None if declares_backend(self.tf_files) else str(self.tf_dir / "terraform.tfstate")
         else:
             state = "terraform.tfstate"
-        text = override_text(self.target, endpoint=self.endpoint,
-                             aliases=memo("aliases", lambda: _provider_aliases(self.tf_files)),
-                             state_path=state)
+        providers = memo("providers", lambda: _provider_facts(self.tf_files))
+        text = override_text(self.target, endpoint=self.endpoint, aliases=providers["aliases"],
+                             state_path=state, endpoints_block=providers["endpoints"])
         if self.target == "local":  # a throw-away stack: destroyable despite prevent_destroy
             from lakegate.teardown import teardown_override
 
@@ -661,10 +701,11 @@ class TerraformDriver:
         if self.target != "aws":
             # no profile/SSO/IMDS lookups and no real credentials next to the fake ones
             for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID",
-                        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+                        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
                 env.pop(key, None)
             env["AWS_EC2_METADATA_DISABLED"] = "true"
             env["AWS_REGION"] = env["AWS_DEFAULT_REGION"] = self.region
+            local_endpoint_env(self.endpoint if self.target == "local" else None, env)
         else:
             env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION") or self.region)
         return env

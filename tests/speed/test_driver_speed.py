@@ -41,11 +41,20 @@ def test_a_new_endpoint_keeps_the_init_fingerprint_but_a_new_provider_alias_does
     work = tmp_path / "work"
     a = TerraformDriver(tf_dir, target="local", endpoint="http://127.0.0.1:4566", work_dir=work)
     first = a._sync()
-    assert "http://127.0.0.1:4566" in (a.copy_dir / tfmod.OVERRIDE_FILE).read_text()
+    assert a._env()["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
     b = TerraformDriver(tf_dir, target="local", endpoint="http://127.0.0.1:45123", work_dir=work)
     assert b._sync() == first
-    # ... while the file terraform reads does point at the new endpoint
-    text = (b.copy_dir / tfmod.OVERRIDE_FILE).read_text()
+    # ... while terraform is pointed at the new endpoint
+    assert b._env()["AWS_ENDPOINT_URL"] == "http://127.0.0.1:45123"
+    assert "4566" not in (b.copy_dir / tfmod.OVERRIDE_FILE).read_text()
+    # the same when the configuration has its own endpoints block (then the override file names it)
+    (tf_dir / "main.tf").write_text(MAIN.replace('region = "eu-west-1"',
+                                                 'region = "eu-west-1"\n  endpoints {\n    s3 = "http://localhost:4566"\n  }'))
+    a2 = TerraformDriver(tf_dir, target="local", endpoint="http://127.0.0.1:4566", work_dir=work)
+    first = a2._sync()
+    b2 = TerraformDriver(tf_dir, target="local", endpoint="http://127.0.0.1:45123", work_dir=work)
+    assert b2._sync() == first
+    text = (b2.copy_dir / tfmod.OVERRIDE_FILE).read_text()
     assert "http://127.0.0.1:45123" in text and "4566" not in text
     # a third aws provider alias changes what init must set up: a new fingerprint
     (tf_dir / "main.tf").write_text(MAIN + '\nprovider "aws" {\n  alias  = "dr"\n  region = "us-west-2"\n}\n')

@@ -158,13 +158,10 @@ def test_bad_driver_arguments(tmp_path: Path, kwargs: dict, message: str) -> Non
 
 
 # --------------------------------------------------------------------------- override file
-def test_local_override_has_every_endpoint_and_looks_up_the_account() -> None:
+def test_local_override_looks_up_the_account_and_leaves_endpoints_to_the_environment() -> None:
     text = override_text("local", endpoint="http://127.0.0.1:4566", state_path="terraform.tfstate")
-    for svc in ("s3", "glue", "iam", "sts", "athena", "logs", "cloudwatch", "kms", "lambda", "events"):
-        assert svc in LOCAL_SERVICES
-    for svc in LOCAL_SERVICES:
-        assert any(ln.split("=")[0].strip() == svc and '"http://127.0.0.1:4566"' in ln
-                   for ln in text.splitlines()), svc
+    # no `endpoints` block (it costs the provider ~3 CPU-s per start): AWS_ENDPOINT_URL does it
+    assert "endpoints" not in text and "4566" not in text
     assert "skip_requesting_account_id" not in text
     # the config's own region (var.region) stays in charge
     assert not any(ln.split("=")[0].strip() == "region" for ln in text.splitlines())
@@ -173,6 +170,40 @@ def test_local_override_has_every_endpoint_and_looks_up_the_account() -> None:
                    "s3_use_path_style           = true",
                    'backend "local"', 'path = "terraform.tfstate"'):
         assert needed in text, needed
+
+
+def test_local_override_replaces_the_configurations_own_endpoints_block() -> None:
+    text = override_text("local", endpoint="http://127.0.0.1:4566", endpoints_block=True)
+    for svc in ("s3", "glue", "iam", "sts", "athena", "logs", "cloudwatch", "kms", "lambda", "events"):
+        assert svc in LOCAL_SERVICES
+    for svc in LOCAL_SERVICES:
+        assert any(ln.split("=")[0].strip() == svc and '"http://127.0.0.1:4566"' in ln
+                   for ln in text.splitlines()), svc
+
+
+def test_local_environment_sends_every_service_to_the_endpoint_and_nothing_else_wins(
+        tmp_path: Path, monkeypatch) -> None:
+    src = small_config(tmp_path / "tf")
+    # what a user's machine may carry: a global and a service-specific endpoint (e.g. for
+    # LocalStack), the switch that ignores configured endpoints, and a shared config whose
+    # profile could name its own endpoints
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://localhost:4566")
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    config = tmp_path / "aws-config"
+    config.write_text("[default]\nendpoint_url = http://localhost:4566\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    local = TerraformDriver(src, target="local", endpoint="http://127.0.0.1:9", work_dir=tmp_path / "w")._env()
+    assert local["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9"
+    assert [k for k in local if k.startswith("AWS_ENDPOINT_URL")] == ["AWS_ENDPOINT_URL"]
+    assert "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS" not in local
+    assert local["AWS_CONFIG_FILE"] == local["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
+    offline = TerraformDriver(src, target="offline", work_dir=tmp_path / "w")._env()
+    assert not [k for k in offline if k.startswith("AWS_ENDPOINT_URL")]
+    assert offline["AWS_CONFIG_FILE"] == os.devnull
+    aws = TerraformDriver(src, target="aws", work_dir=tmp_path / "w")._env()
+    assert aws["AWS_ENDPOINT_URL_S3"] == "http://localhost:4566"   # the user's own, for real AWS
+    assert aws["AWS_CONFIG_FILE"] == str(config)
 
 
 def test_offline_override_skips_account_id_and_has_no_endpoints() -> None:
@@ -205,6 +236,21 @@ def test_driver_override_covers_provider_aliases(tmp_path: Path) -> None:
     drv._sync()
     text = (tmp_path / "w" / "local" / OVERRIDE_FILE).read_text()
     assert 'alias                       = "west"' in text
+    assert text.count("s3_use_path_style           = true") == 2 and "endpoints" not in text
+
+
+@pytest.mark.parametrize("block", [
+    '  endpoints {\n    s3 = "http://localhost:4566"\n  }\n',
+    '  dynamic "endpoints" {\n    for_each = [1]\n    content {\n      s3 = "http://localhost:4566"\n    }\n  }\n',
+])
+def test_driver_override_replaces_an_endpoints_block_of_the_configuration(tmp_path: Path, block: str) -> None:
+    """A configuration written for LocalStack names its own endpoints; the local target's override
+    then carries an `endpoints` block (for every alias) that replaces it."""
+    src = small_config(tmp_path / "tf")
+    (src / "west.tf").write_text(f'provider "aws" {{\n  alias  = "west"\n  region = "us-west-2"\n{block}}}\n')
+    drv = TerraformDriver(src, target="local", endpoint="http://127.0.0.1:4566", work_dir=tmp_path / "w")
+    drv._sync()
+    text = (tmp_path / "w" / "local" / OVERRIDE_FILE).read_text()
     s3_lines = [ln for ln in text.splitlines() if ln.split("=")[0].strip() == "s3"]
     assert len(s3_lines) == 2 and all('"http://127.0.0.1:4566"' in ln for ln in s3_lines)
 
@@ -283,8 +329,9 @@ def test_targets_get_separate_copies(tmp_path: Path) -> None:
     loc = TerraformDriver(src, target="local", endpoint="http://127.0.0.1:9", work_dir=tmp_path / "w")
     assert off.copy_dir != loc.copy_dir
     off._sync(), loc._sync()
-    assert "endpoints" in (loc.copy_dir / OVERRIDE_FILE).read_text()
-    assert "endpoints" not in (off.copy_dir / OVERRIDE_FILE).read_text()
+    assert "s3_use_path_style" in (loc.copy_dir / OVERRIDE_FILE).read_text()
+    assert "skip_requesting_account_id" in (off.copy_dir / OVERRIDE_FILE).read_text()
+    assert "s3_use_path_style" not in (off.copy_dir / OVERRIDE_FILE).read_text()
 
 
 def test_default_work_dir_is_next_to_the_tf_dir(tmp_path: Path) -> None:
@@ -565,6 +612,17 @@ def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path, cap
             except OSError:
                 time.sleep(0.2)
         src = small_config(tmp_path / "tf")
+        # written for LocalStack, as public configurations often are: its own endpoints, here a
+        # port nobody listens on. The apply below only succeeds when the local target's override
+        # replaced that block (a configuration without one gets AWS_ENDPOINT_URL instead: every
+        # deploy of terraform/ and of tests/pipelines/ in this suite goes that way)
+        main_tf = src / "main.tf"
+        main_tf.write_text(main_tf.read_text().replace(
+            'provider "aws" {\n  region = "us-east-1"\n}',
+            'provider "aws" {\n  region = "us-east-1"\n  endpoints {\n'
+            f'    s3   = "http://127.0.0.1:{_free_port()}"\n    glue = "http://127.0.0.1:{_free_port()}"\n'
+            '  }\n}'))
+        assert "endpoints {" in main_tf.read_text()
         before = tree_digest(src)
         endpoint = f"http://127.0.0.1:{port}"
 
