@@ -260,6 +260,13 @@ def override_text(target: str, *, endpoint: str | None = None,
             "  skip_credentials_validation = true",
             "  skip_metadata_api_check     = true",
             "  skip_region_validation      = true",
+            # the user's profile and shared files are for their real account; with the fake keys
+            # and an empty shared config (local_endpoint_env) a named profile would only fail the
+            # configuration ("failed to get shared config profile"), as it did on any machine
+            # without that profile (a CI runner) before
+            "  profile                     = null",
+            "  shared_config_files         = null",
+            "  shared_credentials_files    = null",
         ]
         if target == "offline":
             lines.append("  skip_requesting_account_id  = true")

@@ -206,6 +206,15 @@ def test_local_environment_sends_every_service_to_the_endpoint_and_nothing_else_
     assert aws["AWS_CONFIG_FILE"] == str(config)
 
 
+@pytest.mark.parametrize("target", ["offline", "local"])
+def test_fake_credentials_unset_the_users_profile_and_shared_files(target: str) -> None:
+    text = override_text(target, endpoint="http://127.0.0.1:4566" if target == "local" else None,
+                         aliases=["west"])
+    for line in ("profile                     = null", "shared_config_files         = null",
+                 "shared_credentials_files    = null"):
+        assert text.count(line) == 2, line   # default provider + alias "west"
+
+
 def test_offline_override_skips_account_id_and_has_no_endpoints() -> None:
     text = override_text("offline", aliases=["west"])
     assert text.count("skip_requesting_account_id  = true") == 2  # default + alias "west"
@@ -615,11 +624,13 @@ def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path, cap
         # written for LocalStack, as public configurations often are: its own endpoints, here a
         # port nobody listens on. The apply below only succeeds when the local target's override
         # replaced that block (a configuration without one gets AWS_ENDPOINT_URL instead: every
-        # deploy of terraform/ and of tests/pipelines/ in this suite goes that way)
+        # deploy of terraform/ and of tests/pipelines/ in this suite goes that way). And a named
+        # profile this machine does not have: the offline plan and the local apply only succeed
+        # when the override unsets it
         main_tf = src / "main.tf"
         main_tf.write_text(main_tf.read_text().replace(
             'provider "aws" {\n  region = "us-east-1"\n}',
-            'provider "aws" {\n  region = "us-east-1"\n  endpoints {\n'
+            'provider "aws" {\n  region = "us-east-1"\n  profile = "data-platform-prod"\n  endpoints {\n'
             f'    s3   = "http://127.0.0.1:{_free_port()}"\n    glue = "http://127.0.0.1:{_free_port()}"\n'
             '  }\n}'))
         assert "endpoints {" in main_tf.read_text()
