@@ -74,17 +74,33 @@ class DeployResult:
     # Terraform state: what a second world of the same run may restore (:func:`verified_entry`)
     cache_entry: str | None = None
     cache_tfstate_sha256: str | None = None
+    # cache_plan "pending" (deploy_local(verify_later=True)): the verification plan still running
+    pending: "PendingVerification | None" = field(default=None, repr=False, compare=False)
 
     def shown_state(self) -> dict | None:
         """``terraform show -json`` of the current state when it was already made for exactly
         this state file (:attr:`state_document`), else None (run ``driver.show_state()``)."""
+        if self.pending is not None and self.state_document is None:
+            self.state_document = self.pending.shown()
         if self.state_document is None or not self.tf_state:
             return None
         digest, doc = self.state_document
         return doc if _file_sha256(Path(self.tf_state)) == digest else None
 
     def summary(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("driver", "state_document")}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("driver", "state_document", "pending")}
+
+    def wait_verified(self) -> tuple[bool, str]:
+        """(True, "") once this deploy is known to match the configuration: at once for every
+        deploy but a ``pending`` one, whose verification plan this waits for. (False, why) when
+        that plan planned a change (nothing of it applied) or failed."""
+        if self.pending is None:
+            return True, ""
+        ok, why = self.pending.wait()
+        if self.cache_plan == "pending":
+            self.cache_plan = "empty" if ok else "unverified"
+        return ok, why
 
 
 def _file_sha256(path: Path) -> str | None:
@@ -134,6 +150,8 @@ REFRESH = "refresh"     # cache mode: always apply from nothing, then save (test
 SNAPSHOT_FILE = "localaws.snapshot"
 TFSTATE_FILE = "terraform.tfstate"
 STATE_SHOW_FILE = "state-show.json"   # `terraform show -json` of the entry's state (made on a hit)
+# written when a verification plan of the entry's state was empty; see PendingVerification
+VERIFIED_FILE = "verified-empty.json"
 
 
 def cache_root(driver: Any, cache: bool | str | Path | None = None) -> Path | None:
@@ -205,6 +223,77 @@ def _save_show(entry: Path, shown: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _mark_verified(entry: Path, tfstate: Path, empty: bool) -> None:
+    """Record in the entry whether a verification plan of its state was empty (or drop that
+    record): what lets a later deploy verify it while its caller goes on."""
+    marker = entry / VERIFIED_FILE
+    digest = _file_sha256(tfstate)
+    if not empty or digest is None or digest != _file_sha256(entry / TFSTATE_FILE):
+        marker.unlink(missing_ok=True)
+        return
+    tmp = entry / f".{VERIFIED_FILE}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps({"tfstate_sha256": digest}))
+        tmp.replace(marker)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
+
+def _was_verified(entry: Path) -> bool:
+    try:
+        doc = json.loads((entry / VERIFIED_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("tfstate_sha256") == _file_sha256(entry / TFSTATE_FILE)
+
+
+class PendingVerification:
+    """The verification plan of a restored deploy-cache entry (``terraform plan -refresh=false
+    -detailed-exitcode``, nothing applied), run in a thread while the caller goes on (the
+    scenarios' first world: lakegate/smoke.py counts its results only once this says the entry
+    matches the configuration, and runs them again in a world that deployed and verified by itself
+    when it does not). Only for an entry whose verification plan was empty before
+    (:data:`VERIFIED_FILE`), so a configuration that plans a change on every run (``timestamp()``)
+    keeps the blocking verification, which applies that change."""
+
+    def __init__(self, driver: Any, entry: Path, tfstate: Path, shown: dict[str, Any] | None,
+                 show: "threading.Thread | None") -> None:
+        import threading
+
+        self._driver, self._entry, self._tfstate = driver, entry, tfstate
+        self._shown, self._show = shown, show
+        self._result: tuple[bool, str] = (False, "the verification plan did not finish")
+        self._thread = threading.Thread(target=self._run, name="lakegate-deploy-verify", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            changed = self._driver.apply_planned(refresh=False, apply=False)
+        except Exception as err:  # noqa: BLE001 - the caller reports it as unverified
+            self._result = (False, f"the verification plan of deploy-cache entry {self._entry.name} "
+                                   f"failed: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+        else:
+            self._result = ((True, "") if not changed else
+                            (False, f"the verification plan of deploy-cache entry {self._entry.name} "
+                                    "planned changes (an earlier plan of it was empty)"))
+        _mark_verified(self._entry, self._tfstate, self._result[0])
+
+    def shown(self) -> tuple[str, dict] | None:
+        """The state's ``show -json`` made beside the plan (waits for it), or None."""
+        if self._shown is None:
+            return None
+        if self._show is not None:
+            self._show.join()
+            self._show = None
+            _save_show(self._entry, self._shown)
+        return self._shown.get("doc")
+
+    def wait(self) -> tuple[bool, str]:
+        self._thread.join()
+        self.shown()
+        return self._result
+
+
 def _has_resources(tfstate: Path) -> bool:
     try:
         return bool(json.loads(tfstate.read_text()).get("resources"))
@@ -222,11 +311,14 @@ def _prune(root: Path, keep: int = CACHE_KEEP) -> None:
 def _apply_with_cache(driver: Any, st: localenv.LocalState,
                       cache: bool | str | Path | None,
                       shown: dict[str, Any] | None = None,
-                      info: dict[str, Any] | None = None) -> tuple[str, str | None]:
+                      info: dict[str, Any] | None = None,
+                      verify_later: bool = False) -> tuple[str, str | None]:
     """``driver.apply()``, restoring / saving the deploy cache around it (module doc).
 
     ``shown``: on a hit, ``terraform show -json`` of the restored state is made while the plan
     runs, into ``shown['doc']`` (see :func:`_show_state_meanwhile`).
+    ``verify_later``: on a hit of an entry verified before, return at once with the verification
+    plan running (``info['pending']``, a :class:`PendingVerification`; plan "pending").
     Returns (what the cache did, on a hit whether the plan was "empty" or "applied");
     ``info['entry']``: the entry restored or saved."""
     info = {} if info is None else info
@@ -255,11 +347,18 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
         # would read the same answers again (module doc). So plan against the recorded state
         # (-refresh=false) and apply exactly that plan when it is not empty.
         show = None
-        if shown is not None and not _saved_show(entry, tfstate, shown):
-            driver.init()   # the show below runs without the copy's lock: init first, once
+        later = verify_later and _was_verified(entry)
+        if (shown is not None and not _saved_show(entry, tfstate, shown)) or later:
+            driver.init()   # the show and the plan-only run beside each other: init first, once
+        if shown is not None and "doc" not in shown:
             show = _show_state_meanwhile(driver, tfstate, shown)
+        if later:
+            info["pending"] = PendingVerification(driver, entry, tfstate, shown, show)
+            return "hit", "pending"
         try:
-            return "hit", "applied" if driver.apply_planned(refresh=False) else "empty"
+            applied = driver.apply_planned(refresh=False)
+            _mark_verified(entry, tfstate, not applied)
+            return "hit", "applied" if applied else "empty"
         finally:
             if show is not None:
                 show.join()
@@ -316,6 +415,8 @@ def verified_entry(res: DeployResult) -> tuple[str, str] | None:
     apply was saved as the entry. None otherwise (a plan was applied on top, no cache, ...)."""
     if not res.cache_entry or not res.cache_tfstate_sha256:
         return None
+    if res.cache_plan == "pending":
+        res.wait_verified()   # "empty" or "unverified" from here on
     if res.cache == "miss" or (res.cache == "hit" and res.cache_plan in ("empty", "verified")):
         return res.cache_entry, res.cache_tfstate_sha256
     return None
@@ -351,7 +452,8 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
                  variables: dict | None = None, cache: bool | str | Path | None = None,
                  seed_dir: Path | None = None, workflow: str | None = None,
                  region: str | None = None, show_state: bool = False,
-                 verified: tuple[str | Path, str] | None = None) -> DeployResult:
+                 verified: tuple[str | Path, str] | None = None,
+                 verify_later: bool = False) -> DeployResult:
     """Apply ``tf_dir`` into the running local AWS and upload bronze data; see the module doc.
 
     ``seed_dir`` (a user's pipeline, ``[environments.NAME] seed``): upload those files below the
@@ -371,7 +473,12 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
     ``verified``: (entry, sha256 of its Terraform state) from :func:`verified_entry` of another
     deploy of the same configuration in the same run (the scenarios' second world): that entry is
     restored into this pristine local AWS without a verification plan of its own
-    (:func:`_restore_verified`; ``cache`` is then not used)."""
+    (:func:`_restore_verified`; ``cache`` is then not used).
+
+    ``verify_later``: a hit of an entry whose verification plan was empty before returns while
+    this one runs (``cache_plan`` "pending", :class:`PendingVerification`): call
+    :meth:`DeployResult.wait_verified` before counting on the deploy; nothing is applied when it
+    finds changes (the caller deploys again, without ``verify_later``)."""
     from lakegate.terraform import TerraformDriver
 
     st = localenv.load_state(state_path)
@@ -385,7 +492,7 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
         cache_state, cache_plan = "hit", "verified"
         info["entry"] = Path(verified[0])
     else:
-        cache_state, cache_plan = _apply_with_cache(driver, st, cache, shown, info)
+        cache_state, cache_plan = _apply_with_cache(driver, st, cache, shown, info, verify_later=verify_later)
     # what `terraform output -json` prints, read from the local state file the apply just wrote
     # (one terraform start-up less); `terraform output` when there is no such file
     outputs = driver.state_outputs()
@@ -399,7 +506,8 @@ def deploy_local(tf_dir: Path, rows: int, seed: int, upload: bool = True,
         res.cache_entry = str(info["entry"])
         res.cache_tfstate_sha256 = _file_sha256(Path(info["entry"]) / TFSTATE_FILE)
     res.driver = driver
-    res.state_document = (shown or {}).get("doc")
+    res.pending = info.get("pending")
+    res.state_document = (shown or {}).get("doc") if res.pending is None else None
     folder = localenv.state_path(state_path).parent
     _write_json(folder / "outputs.json", outputs)
     if upload and seed_dir is not None:

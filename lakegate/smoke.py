@@ -283,6 +283,7 @@ def second_world_nice(base_env: dict[str, str]) -> int:
 #: ``1`` runs every scenario in one world, one after the other (as before session 5).
 WORLDS_ENV = "LAKEGATE_SMOKE_WORLDS"
 SECOND_LOG_HEADER = "\n----- the second world's local AWS ({items}) -----\n"
+FIRST_AGAIN_LOG_HEADER = "\n----- the first world's scenarios, run again: their local AWS -----\n"
 
 
 def two_worlds(env_is_local: bool, tags: str | None, keep: bool, base_env: dict[str, str],
@@ -306,6 +307,12 @@ def split_tags(items: tuple[str, ...] = SECOND_WORLD_ITEMS) -> tuple[str, str]:
     """``-m`` expressions of the first and the second world's children."""
     either = " or ".join(items)
     return f"not ({either})", f"({either})"
+
+
+def _merge_evidence(src: Path, report_dir: Path) -> None:
+    """A world's evidence, written aside, into the run's (once that world's results count)."""
+    for record in evidence.load(src):
+        evidence.append(report_dir, record)
 
 
 def combine_exit_codes(first: int, second: int) -> int:
@@ -680,17 +687,24 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
     second_cmd: list[str] = []
     second_env: dict[str, str] = {}
     second_dir = Path()
+    first_dir = Path()
+    first_record: Path | None = None
     handoff: Path | None = None
     if split:
-        from lakegate.scenarios.steps.world import HANDOFF_ENV, SECOND_WORLD_ENV
+        from lakegate.scenarios.steps.world import HANDOFF_ENV, SECOND_WORLD_ENV, VERIFY_RECORD_ENV
 
         first_tags, second_tags = split_tags()
         assert scratch is not None
         handoff = scratch / "handoff.json"
         second_state = scratch / "local-second" / "state.json"
-        cmd = pytest_command(steps, ini, env.name, report_dir, first_tags, opts.rows, opts.keep, plan=plan_arg)
+        # the first world may start its scenarios while its verification plan runs: its evidence
+        # too is written aside and counts once that plan was empty (first_world_verified)
+        first_dir = scratch / "first-evidence"
+        first_record = scratch / "first-verified.json"
+        cmd = pytest_command(steps, ini, env.name, first_dir, first_tags, opts.rows, opts.keep, plan=plan_arg)
         child = child_env(base, state_file)
         child[HANDOFF_ENV] = str(handoff)
+        child[VERIFY_RECORD_ENV] = str(first_record)
         # its evidence counts only once it is confirmed (below): written aside, merged then
         second_dir = scratch / "second-evidence"
         second_cmd = pytest_command(steps, ini, env.name, second_dir, second_tags, opts.rows, opts.keep, plan=plan_arg)
@@ -715,6 +729,22 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             endpoint = watch.endpoint
         else:
             rc, tail = runner(cmd, child)
+        if first_record is not None:
+            from lakegate.scenarios.steps.world import first_world_verified
+
+            verified, why = first_world_verified(first_record)
+            if verified:
+                _merge_evidence(first_dir, report_dir)
+            else:   # fail closed: its scenarios again, in a world that verifies before they start
+                notes.append(f"{why}; the first world's scenarios ran again in a world that deployed and "
+                             "verified before them")
+                again_state = scratch / "local-first-again" / "state.json"
+                again_cmd = pytest_command(steps, ini, env.name, report_dir, split_tags()[0], opts.rows,
+                                           opts.keep, plan=plan_arg)
+                try:
+                    rc, tail = runner(again_cmd, child_env(base, again_state))
+                finally:
+                    notes += stop_leaked(again_state)
         if second is not None:
             assert handoff is not None
             if not handoff.exists():   # the first world ended without deploying: do not wait for it
@@ -730,8 +760,7 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
 
             confirmed, why = second_world_confirmed(handoff)
             if confirmed:
-                for record in evidence.load(second_dir):
-                    evidence.append(report_dir, record)
+                _merge_evidence(second_dir, report_dir)
             else:   # fail closed: its scenarios again, in a world that deploys (and verifies) by itself
                 notes.append(f"{why}; its scenarios ({', '.join(SECOND_WORLD_ITEMS)}) ran again in a world "
                              "of their own, after the others")
@@ -762,18 +791,26 @@ def run_smoke(opts: SmokeOptions, runner: Runner = subprocess_runner, repo: Path
             notes += stop_leaked(second_state)
         if scratch is not None and state_file is not None:   # this run's own temporary state files only
             notes += stop_strays([state_file.resolve()] + [p.resolve() for p in (second_state,) if p is not None]
-                                 + [scratch.resolve() / "local-again" / "state.json"])
+                                 + [scratch.resolve() / name / "state.json"
+                                    for name in ("local-again", "local-first-again")])
+        if interrupted and first_record is not None and not (report_dir / evidence.EVIDENCE_FILE).exists():
+            from lakegate.scenarios.steps.world import first_world_verified
+
+            if first_world_verified(first_record)[0]:   # what it finished, verified, for the partial reports
+                _merge_evidence(first_dir, report_dir)
         if scratch is not None:
             log = scratch / "local" / "server.log"
             if log.exists():
                 shutil.copyfile(log, report_dir / LOCAL_LOG)
-            for folder, what in (("local-second", ", ".join(SECOND_WORLD_ITEMS)),
-                                 ("local-again", ", ".join(SECOND_WORLD_ITEMS) + ", run again")):
+            for folder, header in (("local-first-again", FIRST_AGAIN_LOG_HEADER),
+                                   ("local-second", SECOND_LOG_HEADER.format(items=", ".join(SECOND_WORLD_ITEMS))),
+                                   ("local-again", SECOND_LOG_HEADER.format(
+                                       items=", ".join(SECOND_WORLD_ITEMS) + ", run again"))):
                 log2 = scratch / folder / "server.log"
                 if log2.exists():
                     with open(report_dir / LOCAL_LOG, "a", encoding="utf-8", errors="replace") as out, \
                             open(log2, encoding="utf-8", errors="replace") as src:
-                        out.write(SECOND_LOG_HEADER.format(items=what))
+                        out.write(header)
                         shutil.copyfileobj(src, out)
             shutil.rmtree(scratch, ignore_errors=True)
         # the child does not render (--lakegate-no-render): on Ctrl-C keep the partial reports

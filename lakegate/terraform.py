@@ -930,20 +930,21 @@ class TerraformDriver:
                        "(`lakegate local up`) and supports these resources; " + fix)
             self._run("apply", *args, stage="apply", fix=fix)
 
-    def apply_planned(self, *, refresh: bool = True) -> bool:
+    def apply_planned(self, *, refresh: bool = True, apply: bool = True) -> bool:
         """``terraform plan -detailed-exitcode -out`` and, only when it plans a change, ``terraform
         apply`` of exactly that plan file (the plan is made once; apply does not plan again).
 
         ``refresh=False`` plans against the state as recorded (``-refresh=false``): right only when
         the caller knows the remote objects are the ones that state was written from (the deploy
         cache restores both together). Returns True when a plan was applied, False when the plan
-        was empty (nothing applied; terraform's state is left as it was)."""
+        was empty (nothing applied; terraform's state is left as it was). ``apply=False``: only
+        the plan (no plan file); True then means the plan has changes, none of them applied."""
         with self._locked():
             self._init_locked()
             plan_file = self.copy_dir / PLAN_FILE
             plan_file.unlink(missing_ok=True)
             args = (tftest.parse_args(input=False, color=False, refresh=refresh) + self._var_args
-                    + ["-detailed-exitcode", f"-out={PLAN_FILE}"])
+                    + ["-detailed-exitcode"] + ([f"-out={PLAN_FILE}"] if apply else []))
             fix = "fix the error above (configuration, permissions or endpoint) and re-run"
             if self.target == "local":
                 fix = (f"check that the local AWS at {self.endpoint} is running "
@@ -952,6 +953,8 @@ class TerraformDriver:
                 proc = self._run("plan", *args, stage="plan", fix=fix, ok_codes=(0, 2))
                 if proc.returncode == 0:      # -detailed-exitcode: 0 = no changes, 2 = changes
                     return False
+                if not apply:
+                    return True
                 self._run("apply", *tftest.parse_args(input=False, color=False), PLAN_FILE,
                           stage="apply", fix=fix)
                 return True

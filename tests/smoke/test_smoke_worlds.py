@@ -77,9 +77,11 @@ class FakeChild:
     world) the handoff when ``handoff`` is set."""
 
     def __init__(self, rc=(0, 0), handoff: dict | None = None, second_waits: bool = False,
-                 restored: tuple[str, str] | None = ("/cache/abc", "d" * 64)):
+                 restored: tuple[str, str] | None = ("/cache/abc", "d" * 64),
+                 first_record: dict | None = None):
         self.rc = rc
         self.handoff = handoff
+        self.first_record = first_record   # what a first world that verified later recorded
         self.restored = restored
         self.second_waits = second_waits
         self.calls: list[tuple[list[str], dict[str, str]]] = []
@@ -96,16 +98,21 @@ class FakeChild:
         assert expr == smoke.split_tags()[1 if second else 0]
         if second and self.second_waits:   # like the world: wait for the first world's handoff
             self.seen_handoff = world.read_handoff(Path(env[world.SECOND_WORLD_ENV]), timeout=10)
-        if not second and self.handoff is not None:
+        if not second and self.handoff is not None and world.HANDOFF_ENV in env:
             Path(env[world.HANDOFF_ENV]).write_text(json.dumps(self.handoff))
+        speculated = not second and self.first_record is not None and world.VERIFY_RECORD_ENV in env
+        if speculated:
+            Path(env[world.VERIFY_RECORD_ENV]).write_text(json.dumps(self.first_record))
         if second:   # like the world: what it restored (a fallback run deploys by itself)
             peer = Path(env[world.SECOND_WORLD_ENV])
             with self.lock:
                 again = sum(world.SECOND_WORLD_ENV in e for _, e in self.calls) > 1
             world.write_restored(peer, None if again else self.restored)
+        # an unverified first world's results must not count: it "fails" here, its rerun passes
+        status = "FAIL" if speculated and self.first_record.get("verified") is not True else "PASS"
         for item_id in chosen:
             evidence.append(report_dir, evidence.Record(item_id=item_id, scenario=f"scenario {item_id}",
-                                                        status="PASS", started=1.0, finished=2.0))
+                                                        status=status, started=1.0, finished=2.0))
         return self.rc[1 if second else 0], ""
 
 
@@ -130,8 +137,10 @@ def test_two_children_each_with_its_world(tmp_path):
     assert world.HANDOFF_ENV not in second_env
     assert second_env[world.SECOND_WORLD_ENV] == first_env[world.HANDOFF_ENV]   # the same handoff file
     assert first_env["LAKEGATE_LOCAL_STATE"] != second_env["LAKEGATE_LOCAL_STATE"]   # two local AWSs
-    # the second world's evidence is written aside and merged once confirmed
-    assert _dir(first) == res.report_dir and _dir(second) != res.report_dir
+    # only the first world may verify its deploy beside its scenarios
+    assert world.VERIFY_RECORD_ENV in first_env and world.VERIFY_RECORD_ENV not in second_env
+    # each world's evidence is written aside and merged once it counts
+    assert res.report_dir not in (_dir(first), _dir(second)) and _dir(first) != _dir(second)
     assert {r.item_id for r in evidence.load(res.report_dir)} == {i.id for i in checklist.ITEMS}
     assert res.decision == "GO" and res.exit_code == 0 and res.counts["PASS"] == len(checklist.ITEMS)
     assert res.notes == []
@@ -157,6 +166,37 @@ def test_an_unconfirmed_second_world_counts_nothing_and_runs_again(tmp_path, han
     assert again_env["LAKEGATE_LOCAL_STATE"] not in {env["LAKEGATE_LOCAL_STATE"] for _, env in runner.calls[:2]}
     assert len(res.notes) == 1 and why in res.notes[0] and "ran again" in res.notes[0]
     assert res.decision == "GO" and res.counts["PASS"] == len(checklist.ITEMS)
+
+
+def test_a_first_world_verified_beside_its_scenarios_counts(tmp_path):
+    runner = FakeChild(handoff=VERIFIED, first_record={"verified": True})
+    res = _run(tmp_path, runner)
+    assert len(runner.calls) == 2 and res.notes == []
+    assert res.decision == "GO" and res.counts["PASS"] == len(checklist.ITEMS)
+
+
+@pytest.mark.parametrize("record, why", [
+    ({"verified": False, "why": "the verification plan of deploy-cache entry abc planned changes"},
+     "planned changes"),
+    ({"verified": None}, "did not finish"),          # its process ended before the plan did
+])
+def test_an_unverified_first_world_counts_nothing_and_runs_again(tmp_path, record, why):
+    """Fail closed: the first world started its scenarios beside a verification plan that then
+    found changes (or never finished): its records are dropped and its scenarios run again in a
+    world that deploys and verifies before them (no record, no handoff), into the reports; the
+    second world, whose entry was then never verified, runs again too."""
+    runner = FakeChild(handoff={"usable": False, "why": "the first world's deploy was cache 'hit' (plan unverified)"},
+                       first_record=record)
+    res = _run(tmp_path, runner)
+    firsts = [(cmd, env) for cmd, env in runner.calls if world.SECOND_WORLD_ENV not in env]
+    assert len(firsts) == 2 and len(runner.calls) == 4
+    again, again_env = firsts[1]
+    assert _dir(again) == res.report_dir
+    assert world.VERIFY_RECORD_ENV not in again_env and world.HANDOFF_ENV not in again_env
+    assert again_env["LAKEGATE_LOCAL_STATE"] not in {env["LAKEGATE_LOCAL_STATE"] for _, env in runner.calls[:2]}
+    assert any(why in n and "first world's scenarios ran again" in n for n in res.notes), res.notes
+    # every item once, from the runs that count
+    assert res.decision == "GO" and res.counts["PASS"] == len(checklist.ITEMS) and res.counts["FAIL"] == 0
 
 
 def test_an_unconfirmed_second_world_that_fails_again_is_no_go(tmp_path):
@@ -430,6 +470,7 @@ def fake_world(tmp_path, monkeypatch):
     monkeypatch.setenv("LAKEGATE_LOCAL_STATE", str(tmp_path / "state.json"))
     monkeypatch.delenv(world.HANDOFF_ENV, raising=False)
     monkeypatch.delenv(world.SECOND_WORLD_ENV, raising=False)
+    monkeypatch.delenv(world.VERIFY_RECORD_ENV, raising=False)
     monkeypatch.setattr(localenv, "read_state", lambda path: None)
     monkeypatch.setattr(localenv, "start", lambda **kw: type("St", (), {"endpoint": "http://127.0.0.1:1"})())
     monkeypatch.setattr(localenv, "stop", lambda *a, **k: "stopped")
@@ -438,6 +479,10 @@ def fake_world(tmp_path, monkeypatch):
         seen["deploy"].append(kw)
         if seen["fail"]:
             raise LakegateError(seen["fail"], where="x", fix="y")
+        if kw.get("verify_later") and seen.get("pending") is not None:
+            res = _deployed("hit", "pending")
+            res.pending = seen["pending"]
+            return res
         return _deployed() if kw.get("verified") is None else _deployed("hit", "verified")
     monkeypatch.setattr(deploy, "deploy_local", deploy_local)
     monkeypatch.setattr(deploy, "find_entry", lambda *a, **k: seen.get("entry"))
@@ -456,10 +501,46 @@ def test_the_first_world_hands_over_its_verified_entry(tmp_path, monkeypatch, fa
     monkeypatch.setenv(world.HANDOFF_ENV, str(handoff))
     w = world._local_world(_Config(), _Request(), _LocalEnv())
     (kw,) = fake_world["deploy"]
-    assert kw["verified"] is None and kw["show_state"] is True
+    assert kw["verified"] is None and kw["show_state"] is True and kw["verify_later"] is False
     assert fake_world["offline"] == 1 and fake_world["replayed"] == 0
     assert world.read_handoff(handoff, timeout=0) == {"usable": True, "entry": "/cache/abc", "tfstate_sha256": "d" * 64}
     w.close()
+
+
+class _Pending:
+    """A verification plan still running (lakegate.deploy.PendingVerification) until released."""
+
+    def __init__(self, ok: bool, why: str = "") -> None:
+        self.result, self.release = (ok, why), threading.Event()
+
+    def wait(self):
+        assert self.release.wait(10)
+        return self.result
+
+    def shown(self):
+        return None
+
+
+@pytest.mark.parametrize("ok, why", [(True, ""), (False, "the verification plan of deploy-cache entry abc planned changes")])
+def test_a_first_world_verifying_beside_its_scenarios_hands_over_only_what_it_verified(
+        tmp_path, monkeypatch, fake_world, ok, why):
+    handoff, record = tmp_path / "handoff.json", tmp_path / "first-verified.json"
+    monkeypatch.setenv(world.HANDOFF_ENV, str(handoff))
+    monkeypatch.setenv(world.VERIFY_RECORD_ENV, str(record))
+    fake_world["pending"] = pending = _Pending(ok, why)
+    w = world._local_world(_Config(), _Request(), _LocalEnv())   # returns while the plan runs
+    (kw,) = fake_world["deploy"]
+    assert kw["verify_later"] is True and kw["show_state"] is True
+    assert json.loads(record.read_text()) == {"verified": None} and not handoff.exists()
+    assert world.first_world_verified(record)[0] is False   # not yet
+    pending.release.set()
+    w.close()   # waits for the verification (before the local AWS stops)
+    assert world.first_world_verified(record) == (ok, why if not ok else
+                                                   "the first world's verification plan, run beside its scenarios, was empty")
+    doc = world.read_handoff(handoff, timeout=0)
+    assert doc["usable"] is ok
+    if ok:
+        assert doc == {"usable": True, "entry": "/cache/abc", "tfstate_sha256": "d" * 64}
 
 
 def test_a_first_world_that_fails_to_deploy_says_so(tmp_path, monkeypatch, fake_world):

@@ -157,9 +157,34 @@ def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path,
     finally:
         localenv.stop(path=state)
 
-    # a change the key does not see (the script outside the folder): still a hit, and the plan
-    # against the restored state has that change, which is applied
+    # an entry whose verification plan was empty (the second deploy's) may be verified beside the
+    # caller (the scenarios' first world): the deploy returns with that plan still running
+    assert json.loads((entries[0] / "verified-empty.json").read_text())["tfstate_sha256"]
+    state, st = _up(tmp_path, "f")
+    try:
+        later = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                             work_dir=tmp_path / "w6", cache=cache, verify_later=True)
+        assert (later.cache, later.cache_plan) == ("hit", "pending")
+        assert later.wait_verified() == (True, "") and later.cache_plan == "empty"
+    finally:
+        localenv.stop(path=state)
+
+    # a change the key does not see (the script outside the folder): still a hit. Verified beside
+    # the caller, the plan finds the change and says so, applying nothing (the caller deploys
+    # again); the entry is then verified before use again
     script.write_text("print('v2')\n")
+    state, st = _up(tmp_path, "g")
+    try:
+        unverified = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,
+                                  work_dir=tmp_path / "w7", cache=cache, verify_later=True)
+        assert unverified.cache_plan == "pending"
+        ok, why = unverified.wait_verified()
+        assert not ok and "planned changes" in why and unverified.cache_plan == "unverified", why
+        assert _script(st) == b"print('v1')\n"   # nothing applied
+    finally:
+        localenv.stop(path=state)
+    assert not (entries[0] / "verified-empty.json").exists()
+    # ... and the ordinary deploy plans against the restored state, finds that change and applies it
     state, st = _up(tmp_path, "e")
     try:
         changed_script = deploy_local(tf_dir, rows=0, seed=0, upload=False, state_path=state,

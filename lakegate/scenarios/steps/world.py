@@ -54,8 +54,11 @@ class World:
         self._deployed = deployed            # the local deploy (lakegate.deploy.DeployResult)
         self._once: dict[str, Any] = {}
         self.progress: list[str] = []
+        self._verifying: Any = None          # the thread that awaits a pending verification plan
 
     def close(self) -> None:
+        if self._verifying is not None:   # before the local AWS stops: the plan talks to it
+            self._verifying.join()
         if self._offline_plan is not None:
             self._offline_plan.wait()
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -245,6 +248,40 @@ def _start_offline_plan(env: Environment, plan_file: Path | None, scratch: Path)
 HANDOFF_ENV = "LAKEGATE_WORLD_HANDOFF"
 SECOND_WORLD_ENV = "LAKEGATE_SECOND_WORLD"
 HANDOFF_TIMEOUT_ENV = "LAKEGATE_WORLD_HANDOFF_TIMEOUT"
+# The first world of a two-world run also starts its scenarios before its verification plan
+# ends, when the deploy-cache entry it restores was verified before (lakegate.deploy,
+# PendingVerification): ``VERIFY_RECORD_ENV`` names the JSON file where it says so
+# ({"verified": null} at once, then true or false with why). ``lakegate smoke`` writes that
+# world's evidence aside and counts it only once the record says true; otherwise its scenarios run
+# again in a world that deploys and verifies before they start (verified_first_world).
+VERIFY_RECORD_ENV = "LAKEGATE_WORLD_VERIFY_RECORD"
+
+
+def write_verify_record(path: Path, verified: bool | None, why: str = "") -> None:
+    import json
+
+    doc: dict[str, Any] = {"verified": verified, **({"why": why} if why else {})}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc))
+    tmp.replace(path)
+
+
+def first_world_verified(path: Path) -> tuple[bool, str]:
+    """Whether the first world's results count: it did not start before its verification (no
+    record), or its verification plan, run beside its scenarios, found the entry unchanged."""
+    import json
+
+    if not path.exists():
+        return True, "the first world verified its deploy before its scenarios"
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False, "the first world's verification record cannot be read"
+    if not isinstance(doc, dict) or doc.get("verified") is not True:
+        why = doc.get("why") if isinstance(doc, dict) else None
+        return False, str(why or "the first world's verification plan did not finish")
+    return True, "the first world's verification plan, run beside its scenarios, was empty"
 
 
 def write_handoff(path: Path, deployed: Any = None, why: str = "") -> None:
@@ -356,11 +393,12 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Env
     scratch = Path(tempfile.mkdtemp(prefix="lakegate-plan-"))   # plans: never in the report dir
     second = os.environ.get(SECOND_WORLD_ENV)
     handoff = os.environ.get(HANDOFF_ENV)
+    record = os.environ.get(VERIFY_RECORD_ENV) if not second else None
     # the second world runs no BA2/BA3: the gate's plan is made only if a step asks (gate_result)
     offline_plan = None if second else _start_offline_plan(env, plan_file, scratch)
     try:
         world = _deployed_local_world(config, request, env, plan_file, scratch, offline_plan,
-                                      peer=Path(second) if second else None)
+                                      peer=Path(second) if second else None, verify_later=bool(record))
     except BaseException as err:
         if handoff:
             write_handoff(Path(handoff), why=f"the first world's deploy failed: {type(err).__name__}")
@@ -368,8 +406,25 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Env
             offline_plan.wait()
         shutil.rmtree(scratch, ignore_errors=True)
         raise
-    if handoff:
-        write_handoff(Path(handoff), world._deployed)
+    deployed = world._deployed
+    if record and deployed is not None and deployed.pending is not None:
+        import threading
+
+        write_verify_record(Path(record), None)
+
+        def verify() -> None:   # the handoff waits for the verification (verified_entry)
+            ok, why = False, "the first world's verification was interrupted"
+            try:
+                ok, why = deployed.wait_verified()
+                if handoff:
+                    write_handoff(Path(handoff), deployed)
+            finally:
+                write_verify_record(Path(record), ok, why)
+
+        world._verifying = threading.Thread(target=verify, name="lakegate-world-verify", daemon=True)
+        world._verifying.start()
+    elif handoff:
+        write_handoff(Path(handoff), deployed)
     if second:
         try:
             world.workflow_run()   # what features 01-03 leave: bronze crawled, one workflow run
@@ -381,7 +436,8 @@ def _local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Env
 
 def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest, env: Environment,
                           plan_file: Path | None, scratch: Path,
-                          offline_plan: _Background | None, peer: Path | None = None) -> World:
+                          offline_plan: _Background | None, peer: Path | None = None,
+                          verify_later: bool = False) -> World:
     from lakegate import localenv
     from lakegate.deploy import deploy_local
 
@@ -404,6 +460,7 @@ def _deployed_local_world(config: pytest.Config, request: pytest.FixtureRequest,
     try:
         res = deploy_local(env.terraform_dir(), rows=config.getoption("--lakegate-rows"), seed=7,
                            work_dir=state_dir / "terraform", show_state=peer is None, verified=verified,
+                           verify_later=verify_later,
                            **({"seed_dir": env.seed, "workflow": env.workflow, "region": env.region} if env.seed else {}))
     except BaseException:
         if peer is not None:
