@@ -29,7 +29,8 @@ Deploy cache (state pods, :mod:`localaws.snapshot`)
     ``timestamp()``) gets that change applied. A
     changed configuration, variable or local AWS version is a different key: a full apply. With
     ``show_state=True`` (the scenarios' world) a hit also keeps ``terraform show -json`` of the
-    entry's state in the entry (``state-show.json``), served to later hits for the same state. The
+    entry's state in the entry (``state-show.json``), served to later hits for the same state; a
+    miss writes it with the entry. The
     cache lives in ``LAKEGATE_DEPLOY_CACHE`` (a folder; ``off`` disables it) or in the Terraform
     directory's lakegate folder (``<tf_dir>/../.lakegate/terraform/<name>/deploy-cache``);
     ``lakegate deploy --no-cache`` always applies from nothing. The newest :data:`CACHE_KEEP`
@@ -149,7 +150,7 @@ CACHE_KEEP = 4
 REFRESH = "refresh"     # cache mode: always apply from nothing, then save (tests that must apply)
 SNAPSHOT_FILE = "localaws.snapshot"
 TFSTATE_FILE = "terraform.tfstate"
-STATE_SHOW_FILE = "state-show.json"   # `terraform show -json` of the entry's state (made on a hit)
+STATE_SHOW_FILE = "state-show.json"   # `terraform show -json` of the entry's state (made with the entry)
 # written when a verification plan of the entry's state was empty; see PendingVerification
 VERIFIED_FILE = "verified-empty.json"
 
@@ -365,12 +366,21 @@ def _apply_with_cache(driver: Any, st: localenv.LocalState,
                 _save_show(entry, shown)
     driver.apply()
     if _has_resources(tfstate):
+        # the entry is complete when it is written: `show -json` of its state (what a scenarios'
+        # world reads on every hit, and this deploy's own world right away) is made beside the
+        # snapshot, instead of by the entry's first hit
+        box: dict[str, Any] = {} if shown is None else shown
+        show = _show_state_meanwhile(driver, tfstate, box)
         root.mkdir(parents=True, exist_ok=True)
         tmp = root / f".{entry.name}.{os.getpid()}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         localenv.save_snapshot(st, tmp / SNAPSHOT_FILE)
         shutil.copyfile(tfstate, tmp / TFSTATE_FILE)
+        show.join()
+        if box.get("doc") is not None and box["doc"][0] == _file_sha256(tmp / TFSTATE_FILE):
+            (tmp / STATE_SHOW_FILE).write_text(json.dumps({"tfstate_sha256": box["doc"][0],
+                                                           "document": box["doc"][1]}))
         if (entry / SNAPSHOT_FILE).is_file() and (entry / TFSTATE_FILE).is_file():
             shutil.rmtree(tmp, ignore_errors=True)   # saved meanwhile by a parallel run: keep it
         else:

@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "write signoff.html, signoff.md, junit.xml, cucumber.json and evidence.json. With --env local "
                     "(the default) the scenarios bring up their own local AWS, apply terraform/ into it, seed "
                     "generated data and stop it afterwards. A full local run (no -m, no --keep) on 2+ CPUs runs P1, "
-                    "P2 and P4 in a second local AWS restored from the same verified deploy, beside the other scenarios "
-                    "(LAKEGATE_SMOKE_WORLDS=1: one world, =2: two even on one CPU). Exit 0 only on GO, 1 on NO-GO, "
+                    "P2 and P4 in a second local AWS restored from the same verified deploy, beside the other scenarios; "
+                    "a world's results count only once the deploy it restored is verified, else its scenarios run "
+                    "again (LAKEGATE_SMOKE_WORLDS=1: one world, =2: two even on one CPU). Exit 0 only on GO, 1 on NO-GO, "
                     "2 on unusable input.")
     p.add_argument("--env", default="local", help="environment from lakegate.toml (default: local)")
     p.add_argument("-m", dest="tags", metavar="TAGS",

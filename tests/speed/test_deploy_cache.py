@@ -3,6 +3,7 @@ the same configuration, then the same ``terraform apply`` runs (real terraform, 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -130,6 +131,11 @@ def test_second_deploy_restores_then_applies_and_a_change_is_a_new_key(tmp_path,
     assert len(entries) == 1
     assert (entries[0] / "localaws.snapshot").is_file()
     assert json.loads((entries[0] / "terraform.tfstate").read_text())["resources"]
+    # complete when written: `show -json` of exactly that state, for the hits' scenarios (BA1)
+    shown = json.loads((entries[0] / "state-show.json").read_text())
+    assert shown["tfstate_sha256"] == hashlib.sha256((entries[0] / "terraform.tfstate").read_bytes()).hexdigest()
+    assert {r["address"] for r in shown["document"]["values"]["root_module"]["resources"]} >= {
+        "aws_s3_bucket.landing", "aws_iam_role.etl", "aws_glue_catalog_database.orders"}
 
     state, st = _up(tmp_path, "b")
     try:
