@@ -20,9 +20,10 @@ figures: the machine is shared, so the ratios are the result, not the seconds.
 
 With ``--one-world-too``, a 4th run: the same smoke with ``LAKEGATE_SMOKE_WORLDS=1`` (every
 scenario in one world, one after the other, as before session 5), right after the default one
-and against the same bare apply. It runs second, so it is the deploy-cache entry's second hit
-(the entry then already holds the state's ``show -json`` the first hit made): the order favours
-the one-world run, not the default.
+and against the same bare apply. (Since session 7 the entry holds the state's ``show -json``
+from the miss that wrote it, and the 2nd deploy's empty verification plan marks it verified, so
+the default smoke's first world starts its scenarios beside its own verification plan; the
+one-world run verifies before its scenarios, as every one-world run does.)
 
 Usage: ``.venv/bin/python bench/bench_deploy.py [--skip-smoke] [--one-world-too] [--record]``
 """
