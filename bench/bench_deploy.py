@@ -42,8 +42,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,7 +66,9 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def bare_moto_apply(tmp: Path) -> dict:
+@contextmanager
+def plain_moto() -> Iterator[str]:
+    """A plain ``moto_server`` (the moto of this venv) on a free port: its URL, stopped after."""
     port = _free_port()
     moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
     env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
@@ -78,6 +82,17 @@ def bare_moto_apply(tmp: Path) -> dict:
                 break
             except OSError:
                 time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def bare_moto_apply(tmp: Path) -> dict:
+    with plain_moto() as url:
         driver = TerraformDriver(ROOT / "terraform", target="local", endpoint=url, work_dir=tmp / "bare")
         t0 = time.perf_counter()
         driver.init()
@@ -86,12 +101,6 @@ def bare_moto_apply(tmp: Path) -> dict:
         t1 = time.perf_counter()
         driver.apply()
         return {"init": init_s, "apply": time.perf_counter() - t1, "apply_cpu": _children_cpu() - c0}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def lakegate(args: list[str], env: dict, cwd: Path) -> tuple[float, float, str]:

@@ -22,21 +22,18 @@ Usage: ``.venv/bin/python bench/bench_endpoints.py [--rounds N]``
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_deploy import plain_moto  # noqa: E402  (this folder is on sys.path: a script's own)
 from lakegate.terraform import TerraformDriver  # noqa: E402
 
 CONFIG = """\
@@ -64,12 +61,6 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _plan(driver: TerraformDriver) -> tuple[float, float]:
     c0, t0 = _children_cpu(), time.perf_counter()
     proc = subprocess.run([str(driver.binary), "plan", "-refresh=false", "-input=false", "-no-color",
@@ -85,19 +76,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
     up0 = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    port = _free_port()
-    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
-    proc = subprocess.Popen([moto, "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
     results: dict[str, list[tuple[float, float]]] = {"environment": [], "endpoints block": []}
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with plain_moto() as url:
         with tempfile.TemporaryDirectory(prefix="bench-endpoints-") as t:
             drivers = {}
             for name, block in (("environment", ""), ("endpoints block", LOCALSTACK_BLOCK)):
@@ -111,9 +91,6 @@ def main(argv: list[str]) -> int:
             for _ in range(args.rounds):
                 for name, driver in drivers.items():
                     results[name].append(_plan(driver))
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(10)
     up1 = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"uptime before: {up0}\nuptime after:  {up1}")
     med = {}
