@@ -177,8 +177,8 @@ def cache_key(driver: Any, server_code: str) -> str:
     from lakegate.terraform import _check_version
 
     h = hashlib.sha256()
-    for rel in driver._source_entries():
-        h.update(str(rel).encode() + b"\0" + (driver.tf_dir / rel).read_bytes() + b"\0")
+    for rel in driver._source_entries():   # what terraform reads: the working copy's bytes
+        h.update(str(rel).encode() + b"\0" + driver.copy_bytes(rel) + b"\0")
     h.update(json.dumps(driver.variables, sort_keys=True, default=str).encode())
     h.update(json.dumps(sorted((k, v) for k, v in os.environ.items() if k.startswith("TF_VAR_"))).encode())
     lock = driver.tf_dir / ".terraform.lock.hcl"

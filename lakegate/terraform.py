@@ -342,6 +342,49 @@ def defer_offline_data_sources(text: bytes) -> bytes:
         b"".join(extra)
 
 
+_AWS_PROVIDER_RE = re.compile(rb'^[ \t]*provider[ \t]+"aws"[ \t]*\{', re.MULTILINE)
+_ROLE_BLOCK_RE = re.compile(
+    rb'^([ \t]*)(assume_role_with_web_identity|assume_role|dynamic[ \t]+"assume_role(?:_with_web_identity)?")[ \t]*\{',
+    re.MULTILINE)
+
+
+def drop_provider_role_assumption(text: bytes) -> bytes:
+    """The offline/local copy of a ``.tf`` file whose ``provider "aws"`` blocks assume no role.
+
+    Why: a provider block with ``assume_role`` (common where Terraform deploys into several
+    accounts) makes the provider call STS AssumeRole while it is configured: offline there is no
+    STS, so the plan failed ("Cannot assume IAM Role"), and against the local AWS the role's
+    credentials belong to the role's account, so the resources were created in an account
+    lakegate's own clients (the local AWS's default account) never look at. With the fake
+    credentials of these targets there is one account and nothing to assume. Override files can
+    only replace such a block, not remove it (an empty one is "Missing required argument"), so the
+    working copy (never the user's file) leaves it out, with a comment where it was."""
+    if b"assume_role" not in text:
+        return text
+    out = bytearray()
+    pos = 0
+    for m in _AWS_PROVIDER_RE.finditer(text):
+        end = _block_end(text, m.end() - 1)
+        if end is None or m.start() < pos:
+            continue
+        body = text[m.end():end]
+        kept = bytearray()
+        bpos = 0
+        for b in _ROLE_BLOCK_RE.finditer(body):
+            if b.start() < bpos:
+                continue
+            bend = _block_end(body, b.end() - 1)
+            if bend is None:
+                continue
+            kept += (body[bpos:b.start()] + b.group(1) + b"# " + b.group(2)
+                     + b" {...} left out by lakegate: fake credentials, one local account")
+            bpos = bend + 1
+        out += text[pos:m.end()] + bytes(kept) + body[bpos:] + b"}"
+        pos = end + 1
+    out += text[pos:]
+    return bytes(out)
+
+
 def _block_end(text: bytes, brace: int) -> int | None:
     """Index of the ``}`` closing the ``{`` at ``brace`` (strings and comments skipped roughly)."""
     depth = 0
@@ -643,6 +686,17 @@ class TerraformDriver:
                         "or move large data out of it")
         return entries
 
+    def copy_bytes(self, rel: Path) -> bytes:
+        """What the working copy holds for the source file ``rel``: the file, with the rewrites
+        the target needs in ``.tf`` files (offline: :func:`defer_offline_data_sources`; offline
+        and local: :func:`drop_provider_role_assumption`)."""
+        data = (self.tf_dir / rel).read_bytes()
+        if rel.suffix == ".tf" and self.target != "aws":
+            data = drop_provider_role_assumption(data)
+            if self.target == "offline":
+                data = defer_offline_data_sources(data)
+        return data
+
     def _sync(self) -> str:
         """Mirror the user's directory into the copy; return the init fingerprint."""
         copy = self.copy_dir
@@ -662,9 +716,7 @@ class TerraformDriver:
                     (here / name).unlink()
         digest = hashlib.sha256()
         for rel in entries:
-            data = (self.tf_dir / rel).read_bytes()
-            if self.target == "offline" and rel.suffix == ".tf":
-                data = defer_offline_data_sources(data)
+            data = self.copy_bytes(rel)
             dst = copy / rel
             if not dst.is_file() or dst.read_bytes() != data:
                 dst.parent.mkdir(parents=True, exist_ok=True)

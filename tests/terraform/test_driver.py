@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import boto3
 import pytest
 
 from lakegate.cli import main
@@ -204,6 +205,62 @@ def test_local_environment_sends_every_service_to_the_endpoint_and_nothing_else_
     aws = TerraformDriver(src, target="aws", work_dir=tmp_path / "w")._env()
     assert aws["AWS_ENDPOINT_URL_S3"] == "http://localhost:4566"   # the user's own, for real AWS
     assert aws["AWS_CONFIG_FILE"] == str(config)
+
+
+ROLES = b"""provider "aws" {
+  region = "eu-west-1"
+  assume_role {
+    role_arn     = "arn:aws:iam::111122223333:role/deployer"
+    session_name = "ci-${var.run}"
+  }
+  default_tags {
+    tags = { Owner = "data" }
+  }
+}
+
+provider "aws" {
+  alias = "audit"
+  dynamic "assume_role" {
+    for_each = var.audit_role == "" ? [] : [var.audit_role]
+    content {
+      role_arn = assume_role.value
+    }
+  }
+  assume_role_with_web_identity {
+    role_arn                = "arn:aws:iam::444455556666:role/oidc"
+    web_identity_token_file = "/var/run/token"
+  }
+}
+
+provider "vault" {
+  assume_role {
+    name = "kept"
+  }
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "assume_role-not-a-block"
+}
+"""
+
+
+@pytest.mark.parametrize("target, dropped", [("offline", True), ("local", True), ("aws", False)])
+def test_the_working_copy_assumes_no_role_with_fake_credentials(tmp_path: Path, target: str, dropped: bool) -> None:
+    src = tmp_path / "tf"
+    src.mkdir()
+    (src / "providers.tf").write_bytes(ROLES)
+    drv = TerraformDriver(src, target=target, endpoint="http://127.0.0.1:9" if target == "local" else None,
+                          work_dir=tmp_path / "w")
+    text = drv.copy_bytes(Path("providers.tf")).decode()
+    if not dropped:   # the real account: the user's roles are theirs
+        assert text == ROLES.decode()
+        return
+    assert "role_arn" not in text and "web_identity_token_file" not in text and "for_each" not in text
+    for what in ("assume_role", 'dynamic "assume_role"', "assume_role_with_web_identity"):
+        assert f"# {what} {{...}} left out by lakegate" in text
+    assert 'default_tags {\n    tags = { Owner = "data" }\n  }' in text      # the rest of the block stays
+    assert 'provider "vault" {\n  assume_role {\n    name = "kept"' in text  # another provider's block stays
+    assert 'bucket = "assume_role-not-a-block"' in text
 
 
 @pytest.mark.parametrize("target", ["offline", "local"])
@@ -626,11 +683,14 @@ def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path, cap
         # replaced that block (a configuration without one gets AWS_ENDPOINT_URL instead: every
         # deploy of terraform/ and of tests/pipelines/ in this suite goes that way). And a named
         # profile this machine does not have: the offline plan and the local apply only succeed
-        # when the override unsets it
+        # when the override unsets it. And a role to assume in another account: offline there is
+        # no STS, and locally the resources would land in that account (checked below)
         main_tf = src / "main.tf"
         main_tf.write_text(main_tf.read_text().replace(
             'provider "aws" {\n  region = "us-east-1"\n}',
-            'provider "aws" {\n  region = "us-east-1"\n  profile = "data-platform-prod"\n  endpoints {\n'
+            'provider "aws" {\n  region = "us-east-1"\n  profile = "data-platform-prod"\n'
+            '  assume_role {\n    role_arn = "arn:aws:iam::111122223333:role/terraform-deployer"\n  }\n'
+            '  endpoints {\n'
             f'    s3   = "http://127.0.0.1:{_free_port()}"\n    glue = "http://127.0.0.1:{_free_port()}"\n'
             '  }\n}'))
         assert "endpoints {" in main_tf.read_text()
@@ -677,6 +737,10 @@ def test_real_local_target_apply_outputs_destroy_share_state(tmp_path: Path, cap
         assert tree_digest(src) == before
 
         assert drv().outputs() == {"bucket": "lgtest-bronze-dev", "database": "lgtest-catalog-dev"}
+        # in the local AWS's default account, the one lakegate's own clients use
+        glue = boto3.client("glue", endpoint_url=endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+        assert glue.get_database(Name="lgtest-catalog-dev")["Database"]["Name"] == "lgtest-catalog-dev"
         state = drv().show_state()
         addresses = {r["address"] for r in state["values"]["root_module"]["resources"]}
         assert addresses == {"aws_s3_bucket.bronze", "aws_glue_catalog_database.catalog"}
