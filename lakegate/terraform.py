@@ -342,7 +342,7 @@ def defer_offline_data_sources(text: bytes) -> bytes:
         b"".join(extra)
 
 
-_AWS_PROVIDER_RE = re.compile(rb'^[ \t]*provider[ \t]+"aws"[ \t]*\{', re.MULTILINE)
+_AWS_PROVIDER_RE = re.compile(rb'^[ \t]*provider[ \t]+(?:"aws"|aws)[ \t]*\{', re.MULTILINE)
 _ROLE_BLOCK_RE = re.compile(
     rb'^([ \t]*)(assume_role_with_web_identity|assume_role|dynamic[ \t]+"assume_role(?:_with_web_identity)?")[ \t]*\{',
     re.MULTILINE)

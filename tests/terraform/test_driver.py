@@ -218,7 +218,7 @@ ROLES = b"""provider "aws" {
   }
 }
 
-provider "aws" {
+provider aws {
   alias = "audit"
   dynamic "assume_role" {
     for_each = var.audit_role == "" ? [] : [var.audit_role]

@@ -253,7 +253,7 @@ HANDOFF_TIMEOUT_ENV = "LAKEGATE_WORLD_HANDOFF_TIMEOUT"
 # PendingVerification): ``VERIFY_RECORD_ENV`` names the JSON file where it says so
 # ({"verified": null} at once, then true or false with why). ``lakegate smoke`` writes that
 # world's evidence aside and counts it only once the record says true; otherwise its scenarios run
-# again in a world that deploys and verifies before they start (verified_first_world).
+# again in a world that deploys and verifies before they start (first_world_verified).
 VERIFY_RECORD_ENV = "LAKEGATE_WORLD_VERIFY_RECORD"
 
 
